@@ -1,0 +1,111 @@
+"""The errors Trunkbot raises, each carrying a sentence that is safe to show in chat.
+
+Every expected failure is a :class:`BotError`. Its ``user_message`` is written for the
+person in the space (no exception text, no JSON, no token, no password); ``str(error)`` is
+the same sentence, so an accidental ``str(e)`` in a log is harmless too. Foreign errors
+(httpx, pydantic, tomllib) are translated at one boundary each: httpx in
+``bot.webex.http``, pydantic in ``bot.validation``, the policy file in ``bot.auth``.
+Anything that is *not* a BotError is a bug: the router logs it with an incident id and
+answers generically.
+
+    BotError
+    ├── UsageError            the person's input is wrong (grammar, a field, a location)
+    ├── NotAllowed            the policy refuses this person this action
+    ├── ConfigError           settings or policy file are wrong (exit code 2 on the CLI)
+    └── WebexError            Webex answered with an error, or did not answer
+        ├── WebexBadRequest        400, 405, 410, 415, 428: the request itself was refused
+        ├── WebexAuthError         401: the admin token is missing, expired or revoked
+        ├── WebexForbidden         403: the token lacks the scope or admin role
+        ├── WebexNotFound          404
+        ├── WebexConflict          409: e.g. a trunk with that name already exists
+        ├── WebexRetryable         423, 429 after our retries ran out
+        ├── WebexServerError       500, 502, 503, 504 after our retries ran out
+        ├── WebexUnreachable       timeout or connection error: Webex did not answer
+        └── WebexBadResponse       Webex answered 2xx with a body we cannot read
+"""
+
+from __future__ import annotations
+
+
+class BotError(Exception):
+    """An expected failure; ``user_message`` is safe to post to a space."""
+
+    def __init__(self, user_message: str) -> None:
+        super().__init__(user_message)
+        self.user_message = user_message
+
+
+class UsageError(BotError):
+    """The person's input cannot be used; the sentence says what to type instead."""
+
+
+class NotAllowed(BotError):
+    """The policy refuses this person this action (or this location, or this org)."""
+
+
+class ConfigError(BotError):
+    """Settings or the policy file are wrong; one line for the operator."""
+
+
+class WebexError(BotError):
+    """Webex refused a request or did not answer.
+
+    ``description`` and ``error_code`` come from Webex's ``errors[0]`` (or the top-level
+    ``message``), ``tracking_id`` from its body or ``TrackingID`` header. They are shown to
+    the person as Webex's own words; they never contain our request body.
+    """
+
+    def __init__(
+        self,
+        user_message: str,
+        *,
+        status: int | None = None,
+        description: str | None = None,
+        error_code: int | None = None,
+        tracking_id: str | None = None,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        super().__init__(user_message)
+        self.status = status
+        self.description = description
+        self.error_code = error_code
+        self.tracking_id = tracking_id
+        self.method = method
+        self.path = path
+
+
+class WebexBadRequest(WebexError):
+    """400, 405, 410, 415, 428: Webex refused the request as it stands."""
+
+
+class WebexAuthError(WebexError):
+    """401: the credentials are missing, expired or revoked."""
+
+
+class WebexForbidden(WebexError):
+    """403: the identity lacks the scope or the admin role."""
+
+
+class WebexNotFound(WebexError):
+    """404: no such resource (or not visible to this identity)."""
+
+
+class WebexConflict(WebexError):
+    """409: conflicts with an existing object (a duplicate name, an address in use)."""
+
+
+class WebexRetryable(WebexError):
+    """423 or 429 that did not clear within our retry budget."""
+
+
+class WebexServerError(WebexError):
+    """5xx that did not clear within our retry budget (or was not safe to retry)."""
+
+
+class WebexUnreachable(WebexError):
+    """No answer: a timeout or a connection error. The request may or may not have landed."""
+
+
+class WebexBadResponse(WebexError):
+    """A success status with a body that does not match the API description."""

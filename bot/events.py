@@ -1,0 +1,120 @@
+"""What transports and commands exchange: who said what, where, and what we answer.
+
+A transport (websocket, webhook, shell) turns whatever Webex delivered into an
+:class:`Event`; the router hands it to a command with a :class:`Context`; the command
+answers through ``ctx.reply`` / ``ctx.reply_private`` and the transport's :class:`Outbox`
+delivers each :class:`Reply`. The actor is always who *Webex* says sent the message —
+never a display name or anything typed in it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+
+class SpaceKind(StrEnum):
+    DIRECT = "direct"
+    GROUP = "group"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The sender as Webex identifies them."""
+
+    person_id: str
+    email: str
+    org_id: str | None = None
+    display_name: str = ""
+    is_bot: bool = False
+
+
+@dataclass(frozen=True)
+class Space:
+    room_id: str
+    kind: SpaceKind
+
+    @property
+    def is_direct(self) -> bool:
+        return self.kind is SpaceKind.DIRECT
+
+
+@dataclass(frozen=True)
+class Event:
+    """One message or card submission, already attributed by Webex."""
+
+    id: str
+    actor: Actor
+    space: Space
+    text: str = ""
+    message_id: str | None = None
+    parent_id: str | None = None
+    card_inputs: dict[str, Any] | None = None
+    card_message_id: str | None = None
+    mentions_bot: bool = False
+
+    @property
+    def is_card_action(self) -> bool:
+        return self.card_inputs is not None
+
+    @property
+    def thread_id(self) -> str | None:
+        """The message to reply under: the thread's root if any, else the message itself."""
+        return self.parent_id or self.message_id
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Something to post. ``private`` replies go 1:1 to ``to_person_id``."""
+
+    markdown: str
+    room_id: str | None = None
+    parent_id: str | None = None
+    to_person_id: str | None = None
+    to_person_email: str | None = None
+    card: dict[str, Any] | None = None
+    private: bool = False
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+class Outbox(Protocol):
+    """Delivers replies for a transport; returns the posted message's id when known."""
+
+    async def send(self, reply: Reply) -> str | None: ...
+
+
+@dataclass
+class Context:
+    """What a command gets besides the event: where to answer, and how."""
+
+    event: Event
+    outbox: Outbox
+    sent: list[Reply] = field(default_factory=list)
+
+    async def reply(self, markdown: str, *, card: dict[str, Any] | None = None) -> str | None:
+        """Answer in the space, in the thread of the request when it is a group space."""
+        ev = self.event
+        reply = Reply(
+            markdown=markdown,
+            room_id=ev.space.room_id,
+            parent_id=ev.thread_id if not ev.space.is_direct else None,
+            card=card,
+        )
+        self.sent.append(reply)
+        return await self.outbox.send(reply)
+
+    async def reply_private(self, markdown: str) -> str | None:
+        """Answer the actor in a 1:1 space (the only place a password may go)."""
+        ev = self.event
+        if ev.space.is_direct:
+            reply = Reply(markdown=markdown, room_id=ev.space.room_id, private=True)
+        else:
+            reply = Reply(
+                markdown=markdown,
+                to_person_id=ev.actor.person_id,
+                to_person_email=ev.actor.email or None,
+                private=True,
+            )
+        self.sent.append(reply)
+        return await self.outbox.send(reply)
