@@ -1,0 +1,109 @@
+"""The composition root: builds clients, policy and router from Settings.
+
+Nothing else constructs httpx clients or reads Settings; tests build an :class:`App` the
+same way, pointing the admin client at the sandbox by swapping its transport.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+
+from bot.auth import MembershipCheck, Policy
+from bot.router import Router
+from bot.settings import Settings
+from bot.webex.calling import CallingClient
+from bot.webex.http import WebexHttp
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "trunkbot/0.1 (+https://github.com/trunkbot)"
+
+
+@dataclass
+class Services:
+    """What commands need: the policy, the admin identity's clients, the default org."""
+
+    policy: Policy
+    calling: CallingClient
+    admin_http: WebexHttp
+    org_id: str | None = None
+    membership: MembershipCheck | None = None
+    _token_org: str | None = field(default=None, repr=False)
+
+    async def target_org(self, requested: str | None) -> str | None:
+        """The org a trunk call acts on: ``org=``, else TRUNKBOT_ORG_ID, else the token's org."""
+        if requested:
+            return requested
+        if self.org_id:
+            return self.org_id
+        if self._token_org is None:
+            me = await self.admin_http.get_json("/people/me")
+            org = me.get("orgId") if isinstance(me, dict) else None
+            self._token_org = org if isinstance(org, str) else ""
+        return self._token_org or None
+
+
+def static_token(token: SecretStr) -> Any:
+    async def provide() -> str:
+        return token.get_secret_value()
+
+    return provide
+
+
+def admin_client(
+    settings: Settings, transport: httpx.AsyncBaseTransport | None = None
+) -> httpx.AsyncClient:
+    """The one shared AsyncClient of the admin identity (TLS trust from SSL_CERT_FILE)."""
+    return httpx.AsyncClient(
+        base_url=settings.api_url,
+        transport=transport,
+        headers={"User-Agent": USER_AGENT},
+        timeout=httpx.Timeout(20.0, connect=10.0),
+    )
+
+
+@dataclass
+class App:
+    settings: Settings
+    services: Services
+    router: Router
+    clients: list[httpx.AsyncClient]
+
+    async def aclose(self) -> None:
+        for client in self.clients:
+            await client.aclose()
+
+
+def build_app(
+    settings: Settings,
+    *,
+    policy: Policy | None = None,
+    admin_transport: httpx.AsyncBaseTransport | None = None,
+    bot_names: tuple[str, ...] = (),
+    membership: MembershipCheck | None = None,
+) -> App:
+    """Wire everything for one process. ``admin_transport`` swaps the wire (sandbox, tests)."""
+    from commands import all_commands
+
+    if settings.admin_token is None:
+        from bot.errors import ConfigError
+
+        raise ConfigError(
+            "No admin credentials: set TRUNKBOT_ADMIN_TOKEN (or the service app settings)."
+        )
+    client = admin_client(settings, admin_transport)
+    http = WebexHttp(client, token_provider=static_token(settings.admin_token))
+    services = Services(
+        policy=policy if policy is not None else Policy.load(settings.policy),
+        calling=CallingClient(http, org_id=settings.org_id),
+        admin_http=http,
+        org_id=settings.org_id,
+        membership=membership,
+    )
+    router = Router(all_commands(services), bot_names=bot_names)
+    return App(settings=settings, services=services, router=router, clients=[client])

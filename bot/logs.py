@@ -1,0 +1,115 @@
+"""Logging: events with fields, redacted at the handler, text or JSON.
+
+Our own code never logs a secret, but libraries do (webex-bot logs message bodies and card
+inputs at INFO, webexpythonsdk and httpx log requests at DEBUG). So every record that
+reaches a handler passes :class:`RedactingFilter` first: known secret values (tokens,
+passwords generated or typed during this process) and anything shaped like a bearer token
+or a ``password=…`` pair are replaced.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import threading
+from typing import Any
+
+REDACTED = "[redacted]"
+
+_PATTERNS = [
+    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"),
+    re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)[^'\",}\s]+(\s+[^'\",}\s]+)?"),
+    re.compile(r"(?i)(password['\"]?\s*[:=]\s*['\"]?)[^'\",}\s]+"),
+    re.compile(r"(?i)(exampleSipPassword['\"]?\s*[:=]\s*['\"]?)[^'\",}\s]+"),
+    re.compile(r"(?i)((?:access|refresh)_token['\"]?\s*[:=]\s*['\"]?)[^'\",}&\s]+"),
+    re.compile(r"(?i)(client_secret['\"]?\s*[:=]\s*['\"]?)[^'\",}&\s]+"),
+]
+
+# Record attributes that are not "extra" fields.
+_STD_ATTRS = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
+
+
+class SecretRegistry:
+    """Values that must never be printed; commands add passwords as they see them."""
+
+    def __init__(self) -> None:
+        self._values: set[str] = set()
+        self._lock = threading.Lock()
+
+    def add(self, value: str | None) -> None:
+        if value and len(value) >= 4:
+            with self._lock:
+                self._values.add(value)
+
+    def scrub(self, text: str) -> str:
+        with self._lock:
+            values = sorted(self._values, key=len, reverse=True)
+        for value in values:
+            if value in text:
+                text = text.replace(value, REDACTED)
+        for pattern in _PATTERNS:
+            text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
+        return text
+
+
+SECRETS = SecretRegistry()
+
+
+class RedactingFilter(logging.Filter):
+    """Renders the message once, scrubs it and every extra field, and freezes the result."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a library's bad format string must not kill logging
+            message = str(record.msg)
+        record.msg = SECRETS.scrub(message)
+        record.args = None
+        for key, value in list(vars(record).items()):
+            if key not in _STD_ATTRS and isinstance(value, str):
+                setattr(record, key, SECRETS.scrub(value))
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_text = SECRETS.scrub(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True
+
+
+def extras(record: logging.LogRecord) -> dict[str, Any]:
+    return {k: v for k, v in vars(record).items() if k not in _STD_ATTRS}
+
+
+class TextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        base = super().format(record)
+        fields = " ".join(f"{k}={v}" for k, v in extras(record).items())
+        return f"{base} {fields}".rstrip()
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        doc: dict[str, Any] = {
+            "ts": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "event": record.getMessage(),
+            **{k: v if isinstance(v, int | float | bool) else str(v) for k, v in extras(record).items()},
+        }
+        if record.exc_text:
+            doc["exc"] = record.exc_text
+        return json.dumps(doc, ensure_ascii=False)
+
+
+def configure(level: str = "INFO", fmt: str = "text") -> None:
+    """Install one redacting handler on the root logger (stderr)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(
+        JsonFormatter()
+        if fmt == "json"
+        else TextFormatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
