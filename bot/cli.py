@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from importlib import resources
@@ -66,7 +67,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"trunkbot: {exc.user_message}", file=sys.stderr)
         return EXIT_USAGE
-    logs.configure(settings.log_level, settings.log_format)
+    level = settings.log_level
+    if args.command == "shell" and "TRUNKBOT_LOG_LEVEL" not in os.environ:
+        level = "WARNING"  # the console is the transcript; logs only when something is wrong
+    logs.configure(level, settings.log_format)
     for secret in (
         settings.bot_token,
         settings.admin_token,

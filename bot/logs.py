@@ -63,7 +63,7 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
-        except Exception:  # a library's bad format string must not kill logging
+        except Exception:  # noqa: BLE001  -- a library's bad format string must not kill logging
             message = str(record.msg)
         record.msg = SECRETS.scrub(message)
         record.args = None
@@ -94,7 +94,10 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "event": record.getMessage(),
-            **{k: v if isinstance(v, int | float | bool) else str(v) for k, v in extras(record).items()},
+            **{
+                k: v if isinstance(v, int | float | bool) else str(v)
+                for k, v in extras(record).items()
+            },
         }
         if record.exc_text:
             doc["exc"] = record.exc_text
@@ -113,3 +116,7 @@ def configure(level: str = "INFO", fmt: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # httpx logs every request line at INFO; ours (bot.webex.http) carries what matters.
+    if root.level > logging.DEBUG:
+        for noisy in ("httpx", "httpcore", "uvicorn.access"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)

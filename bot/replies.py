@@ -11,16 +11,29 @@ from __future__ import annotations
 
 import re
 
-# Markdown and Webex mention syntax that user text must not be able to inject:
-# emphasis, code, links, headings, quotes, lists, html-ish tags such as <@all>.
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<])")
+# Markdown and Webex mention syntax that user text must not be able to inject: emphasis,
+# code, links and images, headings, quotes, tables, and tags such as <@all> (a Webex
+# mention is `<@…>`, so escaping `<` defuses every mention form).
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]#|>~<])")
 
 
 def esc(text: object) -> str:
     """Escape user- or Webex-supplied text for Webex markdown (no links, no <@all>)."""
     s = str(text).replace("\r", " ").replace("\n", " ")
-    s = s.replace("@", "@\u200b")  # breaks <@all>, <@personEmail:…> and bare mentions
     return _MD_SPECIAL.sub(r"\\\1", s)
+
+
+def code(text: object) -> str:
+    """A value to copy (an ID, a password) as a code span: exact, unescaped, inert.
+
+    CommonMark: a fence longer than any backtick run inside, padded by one space when the
+    value touches a backtick, keeps the value byte-for-byte.
+    """
+    s = str(text).replace("\r", " ").replace("\n", " ")
+    runs = re.findall(r"`+", s)
+    fence = "`" * (max((len(r) for r in runs), default=0) + 1)
+    pad = " " if s.startswith("`") or s.endswith("`") else ""
+    return f"{fence}{pad}{s}{pad}{fence}"
 
 
 # --- errors of the Webex HTTP boundary (bot/webex/http.py) -------------------------------
@@ -160,6 +173,260 @@ def location_not_found(query: str, names: list[str]) -> str:
 
 # --- grammar and request validation (bot/grammar.py, bot/validation.py) ------------------
 # (section: validation)
+# Sentences of bot/grammar.py and bot/validation.py. None of them ever receives the value of
+# `password`; keys are shown as the person typed them; other user text goes through shown().
+
+_ECHO_LIMIT = 40
+# Text that is safe verbatim inside a `code span`: no backtick, no markup, no mention syntax.
+_CODE_SAFE = re.compile(r"[\w .,:/+()&'\"…-]+")
+# Text that can stand in an example command such as `name=par-1` without quotes.
+_EXAMPLE_BARE = re.compile(r"[\w.-]{1,40}")
+
+
+def shown(text: str, limit: int = _ECHO_LIMIT) -> str:
+    """User text for a reply: truncated, then a `code span` when safe, else escaped in quotes."""
+    t = text if len(text) <= limit else text[: limit - 1] + "…"
+    t = "".join(c if c.isprintable() else "\N{REPLACEMENT CHARACTER}" for c in t)
+    if _CODE_SAFE.fullmatch(t):
+        return f"`{t}`"
+    return f"“{esc(t)}”"
+
+
+def _keys_list(keys: tuple[str, ...]) -> str:
+    return ", ".join(keys)
+
+
+def _bold_and(keys: list[str]) -> str:
+    bold = [f"**{k}**" for k in keys]
+    return bold[0] if len(bold) == 1 else ", ".join(bold[:-1]) + " and " + bold[-1]
+
+
+def _code_and(keys: list[str]) -> str:
+    code = [shown(k) for k in keys]
+    return code[0] if len(code) == 1 else ", ".join(code[:-1]) + " and " + code[-1]
+
+
+# -- grammar (bot/grammar.py) --
+
+EMPTY_KEY = "There's an `=` with nothing in front of it: write each setting as `key=value`."
+
+
+def bare_word_after_password() -> str:
+    return (
+        "There's a word without `=` after `password`: write each setting as `key=value` "
+        "(a password can't contain spaces)."
+    )
+
+
+def unknown_key(key: str, suggestion: str | None, known: tuple[str, ...]) -> str:
+    hint = f" Did you mean `{suggestion}`?" if suggestion else ""
+    return f"I don't know {shown(key)}.{hint} Keys I know: {_keys_list(known)}."
+
+
+def unknown_key_after_password(known: tuple[str, ...]) -> str:
+    return (
+        "After `password` comes a key I don't know (and a password can't contain spaces). "
+        f"Keys I know: {_keys_list(known)}."
+    )
+
+
+def repeated_key(first: str, second: str) -> str:
+    if first == second:
+        return f"You gave {shown(first)} twice. Give each key once."
+    return f"You gave {shown(first)} twice, as {shown(first)} and {shown(second)}. Give it once."
+
+
+def key_needs_value(key: str) -> str:
+    return f"{shown(key)} needs a value: write it as `{key}=<value>`."
+
+
+def bare_word(word: str) -> str:
+    return (
+        f"I don't understand {shown(word)}: write each setting as `key=value`, with quotes "
+        'around a value that has spaces, like `location="London HQ"`.'
+    )
+
+
+def unterminated_quote(key: str) -> str:
+    return f"The value of {shown(key)} has an opening quote but no closing one."
+
+
+def text_after_quote(key: str) -> str:
+    return f"The value of {shown(key)} goes on after its closing quote: put a space after it."
+
+
+# -- request fields (bot/validation.py) --
+
+_FORM_HINT = "— or just `create trunk` for a form."
+
+
+def _example_safe(text: str | None) -> bool:
+    """Whether ``text`` can go, in double quotes, into an example command as typed."""
+    if not text or len(text) > _ECHO_LIMIT or '"' in text:
+        return False
+    return _CODE_SAFE.fullmatch(text) is not None
+
+
+def missing_required(missing: list[str], name: str | None, location: str | None) -> str:
+    """``missing`` ⊆ {"name", "location"}; ``name``/``location`` are what was typed, if usable."""
+    name_ex = "<name>"
+    if name and _EXAMPLE_BARE.fullmatch(name):
+        name_ex = name
+    elif _example_safe(name):
+        name_ex = f'"{name}"'
+    loc_ex = location if location and _example_safe(location) else "<location name>"
+    return (
+        f"I need {' and '.join(f'a **{k}**' for k in missing)} to create a trunk. Try: "
+        f'`create trunk name={name_ex} location="{loc_ex}"` {_FORM_HINT}'
+    )
+
+
+def missing_short(key: str) -> str:
+    if key == "location":
+        return "I need a **location**: its name or ID."
+    return f"I need a **{key}** for the trunk."
+
+
+def empty_value(key: str) -> str:
+    return f"{shown(key)} is empty: give it a value or leave it out."
+
+
+def too_long(key: str, limit: int) -> str:
+    return f"{shown(key)} can be at most {limit} characters long."
+
+
+def control_chars(key: str) -> str:
+    return f"{shown(key)} can't contain line breaks, tabs or other invisible characters."
+
+
+def bad_trunk_type(key: str) -> str:
+    return f"{shown(key)} must be `registering` or `certificate`."
+
+
+def password_empty(key: str) -> str:
+    return f"{shown(key)} is empty: leave it out (or write `{key}=auto`) and I'll generate one."
+
+
+def password_forbidden(key: str) -> str:
+    return (
+        f"{shown(key)} can't contain `?` or `!`, which Webex refuses: choose another, or leave "
+        "it out and I'll generate one."
+    )
+
+
+def password_whitespace(key: str) -> str:
+    return f"{shown(key)} can't contain spaces, line breaks or other invisible characters."
+
+
+def bad_port(key: str) -> str:
+    return f"{shown(key)} must be a whole number from 1 to 65535."
+
+
+def bad_max_calls(key: str) -> str:
+    return f"{shown(key)} must be a whole number, 1 or more."
+
+
+def max_calls_huge(key: str) -> str:
+    return f"{shown(key)} is far more than any device type allows."
+
+
+def bad_yes_no(key: str) -> str:
+    return f"{shown(key)} must be `yes` or `no`."
+
+
+def bad_address(key: str) -> str:
+    return (
+        f"{shown(key)} must be a host name such as `sbc1.example.com` or an SRV name such as "
+        "`_sips._tcp.example.com`, without a port (that goes in `port`)."
+    )
+
+
+def bad_domain(key: str) -> str:
+    return f"{shown(key)} must be a domain name such as `example.com`."
+
+
+def bad_org(key: str) -> str:
+    return f"{shown(key)} must be a Webex organization ID: letters, digits and `-_=+/`, no spaces."
+
+
+def bad_pcharge(key: str) -> str:
+    return f"{shown(key)} must be `disabled`, `asserted-identity` or `configurable-charge-number`."
+
+
+def bad_value(key: str) -> str:
+    return f"I can't use the value of {shown(key)}."
+
+
+def certificate_only(keys: list[str]) -> str:
+    verb, them = ("applies", "it") if len(keys) == 1 else ("apply", "them")
+    return (
+        f"{_code_and(keys)} {verb} only to certificate-based trunks: leave {them} out, or add "
+        "`type=certificate`."
+    )
+
+
+def several_problems(sentences: list[str]) -> str:
+    return "\n".join(["I can't create that trunk yet:", *(f"• {s}" for s in sentences)])
+
+
+# -- trunk types and device types (bot/validation.check_certificate) --
+
+_DEVICE_LIST_MAX = 8
+
+
+def device_types(devices: list[tuple[str, int | None, int | None]]) -> str:
+    """``Cisco Unified Border Element (250–1000 calls), …`` from (name, min, max) triples."""
+    parts: list[str] = []
+    for name, low, high in devices[:_DEVICE_LIST_MAX]:
+        if low is not None and high is not None:
+            parts.append(f"{esc(name)} ({low}–{high} calls)")
+        elif high is not None:
+            parts.append(f"{esc(name)} (up to {high} calls)")
+        elif low is not None:
+            parts.append(f"{esc(name)} (at least {low} calls)")
+        else:
+            parts.append(esc(name))
+    if len(devices) > _DEVICE_LIST_MAX:
+        parts.append(f"and {len(devices) - _DEVICE_LIST_MAX} more")
+    return ", ".join(parts)
+
+
+def certificate_needs(keys: list[str], devices: str | None) -> str:
+    tail = f" Device types here: {devices}." if devices else ""
+    return f"A certificate-based trunk also needs {_bold_and(keys)}.{tail}"
+
+
+def certificate_needs_short(key: str) -> str:
+    return f"A certificate-based trunk needs **{key}**."
+
+
+def unknown_device(device: str, *, certificate: bool, devices: str) -> str:
+    kind = "certificate-based" if certificate else "registering"
+    return (
+        f"I don't know the device type {shown(device)}. Device types for {kind} trunks here: "
+        f"{devices}."
+    )
+
+
+def no_device_types(key: str, *, certificate: bool) -> str:
+    if certificate:
+        return (
+            "Webex lists no device types for certificate-based trunks in this organization, "
+            "so I can't create one here."
+        )
+    return f"Webex lists no device types for registering trunks here: leave {shown(key)} out."
+
+
+def max_calls_range(key: str, device: str, low: int | None, high: int | None) -> str:
+    if low is not None and high is not None:
+        span = f"from {low} to {high}"
+    elif low is not None:
+        span = f"at least {low}"
+    else:
+        span = f"at most {high}"
+    return f"{shown(key)} must be {span} for {esc(device)}."
+
+
 # --- end validation ---------------------------------------------------------------------
 
 # --- router, authorization and commands (bot/router.py, commands/) -----------------------
@@ -263,7 +530,7 @@ def create_usage() -> str:
     )
 
 
-PASSWORD_IN_GROUP = (
+TYPED_IN_GROUP_REFUSAL = (
     "I won't take a password in a group space: everyone here can read it. Leave `password` "
     "out and I'll generate one and send it to you privately."
 )
@@ -274,9 +541,7 @@ def creating(name: str, location: str, trunk_type_label: str) -> str:
 
 
 def name_taken(name: str) -> str:
-    return (
-        f"A trunk named **{esc(name)}** already exists in this organization. Pick another name."
-    )
+    return f"A trunk named **{esc(name)}** already exists in this organization. Pick another name."
 
 
 def webex_refused(sentence: str) -> str:
@@ -287,17 +552,16 @@ def trunk_type_label(trunk_type: object) -> str:
     return "certificate-based" if str(trunk_type) == "CERTIFICATE_BASED" else "registering"
 
 
-def name_taken_by_webex(name: str, exc: object) -> str:
+def name_taken_by_webex(name: str, exc: BaseException) -> str:
     """Webex refused the name after our own check (a race, or a rule we can't see)."""
     from bot.errors import WebexError
+    from bot.webex.http import user_sentence
 
-    tail = ""
-    if isinstance(exc, WebexError):
-        if exc.description:
-            tail += f" Webex said: “{esc(exc.description)}”."
-        if exc.tracking_id:
-            tail += f" (Webex tracking ID {esc(exc.tracking_id)})"
-    return name_taken(name) + tail
+    if not isinstance(exc, WebexError):
+        return name_taken(name)
+    return user_sentence(
+        type(exc)(name_taken(name), description=exc.description, tracking_id=exc.tracking_id)
+    )
 
 
 def created(
@@ -319,7 +583,7 @@ def created(
         )
     else:
         head = f"✅ Trunk **{esc(name)}** created in **{esc(location)}** ({kind})."
-    return f"{head}\nID: `{esc(trunk_id)}`"
+    return f"{head}\nID: {code(trunk_id)}"
 
 
 def gateway_settings(details: object) -> list[str]:
@@ -333,7 +597,7 @@ def gateway_settings(details: object) -> list[str]:
         ]
     lines: list[str] = []
     if details.line_port and "@" in details.line_port:
-        lines.append(f"• Registrar domain: {esc(details.line_port.rpartition('@')[2])}")
+        lines.append(f"• Registrar domain: {code(details.line_port.rpartition('@')[2])}")
     pairs = [
         ("Line/port", details.line_port),
         ("SIP user name", details.sip_authentication_user_name),
@@ -344,7 +608,7 @@ def gateway_settings(details: object) -> list[str]:
         ),
         ("OTG/DTG", details.otg_dtg_id),
     ]
-    lines.extend(f"• {label}: {esc(value)}" for label, value in pairs if value)
+    lines.extend(f"• {label}: {code(value)}" for label, value in pairs if value)
     if details.partial:
         lines.append("• Webex sent only part of the trunk's details; Control Hub has the rest.")
     return lines
@@ -356,7 +620,7 @@ NEXT_STEP = "Next: add it to a route group, or point a location's PSTN connectio
 def with_password(settings: list[str], password: str | None) -> str:
     lines = ["Configure the gateway with:", *settings]
     if password is not None:
-        lines.append(f"• Password (shown only here): `{password}`")
+        lines.append(f"• Password (shown only here): {code(password)}")
     lines.append(NEXT_STEP)
     return "\n".join(lines)
 
@@ -366,8 +630,6 @@ def sent_privately(has_password: bool) -> str:
     return f"I've sent you {what} in a 1:1 space."
 
 
-def private_delivery(
-    name: str, location: str, settings: list[str], password: str | None
-) -> str:
+def private_delivery(name: str, location: str, settings: list[str], password: str | None) -> str:
     head = f"Here's what to configure for trunk **{esc(name)}** in **{esc(location)}**."
     return head + "\n" + with_password(settings, password)

@@ -19,6 +19,7 @@ from bot import replies
 from bot.errors import BotError, WebexError
 from bot.events import Context, Event, Outbox
 from bot.grammar import split_command
+from bot.webex.http import user_sentence
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ class Router:
             "command.refused",
             extra={"error": type(exc).__name__, "event_id": ctx.event.id},
         )
-        await self._safe_reply(ctx, exc.user_message)
+        await self._safe_reply(ctx, user_sentence(exc))
 
     async def _safe_reply(self, ctx: Context, markdown: str) -> None:
         try:

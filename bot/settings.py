@@ -53,7 +53,9 @@ class _FileEnvSource(PydanticBaseSettingsSource):
         try:
             return Path(path).read_text(encoding="utf-8").strip(), field_name, False
         except OSError as exc:
-            raise ConfigError(f"{var} names {path}, which can't be read ({exc.strerror}).") from None
+            raise ConfigError(
+                f"{var} names {path}, which can't be read ({exc.strerror})."
+            ) from None
 
     def __call__(self) -> dict[str, Any]:
         out: dict[str, Any] = {}

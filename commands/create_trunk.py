@@ -25,6 +25,7 @@ from bot.auth import require
 from bot.errors import UsageError, WebexConflict, WebexError
 from bot.events import Context
 from bot.grammar import parse_args
+from bot.logs import SECRETS
 from bot.router import Handler
 from bot.validation import TrunkRequest, check_certificate, to_create_body
 from bot.webex.models import TrunkDetails, TrunkType
@@ -59,8 +60,10 @@ async def create(services: Services, ctx: Context, args: str) -> None:
         await ctx.reply(replies.create_usage())
         return
     fields = parse_args(args)
+    if _typed_password(fields):
+        SECRETS.add(fields["password"])
     if not ev.space.is_direct and _typed_password(fields):
-        raise UsageError(replies.PASSWORD_IN_GROUP)
+        raise UsageError(replies.TYPED_IN_GROUP_REFUSAL)
     request = TrunkRequest.from_fields(fields)
 
     org_id = await services.target_org(request.org_id)
@@ -80,9 +83,7 @@ async def create(services: Services, ctx: Context, args: str) -> None:
     if request.trunk_type is TrunkType.CERTIFICATE_BASED or request.device_type:
         device = check_certificate(request, await calling.trunk_types(org_id=org_id))
     if request.trunk_type is TrunkType.CERTIFICATE_BASED and request.address and request.domain:
-        await calling.validate_fqdn(
-            request.address, request.domain, request.port, org_id=org_id
-        )
+        await calling.validate_fqdn(request.address, request.domain, request.port, org_id=org_id)
     if await calling.find_trunk_by_name(request.name, org_id=org_id) is not None:
         raise UsageError(replies.name_taken(request.name))
 
@@ -93,6 +94,7 @@ async def create(services: Services, ctx: Context, args: str) -> None:
     password = request.password
     if password is None:
         generated = password = await calling.generate_password(location.id, org_id=org_id)
+    SECRETS.add(password.get_secret_value())  # scrubbed from every log line from now on
     body = to_create_body(request, location_id=location.id, password=password, device=device)
     try:
         outcome = await calling.create_trunk(body, org_id=org_id)
@@ -125,6 +127,4 @@ async def create(services: Services, ctx: Context, args: str) -> None:
         return
     await ctx.reply(summary + "\n" + replies.sent_privately(generated is not None))
     secret = generated.get_secret_value() if generated is not None else None
-    await ctx.reply_private(
-        replies.private_delivery(request.name, location.name, settings, secret)
-    )
+    await ctx.reply_private(replies.private_delivery(request.name, location.name, settings, secret))

@@ -98,7 +98,10 @@ async def test_membership_lookup_counts_for_space_grants(policy: Policy) -> None
     ("text", "fragment"),
     [
         ("[[grant]\npeople=[", "not valid TOML"),
-        ('[[grant]]\npeople=["a@b.c"]\nactions=["trunk.create", "trunk.explode"]', "unknown action"),
+        (
+            '[[grant]]\npeople=["a@b.c"]\nactions=["trunk.create", "trunk.explode"]',
+            "unknown action",
+        ),
         ('[[grant]]\npeople=["a@b.c"]\nacitons=["trunk.create"]', "acitons"),
         ('[[grnat]]\npeople=["a@b.c"]', "grnat"),
     ],
@@ -112,9 +115,7 @@ def test_broken_policy_is_one_line(text: str, fragment: str) -> None:
     assert "\n" not in err.value.user_message
 
 
-@pytest.mark.parametrize(
-    "content", [None, "", "[[grant]\n"], ids=["missing", "empty", "broken"]
-)
+@pytest.mark.parametrize("content", [None, "", "[[grant]\n"], ids=["missing", "empty", "broken"])
 async def test_unusable_policy_denies_everyone(tmp_path: Path, content: str | None) -> None:
     """Missing, empty or broken policy files deny everything and keep the reason."""
     path = tmp_path / "policy.toml"
@@ -131,8 +132,13 @@ async def test_refusal_names_the_granted_locations(policy: Policy) -> None:
     """Someone allowed elsewhere is told where they may act."""
     with pytest.raises(NotAllowed) as err:
         await require(
-            policy, ALICE, "trunk.create", space=DIRECT,
-            location_id="LOC-NY", location_name="New York", org_id="ORG-1",
+            policy,
+            ALICE,
+            "trunk.create",
+            space=DIRECT,
+            location_id="LOC-NY",
+            location_name="New York",
+            org_id="ORG-1",
         )
     assert err.value.user_message == (
         "You may create trunks only in **London HQ** and **LOC\\-PARIS**."

@@ -19,11 +19,11 @@ REGION = "us"
 _SEED_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://trunkbot.invalid/sandbox")
 
 #: Symbols the sandbox's password rule accepts (``?`` and ``!`` are refused with 25015).
-PASSWORD_SYMBOLS = "#$%*+-=@^_"
+PASSWORD_SYMBOLS = "#$%*+-=@^_"  # noqa: S105 - a character class, not a secret
 
 
 def make_id(kind: str, value: uuid.UUID | str | None = None) -> str:
-    """A Webex id of ``kind`` (LOCATION, TRUNK, ORGANIZATION, PEOPLE) for ``value`` (random if None)."""
+    """A Webex id of ``kind`` (LOCATION, TRUNK, ORGANIZATION, PEOPLE); random uuid if None."""
     raw = f"ciscospark://{REGION}/{kind}/{value or uuid.uuid4()}"
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 

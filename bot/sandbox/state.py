@@ -18,155 +18,46 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
+from bot.sandbox.entities import (
+    ACCESS_TOKEN_LIFETIME,
+    ADMIN_SCOPES,
+    LOCATIONS_READ,
+    PEOPLE_READ,
+    READ,
+    READ_ONLY_SCOPES,
+    REFRESH_TOKEN_LIFETIME,
+    WRITE,
+    DeviceTypeLimits,
+    GatewayValues,
+    RecordedRequest,
+    RefreshGrant,
+    SandboxLocation,
+    SandboxPerson,
+    SandboxTrunk,
+    TokenGrant,
+)
 from bot.sandbox.faults import FaultPlan
-from bot.sandbox.ids import make_id, random_digits, seeded_id
+from bot.sandbox.ids import random_digits, seeded_id
 
-READ = "spark-admin:telephony_config_read"
-WRITE = "spark-admin:telephony_config_write"
-LOCATIONS_READ = "spark-admin:locations_read"
-PEOPLE_READ = "spark:people_read"
-#: What a full administrator's token (or the demo service app) carries.
-ADMIN_SCOPES: frozenset[str] = frozenset({READ, WRITE, LOCATIONS_READ, PEOPLE_READ})
-#: A read-only administrator: every write answers 403.
-READ_ONLY_SCOPES: frozenset[str] = frozenset({READ, LOCATIONS_READ, PEOPLE_READ})
-
-ACCESS_TOKEN_LIFETIME = 1_209_599  # ≈ 14 days, as Webex reports it
-REFRESH_TOKEN_LIFETIME = 7_775_999  # ≈ 90 days
-
-
-@dataclass
-class SandboxLocation:
-    id: str
-    name: str
-    calling_enabled: bool = True
-    time_zone: str = "UTC"
-    city: str = ""
-    country: str = "US"
-    address1: str = "1 Main Street"
-    postal_code: str = "00000"
-    main_number: str | None = None
-    routing_prefix: str | None = None
-
-    def telephony_json(self) -> dict[str, Any]:
-        """A row of ``GET /telephony/config/locations`` (ListLocationObject)."""
-        body: dict[str, Any] = {
-            "id": self.id,
-            "name": self.name,
-            "callingLineId": {"name": self.name, "phoneNumber": self.main_number},
-            "e911SetupRequired": False,
-            "enforceOutsideDialDigit": False,
-        }
-        if self.routing_prefix:
-            body["routingPrefix"] = self.routing_prefix
-        return body
-
-    def common_json(self, org_id: str) -> dict[str, Any]:
-        """An item of ``GET /locations``."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            "orgId": org_id,
-            "address": {
-                "address1": self.address1,
-                "city": self.city,
-                "postalCode": self.postal_code,
-                "country": self.country,
-            },
-            "timeZone": self.time_zone,
-            "preferredLanguage": "en_us",
-        }
-
-
-@dataclass(frozen=True)
-class DeviceTypeLimits:
-    device_type: str
-    min_concurrent_calls: int
-    max_concurrent_calls: int
-
-    def wire(self) -> dict[str, Any]:
-        return {
-            "deviceType": self.device_type,
-            "minConcurrentCalls": self.min_concurrent_calls,
-            "maxConcurrentCalls": self.max_concurrent_calls,
-        }
-
-
-@dataclass
-class SandboxTrunk:
-    id: str
-    name: str
-    location_id: str
-    trunk_type: str
-    password: str
-    device_type: str
-    otg_dtg_id: str
-    line_port: str
-    pilot_user_id: str
-    sip_authentication_user_name: str
-    max_concurrent_calls: int
-    address: str | None = None
-    domain: str | None = None
-    port: int | None = None
-    dual_identity_support_enabled: bool = False
-    p_charge_info_support_policy: str = "DISABLED"
-    status: str = "OFFLINE"
-    in_use: bool = False
-    is_restricted_to_dedicated_instance: bool = False
-    #: When True, GET details answers 206 with ``responseStatus`` (25013/25014) like Webex can.
-    partial: bool = False
-
-
-@dataclass
-class SandboxPerson:
-    id: str
-    email: str
-    display_name: str
-    first_name: str
-    last_name: str
-    type: str = "person"
-
-    def wire(self, org_id: str) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "emails": [self.email],
-            "displayName": self.display_name,
-            "firstName": self.first_name,
-            "lastName": self.last_name,
-            "orgId": org_id,
-            "type": self.type,
-            "status": "active",
-            "created": "2024-01-15T09:00:00.000Z",
-        }
-
-
-@dataclass
-class TokenGrant:
-    scopes: frozenset[str]
-    person_id: str
-    expires_at: float | None = None  # time.time() deadline; None never expires
-
-
-@dataclass
-class RefreshGrant:
-    client_id: str
-    scopes: frozenset[str]
-    person_id: str
-    expires_at: float | None = None
-
-
-@dataclass
-class RecordedRequest:
-    """One request the sandbox received (also those a network fault stopped)."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    json: Any = None
-    form: dict[str, str] | None = None
-    body: bytes = b""
-    status: int | None = None  # None when no response reached the client
-    fault: str | None = None  # the FaultKind applied to it, if any
+__all__ = [
+    "ACCESS_TOKEN_LIFETIME",
+    "ADMIN_SCOPES",
+    "LOCATIONS_READ",
+    "PEOPLE_READ",
+    "READ",
+    "READ_ONLY_SCOPES",
+    "REFRESH_TOKEN_LIFETIME",
+    "WRITE",
+    "DeviceTypeLimits",
+    "GatewayValues",
+    "RecordedRequest",
+    "RefreshGrant",
+    "SandboxLocation",
+    "SandboxPerson",
+    "SandboxState",
+    "SandboxTrunk",
+    "TokenGrant",
+]
 
 
 @dataclass
@@ -201,7 +92,7 @@ class SandboxState:
     @classmethod
     def seeded(cls) -> SandboxState:
         """The demo org: five calling locations, a warehouse, two trunks, demo tokens."""
-        from bot.sandbox.seed import seed_demo_org  # noqa: PLC0415 - seed imports this module
+        from bot.sandbox.seed import seed_demo_org
 
         state = cls()
         seed_demo_org(state)
@@ -209,7 +100,9 @@ class SandboxState:
 
     # --- building -------------------------------------------------------------------
 
-    def add_location(self, name: str, *, calling_enabled: bool = True, **extra: Any) -> SandboxLocation:
+    def add_location(
+        self, name: str, *, calling_enabled: bool = True, **extra: Any
+    ) -> SandboxLocation:
         location = SandboxLocation(
             id=seeded_id("LOCATION", name), name=name, calling_enabled=calling_enabled, **extra
         )
@@ -231,10 +124,15 @@ class SandboxState:
         expires_in: float | None = None,
     ) -> str:
         """Make ``token`` a valid bearer token (for the first person unless one is named)."""
-        person = person_id or next(iter(self.people), "") or self.add_person("Sandbox Admin", "admin@example.com").id
+        person = person_id or self._default_person()
         deadline = None if expires_in is None else time.time() + expires_in
         self.tokens[token] = TokenGrant(frozenset(scopes), person, deadline)
         return token
+
+    def _default_person(self) -> str:
+        if not self.people:
+            self.add_person("Sandbox Admin", "admin@example.com")
+        return next(iter(self.people))
 
     def revoke_token(self, token: str) -> None:
         """The token answers 401 from now on (an expired or revoked token)."""
@@ -244,9 +142,14 @@ class SandboxState:
         self.clients[client_id] = client_secret
 
     def issue_refresh_token(
-        self, token: str, client_id: str, scopes: frozenset[str] = ADMIN_SCOPES, *, person_id: str | None = None
+        self,
+        token: str,
+        client_id: str,
+        scopes: frozenset[str] = ADMIN_SCOPES,
+        *,
+        person_id: str | None = None,
     ) -> str:
-        person = person_id or next(iter(self.people), "")
+        person = person_id or self._default_person()
         deadline = time.time() + REFRESH_TOKEN_LIFETIME
         self.refresh_tokens[token] = RefreshGrant(client_id, frozenset(scopes), person, deadline)
         return token
@@ -256,17 +159,14 @@ class SandboxState:
             self.trunks[trunk.id] = trunk
         return trunk
 
-    def new_trunk_values(self, name: str) -> dict[str, str]:
+    def new_trunk_values(self, name: str) -> GatewayValues:
         """Gateway identifiers Webex generates for a new trunk (the spec example's shapes)."""
         slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")[:24] or "trunk"
         base = f"{slug}_{random_digits(4)}"
         host = f"{self.org_gateway_number}.us10.bcld.webex.com"
-        return {
-            "otg_dtg_id": f"{base}_lgu",
-            "line_port": f"{base}_LGU@{host}",
-            "pilot_user_id": f"{base}_LGU@{host}",
-            "sip_authentication_user_name": f"{base}_LGU",
-        }
+        return GatewayValues(
+            f"{base}_lgu", f"{base}_LGU@{host}", f"{base}_LGU@{host}", f"{base}_LGU"
+        )
 
     # --- lookups --------------------------------------------------------------------
 
@@ -278,7 +178,9 @@ class SandboxState:
         return next((t for t in self.trunks.values() if t.name.casefold() == folded), None)
 
     def device_limits(self, trunk_type: str, device_type: str) -> DeviceTypeLimits | None:
-        return next((d for d in self.trunk_types.get(trunk_type, []) if d.device_type == device_type), None)
+        return next(
+            (d for d in self.trunk_types.get(trunk_type, []) if d.device_type == device_type), None
+        )
 
     def is_verified_domain(self, domain: str) -> bool:
         return domain.lower().rstrip(".") in {d.lower() for d in self.verified_domains}
@@ -307,15 +209,21 @@ class SandboxState:
         elif body and "x-www-form-urlencoded" in content_type:
             form = dict(parse_qsl(body.decode("latin-1"), keep_blank_values=True))
         query = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
-        entry = RecordedRequest(method.upper(), path, query, headers, parsed, form, body, fault=fault)
+        entry = RecordedRequest(
+            method.upper(), path, query, headers, parsed, form, body, fault=fault
+        )
         with self.lock:
             self.requests.append(entry)
         return entry
 
     def calls(
-        self, method: str | None = None, path_suffix: str | None = None, *, faulted: bool | None = None
+        self,
+        method: str | None = None,
+        path_suffix: str | None = None,
+        *,
+        faulted: bool | None = None,
     ) -> list[RecordedRequest]:
-        """Recorded requests by method and path suffix; ``faulted`` True/False filters on a fault."""
+        """Recorded requests by method and path suffix; ``faulted`` filters on having a fault."""
         with self.lock:
             found = list(self.requests)
         return [

@@ -307,8 +307,9 @@ class WebexHttp:
         refreshed, throttled, failures, waited = False, 0, 0, 0.0
         while True:
             delay: float | None = None
+            token = await self._token_provider()
             try:
-                response = await self._send(method, path, params, json, tracking_id)
+                response = await self._send(method, path, params, json, token, tracking_id)
             except httpx.HTTPError as exc:
                 error = error_for_exception(
                     exc, method=method, path=httpx.URL(path).path, tracking_id=tracking_id
@@ -346,7 +347,10 @@ class WebexHttp:
                                 retry_after, default=delay, cap=policy.max_retry_after
                             )
                 if delay is None or waited + delay > policy.max_total_wait:
-                    raise error_for_status(response, method=method, tracking_id=tracking_id)
+                    error = error_for_status(response, method=method, tracking_id=tracking_id)
+                    if token and error.description and token in error.description:
+                        error.description = error.description.replace(token, "••••")
+                    raise error
             waited += delay
             log.debug(
                 "webex.retry %s %s in %.1f s (TrackingID %s)",
@@ -362,9 +366,14 @@ class WebexHttp:
         return float(min(self.retry.backoff_max, self.retry.backoff_base * 2 ** (failures - 1)))
 
     async def _send(
-        self, method: str, path: str, params: Params | None, body: Any, tracking_id: str
+        self,
+        method: str,
+        path: str,
+        params: Params | None,
+        body: Any,
+        token: str,
+        tracking_id: str,
     ) -> httpx.Response:
-        token = await self._token_provider()
         headers = {
             "Authorization": f"Bearer {token}",
             "TrackingID": tracking_id,

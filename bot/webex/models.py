@@ -61,7 +61,8 @@ class TrunkSummary(WireModel):
     name: str
     location: IdName | None = None
     in_use: bool | None = None
-    trunk_type: TrunkType | None = None
+    # A plain string: one trunk of a type Webex adds later must not break listing.
+    trunk_type: str | None = None
     is_restricted_to_dedicated_instance: bool | None = None
 
 
@@ -104,14 +105,14 @@ class TrunkDetails(WireModel):
     error_codes: list[str] | None = None
     response_status: list[ResponseStatus] | None = None
     dual_identity_support_enabled: bool | None = None
-    trunk_type: TrunkType | None = None
+    trunk_type: str | None = None
     device_type: str | None = None
     address: str | None = None
     domain: str | None = None
     port: int | None = None
     max_concurrent_calls: int | None = None
     is_restricted_to_dedicated_instance: bool | None = None
-    p_charge_info_support_policy: PChargeInfoSupportPolicy | None = None
+    p_charge_info_support_policy: str | None = None
     partial: bool = False  # True when Webex answered 206
 
 

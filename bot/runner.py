@@ -1,0 +1,197 @@
+"""`trunkbot run`: check everything, connect, dispatch concurrently, stop gracefully.
+
+One asyncio loop runs the websocket, every command and every REST call. Each activity
+becomes a task, so a slow Webex answer for one person never delays another's. SIGTERM
+stops the intake, lets in-flight commands finish (bounded by ``DRAIN_SECONDS``) and
+returns 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from bot.app import USER_AGENT, App, build_app, static_token
+from bot.auth import Policy
+from bot.errors import ConfigError, WebexAuthError, WebexError
+from bot.events import Outbox
+from bot.settings import Settings
+from bot.transports.websocket import BotIdentity, TrunkbotWebsocketClient, message_event
+from bot.webex.http import WebexHttp
+from bot.webex.messaging import MessagingClient, Person
+
+log = logging.getLogger(__name__)
+
+DRAIN_SECONDS = 25.0
+PERSON_TTL = 600.0
+
+
+@dataclass
+class PeopleCache:
+    """Person records by id, for the org of a sender; misses and failures are not cached."""
+
+    messaging: MessagingClient
+    ttl: float = PERSON_TTL
+    _cache: dict[str, tuple[float, Person]] = field(default_factory=dict)
+
+    async def get(self, person_id: str) -> Person | None:
+        hit = self._cache.get(person_id)
+        if hit and time.monotonic() - hit[0] < self.ttl:
+            return hit[1]
+        try:
+            person = await self.messaging.get_person(person_id)
+        except WebexError:
+            log.warning("person.lookup_failed")
+            return None
+        self._cache[person_id] = (time.monotonic(), person)
+        return person
+
+
+class BotRunner:
+    """Owns the loop-side of `trunkbot run`: intake, in-flight tasks, shutdown."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        app: App,
+        messaging: MessagingClient,
+        bot: BotIdentity,
+    ) -> None:
+        self.settings = settings
+        self.app = app
+        self.messaging = messaging
+        self.outbox: Outbox = messaging
+        self.bot = bot
+        self.people = PeopleCache(messaging)
+        self.stop = asyncio.Event()
+        self.connected = asyncio.Event()
+        self.in_flight: set[asyncio.Task[None]] = set()
+        self.handled = 0
+        self._loop = asyncio.get_running_loop()
+        assert settings.bot_token is not None  # checked by prepare()  # noqa: S101
+        self.client = TrunkbotWebsocketClient(
+            settings.bot_token.get_secret_value(),
+            api_url=settings.api_url,
+            u2c_url=settings.u2c_url,
+            ca_file=os.environ.get("SSL_CERT_FILE") or None,
+            deliver=self._deliver_threadsafe,
+        )
+
+    def _deliver_threadsafe(self, kind: str, obj: Any, activity: dict[str, Any]) -> None:
+        """Called on a fetch thread by webex-bot: hop onto the loop, start a task there."""
+        self._loop.call_soon_threadsafe(self._start, kind, obj)
+
+    def _start(self, kind: str, obj: Any) -> None:
+        task = self._loop.create_task(self._handle(kind, obj))
+        self.in_flight.add(task)
+        task.add_done_callback(self.in_flight.discard)
+
+    async def _handle(self, kind: str, obj: Any) -> None:
+        try:
+            if kind == "message":
+                event = await message_event(obj, self.bot, self.people.get)
+            else:
+                event = await self._card_event(obj)
+            if event is None:
+                return
+            await self.app.router.handle(event, self.outbox)
+            self.handled += 1
+        except Exception:  # the router answers its own errors; this is the last guard
+            log.exception("event.crashed")
+
+    async def _card_event(self, action: Any) -> Any:
+        # Card flows arrive with the card issue; until then a submission gets a clear answer.
+        from bot.events import Actor, Event, Space, SpaceKind
+
+        person = await self.people.get(getattr(action, "personId", ""))
+        if person is None or person.type == "bot":
+            return None
+        return Event(
+            id=getattr(action, "id", ""),
+            actor=Actor(person.id, person.email, person.org_id, person.display_name),
+            space=Space(getattr(action, "roomId", ""), SpaceKind.GROUP),
+            card_inputs=dict(getattr(action, "inputs", {}) or {}),
+            card_message_id=getattr(action, "messageId", None),
+        )
+
+    async def run(self) -> int:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            # Not the main thread (tests drive stop directly): no signal handlers there.
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                self._loop.add_signal_handler(sig, self.stop.set)
+        log.info("bot.starting", extra={"bot": self.bot.display_name})
+        await self.client.listen(self.stop, self.connected)
+        await self.drain()
+        return 0
+
+    async def drain(self) -> None:
+        if not self.in_flight:
+            return
+        log.info("bot.draining", extra={"in_flight": len(self.in_flight)})
+        _, late = await asyncio.wait(set(self.in_flight), timeout=DRAIN_SECONDS)
+        for task in late:
+            task.cancel()
+        if late:
+            log.warning("bot.drain_timeout", extra={"cancelled": len(late)})
+
+
+async def prepare(settings: Settings) -> tuple[App, MessagingClient, BotIdentity]:
+    """Check the bot token, admin credentials and policy; ConfigError names the first problem."""
+    if settings.bot_token is None:
+        raise ConfigError("No bot token: set TRUNKBOT_BOT_TOKEN (see the README).")
+    if not settings.has_admin_credentials:
+        raise ConfigError("No admin credentials: set TRUNKBOT_ADMIN_TOKEN or the service app.")
+    policy = Policy.load(settings.policy)
+    if policy.problem:
+        raise ConfigError(policy.problem)
+    bot_client = httpx.AsyncClient(
+        base_url=settings.api_url,
+        headers={"User-Agent": USER_AGENT},
+        timeout=httpx.Timeout(20.0, connect=10.0),
+    )
+    messaging = MessagingClient(
+        WebexHttp(bot_client, token_provider=static_token(settings.bot_token))
+    )
+    try:
+        me = await messaging.me()
+    except WebexAuthError:
+        await bot_client.aclose()
+        raise ConfigError("Webex refused the bot token (TRUNKBOT_BOT_TOKEN).") from None
+    except WebexError as exc:
+        await bot_client.aclose()
+        raise ConfigError(f"Couldn't check the bot token: {exc.user_message}") from None
+    app = build_app(
+        settings,
+        policy=policy,
+        bot_names=(me.display_name,),
+        membership=messaging.is_member,
+    )
+    app.clients.append(bot_client)
+    try:
+        await app.services.admin_http.get_json("/people/me")
+    except WebexAuthError:
+        await app.aclose()
+        raise ConfigError("Webex refused the admin credentials.") from None
+    except WebexError as exc:
+        await app.aclose()
+        raise ConfigError(f"Couldn't check the admin credentials: {exc.user_message}") from None
+    return app, messaging, BotIdentity(me.id, me.display_name, tuple(me.emails))
+
+
+async def run_bot(settings: Settings) -> int:
+    app, messaging, bot = await prepare(settings)
+    logging.getLogger("webex_bot").setLevel(logging.WARNING)  # it logs card inputs at INFO
+    try:
+        runner = BotRunner(settings, app=app, messaging=messaging, bot=bot)
+        return await runner.run()
+    finally:
+        await app.aclose()

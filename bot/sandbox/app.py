@@ -1,0 +1,95 @@
+"""``build_app(state)``: the sandbox's Starlette app, a fake of the Webex REST API under ``/v1``.
+
+Routes (shapes from the Webex OpenAPI descriptions):
+
+========  ==================================================================  ==============
+GET       /v1/telephony/config/locations                                      calling only
+GET       /v1/locations                                                       all locations
+POST      /v1/telephony/config/locations/{id}/actions/generatePassword/invoke
+GET/POST  /v1/telephony/config/premisePstn/trunks
+GET       /v1/telephony/config/premisePstn/trunks/trunkTypes
+POST      /v1/telephony/config/premisePstn/trunks/actions/fqdnValidation/invoke
+GET/PUT/  /v1/telephony/config/premisePstn/trunks/{trunkId}
+DELETE
+GET       /v1/people/me
+POST      /v1/access_token                                                    refresh grant
+========  ==================================================================  ==============
+
+Every error is ``{"message", "errors": [{"description", "errorCode"?}], "trackingId"}`` with a
+``TrackingID`` header; unknown paths answer 404, a wrong method 405 (with ``Allow``), a body
+that is not JSON 415 (wrong media type) or 400 (does not parse).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from bot.sandbox import routes_org as org
+from bot.sandbox import routes_trunks as trunks
+from bot.sandbox.common import ApiError, error_response
+from bot.sandbox.middleware import SandboxMiddleware
+from bot.sandbox.state import SandboxState
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+TRUNKS = "/v1/telephony/config/premisePstn/trunks"
+LOCATIONS = "/v1/telephony/config/locations"
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)  # noqa: S101 - registered for ApiError only
+    return error_response(request, exc)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)  # noqa: S101 - registered for HTTPException only
+    description = {404: "The requested resource could not be found."}.get(exc.status_code)
+    return error_response(
+        request, ApiError(exc.status_code, description, headers=dict(exc.headers or {}))
+    )
+
+
+def _route(path: str, **handlers: Endpoint) -> Route:
+    """One route for several methods, so a 405's ``Allow`` lists them all."""
+
+    async def dispatch(request: Request) -> Response:
+        return await handlers[request.method if request.method != "HEAD" else "GET"](request)
+
+    return Route(path, dispatch, methods=list(handlers))
+
+
+def build_app(state: SandboxState) -> Starlette:
+    """The ASGI app serving ``state``; mount it at the origin (paths include ``/v1``)."""
+    routes = [
+        Route(LOCATIONS, org.telephony_locations, methods=["GET"]),
+        Route(
+            LOCATIONS + "/{location_id}/actions/generatePassword/invoke",
+            org.generate_password,
+            methods=["POST"],
+        ),
+        Route("/v1/locations", org.common_locations, methods=["GET"]),
+        Route("/v1/people/me", org.people_me, methods=["GET"]),
+        Route("/v1/access_token", org.access_token, methods=["POST"]),
+        Route(TRUNKS + "/trunkTypes", trunks.trunk_types, methods=["GET"]),
+        Route(TRUNKS + "/actions/fqdnValidation/invoke", trunks.validate_fqdn, methods=["POST"]),
+        _route(TRUNKS, GET=trunks.list_trunks, POST=trunks.create_trunk),
+        _route(
+            TRUNKS + "/{trunk_id}",
+            GET=trunks.get_trunk,
+            PUT=trunks.update_trunk,
+            DELETE=trunks.delete_trunk,
+        ),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(SandboxMiddleware, state=state)],
+        exception_handlers={ApiError: _api_error, HTTPException: _http_error},
+    )
+    app.state.sandbox = state
+    return app

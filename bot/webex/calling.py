@@ -1,0 +1,313 @@
+"""The Webex Calling calls Trunkbot makes: locations, trunk types, passwords, trunks.
+
+Paths and bodies follow call-routing.yml, location-call-settings.yml and
+location-call-settings-call-handling.yml. Every answer is validated with the pydantic
+models of :mod:`bot.webex.models`; a body that does not match becomes
+:class:`~bot.errors.WebexBadResponse` with a safe sentence (never pydantic's text, which
+quotes the input). Every method takes ``org_id`` (else the client's default) and sends it
+as the ``orgId`` query parameter when set.
+
+A trunk create is not idempotent, so :meth:`CallingClient.create_trunk` never repeats the
+POST: after no answer or a 5xx it looks the trunk up by name and says what it found.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError
+
+from bot import replies
+from bot.errors import (
+    UsageError,
+    WebexBadResponse,
+    WebexError,
+    WebexServerError,
+    WebexUnreachable,
+)
+from bot.webex.http import Params, WebexConnectFailed, WebexHttp, bad_response, json_object
+from bot.webex.models import (
+    Location,
+    TrunkCreate,
+    TrunkDetails,
+    TrunkSummary,
+    TrunkType,
+    TrunkTypeInfo,
+    WireModel,
+)
+
+log = logging.getLogger(__name__)
+
+LOCATIONS = "/telephony/config/locations"
+TRUNKS = "/telephony/config/premisePstn/trunks"
+M = TypeVar("M", bound=BaseModel)
+
+
+class LocationNotFound(UsageError):
+    """No calling-enabled location matches what the person typed."""
+
+
+class AmbiguousLocation(UsageError):
+    """Several calling-enabled locations match; ``candidates`` lists them."""
+
+    def __init__(self, user_message: str, candidates: list[Location]) -> None:
+        super().__init__(user_message)
+        self.candidates = candidates
+
+
+class TrunkNotCreated(WebexError):
+    """The create failed and nothing was created (never sent, or not found afterwards).
+
+    Carries the original error's status, description and tracking ID; ``original`` is it.
+    """
+
+    nothing_created = True
+    created_unknown = False
+
+    def __init__(self, user_message: str, original: WebexError) -> None:
+        super().__init__(user_message, **_fields_of(original))
+        self.original = original
+
+
+class TrunkCreateUnknown(WebexError):
+    """The create failed and we could not tell whether the trunk exists: check first."""
+
+    nothing_created = False
+    created_unknown = True
+
+    def __init__(
+        self, user_message: str, original: WebexError, lookup_error: WebexError | None = None
+    ) -> None:
+        super().__init__(user_message, **_fields_of(original))
+        self.original = original
+        self.lookup_error = lookup_error
+
+
+@dataclass(frozen=True)
+class CreateOutcome:
+    """A created trunk; ``recovered`` when the create errored yet the trunk exists."""
+
+    trunk_id: str
+    recovered: bool = False
+
+
+class _Locations(WireModel):
+    locations: list[Location]
+
+
+class _TrunkTypes(WireModel):
+    trunk_types: list[TrunkTypeInfo]
+
+
+class _Created(WireModel):
+    id: str = Field(min_length=1)
+
+
+class _Password(WireModel):
+    example_sip_password: SecretStr
+
+
+def _fields_of(err: WebexError) -> dict[str, Any]:
+    return {
+        "status": err.status,
+        "description": err.description,
+        "error_code": err.error_code,
+        "tracking_id": err.tracking_id,
+        "method": err.method,
+        "path": err.path,
+    }
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _cause(err: WebexError) -> str:
+    if isinstance(err, WebexConnectFailed):
+        return replies.CREATE_CAUSE_NOT_SENT
+    if isinstance(err, WebexUnreachable):
+        return replies.CREATE_CAUSE_NO_ANSWER
+    if isinstance(err, WebexServerError):
+        return replies.CREATE_CAUSE_SERVER
+    return replies.CREATE_CAUSE_UNREADABLE
+
+
+class CallingClient:
+    """Webex Calling admin calls over one :class:`WebexHttp` (the admin identity)."""
+
+    def __init__(
+        self, http: WebexHttp, org_id: str | None = None, *, recovery_delay: float = 2.0
+    ) -> None:
+        self._http = http
+        self._org_id = org_id
+        # A create that timed out may still be running at Webex: wait a moment before the
+        # lookup that decides whether it landed.
+        self._recovery_delay = recovery_delay
+
+    def _params(self, org_id: str | None, **extra: str) -> dict[str, str | int]:
+        params: dict[str, str | int] = dict(extra)
+        org = org_id or self._org_id
+        if org:
+            params["orgId"] = org
+        return params
+
+    @staticmethod
+    def _parse(model: type[M], data: Any, response: Any = None) -> M:
+        try:
+            return model.model_validate(data)
+        except ValidationError:
+            if response is not None:
+                raise bad_response(response) from None
+            raise WebexBadResponse(replies.WEBEX_BAD_RESPONSE) from None
+
+    async def list_locations(self, org_id: str | None = None) -> list[Location]:
+        """Every calling-enabled location (``GET /telephony/config/locations``, all pages)."""
+        items = await self._http.get_pages(LOCATIONS, self._params(org_id), "locations")
+        return self._parse(_Locations, {"locations": items}).locations
+
+    async def find_location(self, query: str, org_id: str | None = None) -> Location:
+        """The location whose ID is ``query``, else whose name is it (any case), else the
+        only one whose name contains it."""
+        locations = await self.list_locations(org_id)
+        wanted = _norm(query)
+        for location in locations:
+            if location.id == query.strip():
+                return location
+        for matches in (
+            [loc for loc in locations if _norm(loc.name) == wanted],
+            [loc for loc in locations if wanted and wanted in _norm(loc.name)],
+        ):
+            if len(matches) == 1:
+                return matches[0]
+            if matches:
+                names = [loc.name for loc in matches]
+                raise AmbiguousLocation(replies.location_ambiguous(query, names), matches)
+        names = sorted((loc.name for loc in locations), key=str.casefold)
+        raise LocationNotFound(replies.location_not_found(query, names))
+
+    async def trunk_types(self, org_id: str | None = None) -> list[TrunkTypeInfo]:
+        """Trunk types and their device types (with concurrent-call bounds)."""
+        response = await self._http.request(
+            "GET", f"{TRUNKS}/trunkTypes", params=self._params(org_id)
+        )
+        body = json_object(response)
+        raw = body.get("trunkTypes")
+        if isinstance(raw, list):
+            # A trunk type Webex adds later is not one we can create: skip it rather than
+            # refuse the whole answer.
+            known = {t.value for t in TrunkType}
+            body["trunkTypes"] = [
+                t for t in raw if not isinstance(t, dict) or t.get("trunkType") in known
+            ]
+        return self._parse(_TrunkTypes, body, response).trunk_types
+
+    async def generate_password(self, location_id: str, org_id: str | None = None) -> SecretStr:
+        """A SIP password Webex will accept for a trunk in this location."""
+        response = await self._http.request(
+            "POST",
+            f"{LOCATIONS}/{quote(location_id, safe='')}/actions/generatePassword/invoke",
+            params=self._params(org_id),
+            json={"generate": ["sip"]},
+            retry_5xx=True,  # it only suggests a password; nothing is stored
+        )
+        return self._parse(_Password, json_object(response), response).example_sip_password
+
+    async def validate_fqdn(
+        self, address: str, domain: str, port: int | None, org_id: str | None = None
+    ) -> None:
+        """Ask Webex whether a certificate-based trunk's address and domain are usable
+        (400 code 25024: bad domain; 409 code 27571: address in use)."""
+        body: dict[str, str | int] = {"address": address, "domain": domain}
+        if port is not None:  # an SRV address may omit the port
+            body["port"] = port
+        await self._http.request(
+            "POST",
+            f"{TRUNKS}/actions/fqdnValidation/invoke",
+            params=self._params(org_id),
+            json=body,
+            retry_5xx=True,  # a validation creates nothing
+        )
+
+    async def list_trunks(
+        self, name: str | None = None, org_id: str | None = None
+    ) -> list[TrunkSummary]:
+        """Every trunk (all pages), narrowed by Webex's ``name`` filter when given."""
+        extra: dict[str, str] = {}
+        # The ``name`` parameter takes a comma-separated list (call-routing.yml), so a name
+        # with a comma cannot be sent as a filter: list everything instead.
+        if name and "," not in name:
+            extra["name"] = name
+        params: Params = self._params(org_id, **extra)
+        items = await self._http.get_pages(TRUNKS, params, "trunks")
+        return [self._parse(TrunkSummary, item) for item in items]
+
+    async def find_trunk_by_name(self, name: str, org_id: str | None = None) -> TrunkSummary | None:
+        """The trunk of that exact name (any case), or None. Webex's ``name`` matching is
+        undocumented (exact? contains?), so the comparison is ours."""
+        wanted = name.strip().casefold()
+        for trunk in await self.list_trunks(name.strip(), org_id):
+            if trunk.name.strip().casefold() == wanted:
+                return trunk
+        return None
+
+    async def get_trunk(self, trunk_id: str, org_id: str | None = None) -> TrunkDetails:
+        """A trunk's details; ``partial`` when Webex answered 206 (codes 25013/25014)."""
+        response = await self._http.request(
+            "GET", f"{TRUNKS}/{quote(trunk_id, safe='')}", params=self._params(org_id)
+        )
+        details = self._parse(TrunkDetails, json_object(response), response)
+        return details.model_copy(update={"id": trunk_id, "partial": response.status_code == 206})
+
+    async def create_trunk(self, body: TrunkCreate, org_id: str | None = None) -> CreateOutcome:
+        """Create a trunk with one POST; never repeated (see the module docstring)."""
+        try:
+            response = await self._http.request(
+                "POST", TRUNKS, params=self._params(org_id), json=body.wire()
+            )
+            created = self._parse(_Created, json_object(response), response)
+        except WebexError as exc:
+            _redact(exc, body.password)
+            if isinstance(exc, WebexConnectFailed):
+                raise TrunkNotCreated(replies.trunk_not_sent(body.name, _cause(exc)), exc) from None
+            if not isinstance(exc, WebexUnreachable | WebexServerError | WebexBadResponse):
+                raise
+            return await self._recover(body, org_id, exc)
+        log.info("webex.trunk_created", extra={"trunk_id": created.id})
+        return CreateOutcome(trunk_id=created.id)
+
+    async def _recover(
+        self, body: TrunkCreate, org_id: str | None, exc: WebexError
+    ) -> CreateOutcome:
+        """After an unclear create: the trunk by name decides what happened."""
+        cause = _cause(exc)
+        try:
+            await self._http.sleep(self._recovery_delay)
+            found = await self.find_trunk_by_name(body.name, org_id)
+        except WebexError as lookup_error:
+            log.warning(
+                "webex.trunk_create_unknown",
+                extra={"error": type(exc).__name__, "lookup_error": type(lookup_error).__name__},
+            )
+            raise TrunkCreateUnknown(
+                replies.trunk_create_unknown(body.name, cause), exc, lookup_error
+            ) from None
+        if found is not None:
+            log.warning(
+                "webex.trunk_create_recovered",
+                extra={"trunk_id": found.id, "error": type(exc).__name__},
+            )
+            return CreateOutcome(trunk_id=found.id, recovered=True)
+        if isinstance(exc, WebexBadResponse):
+            # Webex said "created" in a body we could not read, yet does not list it (yet).
+            raise TrunkCreateUnknown(replies.trunk_create_unknown(body.name, cause), exc) from None
+        raise TrunkNotCreated(replies.trunk_not_created(body.name, cause), exc) from None
+
+
+def _redact(err: WebexError, secret: SecretStr) -> None:
+    """Webex's description is shown in chat: make sure it never echoes the password."""
+    value = secret.get_secret_value()
+    if value and err.description and value in err.description:
+        err.description = err.description.replace(value, "••••")
