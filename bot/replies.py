@@ -346,7 +346,9 @@ def bad_domain(key: str) -> str:
 
 
 def bad_org(key: str) -> str:
-    return f"{shown(key)} must be a Webex organization ID: letters, digits and `-_=+/`, no spaces."
+    return (
+        f"{shown(key)} must be a Webex organization ID: letters, digits and `-_=+/.:`, no spaces."
+    )
 
 
 def bad_pcharge(key: str) -> str:
@@ -545,7 +547,7 @@ def name_taken(name: str) -> str:
 
 
 def webex_refused(sentence: str) -> str:
-    return f"❌ {sentence}"
+    return sentence if sentence.startswith("❌") else f"❌ {sentence}"
 
 
 def trunk_type_label(trunk_type: object) -> str:
@@ -633,3 +635,25 @@ def sent_privately(has_password: bool) -> str:
 def private_delivery(name: str, location: str, settings: list[str], password: str | None) -> str:
     head = f"Here's what to configure for trunk **{esc(name)}** in **{esc(location)}**."
     return head + "\n" + with_password(settings, password)
+
+
+# Webex error codes we know the meaning of (webex-api.md), said the way an admin acts on them.
+def domain_not_verified(domain: str) -> str:
+    return (
+        f"The domain **{esc(domain)}** isn't verified in this organization, so Webex won't "
+        "accept a certificate-based trunk with it. Verify it in Control Hub (Organization "
+        "settings › Domains) or use a verified one."
+    )
+
+
+def address_in_use(address: str) -> str:
+    return (
+        f"The address **{esc(address)}** is already used by another trunk. Each SBC address "
+        "can belong to one trunk only."
+    )
+
+
+PW_RULES_REFUSED = (
+    "Webex refused that password (it doesn't allow `?` or `!`, among other rules). Leave "
+    "`password` out and I'll have Webex generate one that it accepts."
+)

@@ -94,7 +94,10 @@ class Router:
             "command.refused",
             extra={"error": type(exc).__name__, "event_id": ctx.event.id},
         )
-        await self._safe_reply(ctx, user_sentence(exc))
+        sentence = user_sentence(exc)
+        if isinstance(exc, WebexError):
+            sentence = replies.webex_refused(sentence)  # lead with the outcome
+        await self._safe_reply(ctx, sentence)
 
     async def _safe_reply(self, ctx: Context, markdown: str) -> None:
         try:

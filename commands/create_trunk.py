@@ -22,7 +22,7 @@ from pydantic import SecretStr
 
 from bot import replies
 from bot.auth import require
-from bot.errors import UsageError, WebexConflict, WebexError
+from bot.errors import UsageError, WebexBadRequest, WebexConflict, WebexError
 from bot.events import Context
 from bot.grammar import parse_args
 from bot.logs import SECRETS
@@ -43,6 +43,28 @@ def handler(services: Services) -> Handler:
         await create(services, ctx, args)
 
     return run
+
+
+# Webex error codes with a known meaning (webex-api.md: wxc_sdk live tests, reports).
+PASSWORD_RULES, DOMAIN_NOT_VERIFIED, ADDRESS_IN_USE = 25015, 25024, 27571
+
+
+def _known(exc: WebexError, address: str | None, domain: str | None) -> WebexError:
+    """Webex's refusal with our sentence for the codes we understand; else unchanged."""
+    sentence = {
+        PASSWORD_RULES: replies.PW_RULES_REFUSED,
+        DOMAIN_NOT_VERIFIED: replies.domain_not_verified(domain or ""),
+        ADDRESS_IN_USE: replies.address_in_use(address or ""),
+    }.get(exc.error_code or 0)
+    if sentence is None:
+        return exc
+    return type(exc)(
+        sentence,
+        status=exc.status,
+        description=exc.description,
+        error_code=exc.error_code,
+        tracking_id=exc.tracking_id,
+    )
 
 
 def _typed_password(fields: dict[str, str]) -> bool:
@@ -83,7 +105,12 @@ async def create(services: Services, ctx: Context, args: str) -> None:
     if request.trunk_type is TrunkType.CERTIFICATE_BASED or request.device_type:
         device = check_certificate(request, await calling.trunk_types(org_id=org_id))
     if request.trunk_type is TrunkType.CERTIFICATE_BASED and request.address and request.domain:
-        await calling.validate_fqdn(request.address, request.domain, request.port, org_id=org_id)
+        try:
+            await calling.validate_fqdn(
+                request.address, request.domain, request.port, org_id=org_id
+            )
+        except WebexError as exc:
+            raise _known(exc, request.address, request.domain) from None
     if await calling.find_trunk_by_name(request.name, org_id=org_id) is not None:
         raise UsageError(replies.name_taken(request.name))
 
@@ -99,7 +126,11 @@ async def create(services: Services, ctx: Context, args: str) -> None:
     try:
         outcome = await calling.create_trunk(body, org_id=org_id)
     except WebexConflict as exc:
+        if exc.error_code == ADDRESS_IN_USE:
+            raise _known(exc, request.address, request.domain) from None
         raise UsageError(replies.name_taken_by_webex(request.name, exc)) from None
+    except WebexBadRequest as exc:
+        raise _known(exc, request.address, request.domain) from None
     log.info(
         "trunk.created",
         extra={"trunk_id": outcome.trunk_id, "recovered": outcome.recovered, "event_id": ev.id},

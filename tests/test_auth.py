@@ -141,5 +141,5 @@ async def test_refusal_names_the_granted_locations(policy: Policy) -> None:
             org_id="ORG-1",
         )
     assert err.value.user_message == (
-        "You may create trunks only in **London HQ** and **LOC\\-PARIS**."
+        "You may create trunks only in **London HQ** and **LOC-PARIS**."
     )

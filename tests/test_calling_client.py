@@ -204,7 +204,7 @@ async def test_find_location_not_found_is_bounded_and_escaped(build: Build) -> N
     with pytest.raises(LocationNotFound) as caught:
         await calling.find_location("*<@all>*")
     message = caught.value.user_message
-    assert message.startswith('I can\'t find a calling location named "\\*\\<@\u200ball\\>\\*".')
+    assert message.startswith('I can\'t find a calling location named "\\*\\<@all\\>\\*".')
     assert message.endswith("**Site 09** and 5 more.")
 
 
@@ -439,9 +439,9 @@ async def test_nothing_created_sentence(build: Build) -> None:
     assert not err.created_unknown
     assert isinstance(err.original, WebexServerError)
     assert user_sentence(err) == (
-        "Creating trunk **lgw\\-1** didn't go through (Webex had a problem), and Webex has no "
+        "Creating trunk **lgw-1** didn't go through (Webex had a problem), and Webex has no "
         "trunk by that name, so nothing was created. It's safe to try again in a few minutes. "
-        "Webex said: “backend down” (Webex tracking ID RT\\_1)"
+        "Webex said: “backend down” (Webex tracking ID `RT_1`)"
     )
 
 

@@ -687,12 +687,12 @@ SENTENCES: list[tuple[str, BotError, str]] = [
     (
         "full",
         WebexBadRequest("Webex refused.", description="Name *bad* <@all>", tracking_id="R_1"),
-        "Webex refused. Webex said: “Name \\*bad\\* \\<@\u200ball\\>” (Webex tracking ID R\\_1)",
+        "Webex refused. Webex said: “Name \\*bad\\* \\<@all\\>” (Webex tracking ID `R_1`)",
     ),
     (
         "no-description",
         WebexServerError("Webex broke.", tracking_id="R2"),
-        "Webex broke. (Webex tracking ID R2)",
+        "Webex broke. (Webex tracking ID `R2`)",
     ),
     ("bare", WebexUnreachable("No answer."), "No answer."),
     ("not-webex", ConfigError("Bad settings."), "Bad settings."),

@@ -22,7 +22,7 @@ from bot.sandbox.common import (
     LOCATION_NOT_CALLING,
     LOCATION_NOT_FOUND,
     MISSING_FIELD,
-    PASSWORD_REFUSED,
+    PW_RULES_REFUSED,
     TRUNK_NAME_EXISTS,
     ApiError,
 )
@@ -72,9 +72,9 @@ def _integer(body: dict[str, Any], field: str) -> int | None:
 
 def check_password(password: str) -> None:
     if "?" in password or "!" in password:
-        raise ApiError(400, "Password cannot contain the characters ? or !.", PASSWORD_REFUSED)
+        raise ApiError(400, "Password cannot contain the characters ? or !.", PW_RULES_REFUSED)
     if not 8 <= len(password) <= 64:
-        raise ApiError(400, "Password must be 8 to 64 characters long.", PASSWORD_REFUSED)
+        raise ApiError(400, "Password must be 8 to 64 characters long.", PW_RULES_REFUSED)
 
 
 def check_name(state: SandboxState, name: str, *, exclude_id: str | None = None) -> None:

@@ -250,7 +250,9 @@ def user_sentence(err: BotError) -> str:
         if err.description:
             parts.append(replies.WEBEX_SAID.format(description=esc(err.description)))
         if err.tracking_id:
-            parts.append(replies.WEBEX_TRACKING_ID.format(tracking_id=esc(err.tracking_id)))
+            parts.append(
+                replies.WEBEX_TRACKING_ID.format(tracking_id=replies.code(err.tracking_id))
+            )
     return " ".join(parts)
 
 

@@ -1,6 +1,6 @@
 """A fake Webex cloud for end-to-end tests: REST, U2C, WDM and the Mercury websocket over TLS.
 
-    from fake_webex import FakeWebex
+    from tests.fake_webex import FakeWebex
 
     async with FakeWebex() as fake:             # or: with FakeWebex() as fake / the fixture
         alice = fake.add_person("alice@example.com", "Alice Example")
@@ -10,9 +10,10 @@
         await fake.user_says(alice, room, "help")
         [reply] = await fake.wait_for_bot_messages(1, to_person=alice)
 
-Import it as ``fake_webex`` (pytest puts ``tests/`` on ``sys.path`` for the test modules in it,
-which have no ``__init__.py``). Fixtures live in :mod:`fake_webex.plugin`
-(``pytest_plugins = ["fake_webex.plugin"]`` in ``tests/conftest.py``).
+``tests`` is a package, so import it as ``tests.fake_webex``. Fixtures live in
+:mod:`tests.fake_webex.plugin` (``pytest_plugins = ["tests.fake_webex.plugin"]`` in the root
+``conftest.py``, or ``fake_webex = plugin.fake_webex`` in a test module). Running the real
+webex-bot client against it: :mod:`tests.fake_webex.webex_bot_client`.
 """
 
 from __future__ import annotations

@@ -32,7 +32,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
-from starlette.types import ASGIApp, Message as AsgiMessage, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Message as AsgiMessage
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from .ids import parse_id, tracking_id
@@ -59,9 +60,7 @@ TOO_LONG = (
     "encryption and 10000 characters after encryption."
 )
 ROOM_NOT_FOUND = "Could not find a room with provided ID."
-UNAUTHORIZED = (
-    "The request requires a valid access token set in the Authorization request header."
-)
+UNAUTHORIZED = "The request requires a valid access token set in the Authorization request header."
 #: Close code when the websocket's first frame is not a valid authorization (Mercury's is
 #: undocumented; 4401 is the fake's choice).
 WS_UNAUTHORIZED = 4401
@@ -71,6 +70,8 @@ WS_AUTH_TIMEOUT = 10.0
 _MENTION = re.compile(r"<@(personEmail|personId):([^>|]+)(?:\|[^>]*)?>")
 
 Handler = Callable[[Request], Awaitable[Response]]
+#: Where the front layer leaves the websocket's transport in the scope (best effort).
+TRANSPORT_KEY = "fake_webex.transport"
 
 
 def error_response(
@@ -140,6 +141,12 @@ class _Front:
         if scope["type"] == "lifespan":
             await self._lifespan(scope, receive, send)
             return
+        if scope["type"] == "websocket":
+            # uvicorn's ASGI ``send`` is a bound method of its protocol object, which owns the
+            # transport; keep it so drop_connections(abrupt=True) can cut the TCP connection.
+            transport = getattr(getattr(send, "__self__", None), "transport", None)
+            await self.app({**scope, TRANSPORT_KEY: transport}, receive, send)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -175,7 +182,7 @@ class _Front:
                     headers=headers,
                 )
                 await response(scope, receive_tee, send_tap)
-            elif self.extra_app is not None and path.startswith(self.extra_prefixes):
+            elif self.extra_app is not None and self._for_extra_app(scope):
                 await self.extra_app(scope, receive_tee, send_tap)
             else:
                 await self.app(scope, receive_tee, send_tap)
@@ -192,6 +199,21 @@ class _Front:
                     at=time.monotonic(),
                 )
             )
+
+    def _for_extra_app(self, scope: Scope) -> bool:
+        """The calling paths, and any ``/v1`` call with a token the fake does not know (the
+        calling app's admin or service-app tokens, e.g. its ``/v1/people/me``)."""
+        path: str = scope["path"]
+        if path.startswith(self.extra_prefixes):
+            return True
+        if not path.startswith("/v1/"):
+            return False
+        for key, value in scope["headers"]:
+            if key.lower() == b"authorization":
+                scheme, _, token = value.decode("latin-1").partition(" ")
+                known = self.fake._person_for_token(token.strip()) is not None
+                return not (scheme.lower() == "bearer" and known)
+        return False
 
     async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.extra_app is not None:
@@ -319,13 +341,17 @@ class _Routes:
         self.caller(request)
         links = {"wdm": f"{self.fake.base_url}/wdm/api/v1"}
         if request.query_params.get("format") != "hostmap":
-            return JSONResponse({"services": [{"serviceName": k, "logicalNames": [v]} for k, v in links.items()]})
+            return JSONResponse(
+                {"services": [{"serviceName": k, "logicalNames": [v]} for k, v in links.items()]}
+            )
         return JSONResponse({"serviceLinks": links})
 
     async def list_devices(self, request: Request) -> Response:
         caller = self.caller(request)
         with self.fake._lock:
-            devices = [d.to_json() for d in self.fake._devices if d.owner is caller and not d.expired]
+            devices = [
+                d.to_json() for d in self.fake._devices if d.owner is caller and not d.expired
+            ]
         return JSONResponse({"devices": devices})
 
     async def create_device(self, request: Request) -> Response:
@@ -452,7 +478,9 @@ class _Routes:
         parent_ref = _optional_str(body, "parentId")
         targets = [t for t in (room_id, to_person_id, to_person_email) if t]
         if len(targets) != 1:
-            raise FakeApiError(400, "Exactly one of roomId, toPersonId or toPersonEmail is required.")
+            raise FakeApiError(
+                400, "Exactly one of roomId, toPersonId or toPersonEmail is required."
+            )
         for value in (text, markdown):
             if value is not None and len(value.encode("utf-8")) > MAX_MESSAGE_BYTES:
                 raise FakeApiError(400, TOO_LONG)
@@ -477,8 +505,9 @@ class _Routes:
                     raise FakeApiError(404, "Person not found.")
             if recipient.uuid == caller.uuid:
                 raise FakeApiError(400, "You cannot send a direct message to yourself.")
-            room = self.fake._direct_room(caller, recipient, create=True)
-            assert room is not None
+            direct = self.fake._direct_room(caller, recipient, create=True)
+            assert direct is not None
+            room = direct
 
         parent_id: str | None = None
         if parent_ref:
@@ -515,9 +544,7 @@ class _Routes:
             raise FakeApiError(400, "Only one attachment per message is supported.")
         for attachment in attachments:
             if not isinstance(attachment, dict) or attachment.get("contentType") != ADAPTIVE_CARD:
-                raise FakeApiError(
-                    400, f"Invalid attachment: contentType must be {ADAPTIVE_CARD}."
-                )
+                raise FakeApiError(400, f"Invalid attachment: contentType must be {ADAPTIVE_CARD}.")
             content = attachment.get("content")
             if not isinstance(content, dict) or content.get("type") != "AdaptiveCard":
                 raise FakeApiError(400, "Invalid attachment: content must be an AdaptiveCard.")
@@ -560,9 +587,9 @@ class _Routes:
         params = request.query_params
         with self.fake._lock:
             people = list(self.fake._people.values())
-        if not any(params.get(k) for k in ("email", "displayName", "id")):
-            if caller is not self.fake.admin:
-                raise FakeApiError(400, "One of email, displayName or id is required.")
+        filtered = any(params.get(k) for k in ("email", "displayName", "id"))
+        if not filtered and caller is not self.fake.admin:
+            raise FakeApiError(400, "One of email, displayName or id is required.")
         if params.get("email"):
             people = [p for p in people if p.email.lower() == params["email"].lower()]
         if params.get("displayName"):
@@ -571,7 +598,9 @@ class _Routes:
         if params.get("id"):
             wanted = set(params["id"].split(","))
             people = [p for p in people if p.id in wanted]
-        return JSONResponse({"items": [p.to_json() for p in people[: self.max_param(request, 100)]]})
+        return JSONResponse(
+            {"items": [p.to_json() for p in people[: self.max_param(request, 100)]]}
+        )
 
     async def list_memberships(self, request: Request) -> Response:
         caller = self.caller(request)
@@ -618,7 +647,7 @@ class _Routes:
                 await websocket.send_denial_response(error_response(status, "Websocket refused."))
             return
         await websocket.accept()
-        conn = fake._open_connection(device.uuid, websocket)
+        conn = fake._open_connection(device.uuid, websocket.scope.get(TRANSPORT_KEY))
         try:
             await self._serve_socket(websocket, conn)
         finally:

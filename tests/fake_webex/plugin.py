@@ -1,5 +1,6 @@
-"""pytest fixtures for the fake cloud. Register with ``pytest_plugins = ["fake_webex.plugin"]``
-in ``tests/conftest.py`` (or import the fixtures into a test module).
+"""pytest fixtures for the fake cloud. Register with
+``pytest_plugins = ["tests.fake_webex.plugin"]`` in the root ``conftest.py``, or bind them in a
+test module: ``fake_webex = plugin.fake_webex`` (and ``fake_webex_factory``).
 
 * ``fake_webex`` — a started :class:`FakeWebex` with default identities; ``SSL_CERT_FILE`` and
   ``REQUESTS_CA_BUNDLE`` point at its CA for the test (so default httpx clients and requests

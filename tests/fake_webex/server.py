@@ -25,7 +25,6 @@ from typing import Any, TypeVar
 import uvicorn
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
-from starlette.websockets import WebSocket
 
 from .app import build_app
 from .ids import new_uuid, parse_id
@@ -106,9 +105,12 @@ class FakeWebex:
         extra_routes: Sequence[BaseRoute] = (),
         echo_bot_posts: bool = True,
     ) -> None:
-        """``extra_app`` receives, untouched (full path, no ``root_path``), every HTTP request
-        whose path starts with one of ``extra_prefixes`` — the calling API — and the lifespan
-        events. ``extra_routes`` are starlette routes tried before the fake's own.
+        """``extra_app`` (e.g. ``bot.sandbox.app.build_app(state)``) receives, untouched (full
+        path, no ``root_path``), every HTTP request whose path starts with one of
+        ``extra_prefixes`` (the calling API), every ``/v1`` request whose bearer token the fake
+        does not know (the calling app's own tokens: its ``/v1/people/me`` answers for them),
+        and the lifespan events. ``extra_routes`` are starlette routes tried before the fake's.
+        Latency, faults and the request log apply to all of it.
 
         ``echo_bot_posts``: Webex pushes a bot's own posts in 1:1 spaces back to its websocket
         (webex-bot has a "Message is from myself" branch for it); turn off to keep frames to
@@ -141,7 +143,10 @@ class FakeWebex:
         self.admin_token = admin_token
         self._tokens[admin_token] = self.admin
 
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY on accepted sockets only when the
+        # listening socket's proto says TCP; with proto 0 every response waits ~40 ms for a
+        # delayed ACK (Nagle).
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind(("127.0.0.1", 0))
         self.port: int = self._sock.getsockname()[1]
@@ -445,7 +450,7 @@ class FakeWebex:
         self,
         n: int,
         *,
-        timeout: float = 5.0,
+        timeout: float = 5.0,  # noqa: ASYNC109 - the helpers' API: every wait takes timeout=
         room: Room | None = None,
         to_person: Person | None = None,
     ) -> list[Message]:
@@ -503,7 +508,12 @@ class FakeWebex:
         """How many ``POST /wdm/api/v1/devices`` the fake has answered."""
         return self._device_registrations
 
-    async def wait_connected(self, timeout: float = 5.0, *, total: int | None = None) -> WsConnection:
+    async def wait_connected(
+        self,
+        timeout: float = 5.0,  # noqa: ASYNC109 - see wait_for_bot_messages
+        *,
+        total: int | None = None,
+    ) -> WsConnection:
         """Wait for an open, authorized websocket (or, with ``total``, until that many have
         been authorized in all — for reconnect tests). Returns the newest one."""
 
@@ -518,12 +528,19 @@ class FakeWebex:
         with self._lock:
             return [c for c in self._connections if c.authorized][-1]
 
-    async def wait_for_ack(self, message_id: str, timeout: float = 5.0) -> None:
+    async def wait_for_ack(
+        self,
+        message_id: str,
+        timeout: float = 5.0,  # noqa: ASYNC109 - see wait_for_bot_messages
+    ) -> None:
         await self._wait_until(
             lambda: message_id in self.acks, timeout, lambda: f"an ack of {message_id}"
         )
 
-    async def wait_disconnected(self, timeout: float = 5.0) -> None:
+    async def wait_disconnected(
+        self,
+        timeout: float = 5.0,  # noqa: ASYNC109 - see wait_for_bot_messages
+    ) -> None:
         """Wait until no websocket is open."""
         await self._wait_until(
             lambda: not any(c.is_open for c in self.connections), timeout, lambda: "no socket"
@@ -649,10 +666,10 @@ class FakeWebex:
     def _take_fault(self, method: str, path: str) -> Fault | None:
         with self._lock:
             for fault in self._faults:
-                if fault.count > 0 and path.startswith(fault.prefix):
-                    if fault.method is None or fault.method == method:
-                        fault.count -= 1
-                        return fault
+                matches = fault.method is None or fault.method == method
+                if fault.count > 0 and matches and path.startswith(fault.prefix):
+                    fault.count -= 1
+                    return fault
         return None
 
     def _person_for_token(self, token: str) -> Person | None:
@@ -808,7 +825,7 @@ class FakeWebex:
     async def _deliver_async(self, frame: dict[str, Any]) -> int:
         return self._deliver(frame)
 
-    def _open_connection(self, device_uuid: str, websocket: WebSocket) -> WsConnection:
+    def _open_connection(self, device_uuid: str, transport: Any) -> WsConnection:
         with self._lock:
             conn = WsConnection(
                 number=len(self._connections) + 1,
@@ -816,11 +833,7 @@ class FakeWebex:
                 opened_at=time.monotonic(),
                 outbox=asyncio.Queue(),
             )
-            # Best effort: uvicorn's ASGI ``send`` is a bound method of its protocol object,
-            # which owns the transport; aborting it drops the TCP connection without a close.
-            protocol = getattr(getattr(websocket, "_send", None), "__self__", None)
-            transport = getattr(protocol, "transport", None)
-            conn.abort = getattr(transport, "abort", None)
+            conn.abort = getattr(transport, "abort", None)  # None: abrupt drops fall back
             self._connections.append(conn)
         self._notify()
         return conn
@@ -866,10 +879,10 @@ class FakeWebex:
                 loop.call_soon_threadsafe(event.set)
 
     async def _wait_until(
-        self, predicate: Callable[[], bool], timeout: float, what: Callable[[], str]
+        self, predicate: Callable[[], bool], seconds: float, what: Callable[[], str]
     ) -> None:
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + seconds
         while True:
             event = asyncio.Event()
             waiter = (loop, event)
@@ -880,7 +893,7 @@ class FakeWebex:
                     return
                 remaining = deadline - loop.time()
                 if remaining <= 0:
-                    raise TimeoutError(f"timed out after {timeout}s waiting for {what()}")
+                    raise TimeoutError(f"timed out after {seconds}s waiting for {what()}")
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(event.wait(), remaining)
             finally:

@@ -105,9 +105,9 @@ class WebexBotThread:
             loop.close()
             asyncio.set_event_loop(None)
 
-    async def stop(self, fake: FakeWebex, timeout: float = 10.0) -> None:
+    async def stop(self, fake: FakeWebex, join_seconds: float = 10.0) -> None:
         """End ``run()`` the only clean way (see module doc) and join the thread."""
         await fake.shutdown_clients()
-        await asyncio.to_thread(self._thread.join, timeout)
+        await asyncio.to_thread(self._thread.join, join_seconds)
         if self._thread.is_alive():
             raise RuntimeError("webex-bot's run() did not end")

@@ -1,0 +1,139 @@
+"""The `trunkbot` command as a newcomer and an operator use it: shell, check, sandbox."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.sandbox import DEMO_ADMIN_TOKEN, DEMO_READ_ONLY_TOKEN, SandboxState, serve
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def trunkbot(
+    *args: str, stdin: str = "", cwd: Path, **env: str
+) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("TRUNKBOT_")}
+    clean.update(env)
+    clean["TRUNKBOT_SECRETS_DIR"] = str(cwd / "no-secrets")
+    return subprocess.run(  # noqa: S603  -- our own CLI, fixed arguments
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=clean,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_shell_on_the_sandbox_creates_a_trunk(tmp_path: Path) -> None:
+    """`trunkbot shell` with no credentials: the sandbox, the sample policy, a created trunk."""
+    run = trunkbot(
+        "shell",
+        stdin='create trunk name=test-1 location="London HQ"\n'
+        "/as mallory@evil.example\ncreate trunk name=x location=Madrid\n",
+        cwd=tmp_path,
+    )
+    assert run.returncode == 0, run.stderr
+    out = run.stdout
+    assert "built-in sandbox" in out
+    assert "Creating registering trunk **test-1** in **London HQ**…" in out
+    assert "✅ Trunk **test-1** created in **London HQ**" in out
+    assert "Password (shown only here):" in out
+    assert "You're not allowed to create trunks." in out
+    assert "Traceback" not in run.stderr
+
+
+def test_shell_group_space_delivers_password_privately(tmp_path: Path) -> None:
+    """In a group space the shell shows the 1:1 delivery marked as such."""
+    run = trunkbot(
+        "shell", "--space", "group", stdin="create trunk name=g-1 location=Madrid\n", cwd=tmp_path
+    )
+    assert run.returncode == 0, run.stderr
+    assert "‹ [in thread] ✅ Trunk **g-1** created" in run.stdout
+    assert "‹ [1:1 to you@example.com] Here's what to configure" in run.stdout
+
+
+def test_shell_with_a_policy_file_uses_it(tmp_path: Path) -> None:
+    """A policy.toml in the working directory replaces the sample policy, even in the sandbox."""
+    (tmp_path / "policy.toml").write_text(
+        '[[grant]]\npeople=["ann@example.com"]\nactions=["trunk.create"]\n'
+    )
+    run = trunkbot("shell", stdin="create trunk name=a location=Madrid\n", cwd=tmp_path)
+    assert "You're not allowed to create trunks." in run.stdout
+
+
+def test_help_for_every_subcommand(tmp_path: Path) -> None:
+    """Every subcommand answers --help."""
+    for sub in ["run", "serve", "shell", "sandbox", "check", "audit"]:
+        run = trunkbot(sub, "--help", cwd=tmp_path)
+        assert run.returncode == 0
+        assert "usage: trunkbot" in run.stdout
+
+
+def test_usage_error_exits_2(tmp_path: Path) -> None:
+    """An unknown subcommand is a usage error."""
+    assert trunkbot("frobnicate", cwd=tmp_path).returncode == 2
+
+
+@pytest.fixture
+async def sandbox_url() -> AsyncIterator[str]:
+    async with await serve(SandboxState.seeded()) as server:
+        yield server.base_url
+
+
+def _check(tmp_path: Path, url: str, token: str | None, policy: str | None) -> tuple[int, str]:
+    env = {"TRUNKBOT_API_URL": url}
+    if token:
+        env["TRUNKBOT_ADMIN_TOKEN"] = token
+    if policy is not None:
+        (tmp_path / "policy.toml").write_text(policy)
+    run = trunkbot("check", cwd=tmp_path, **env)
+    return run.returncode, run.stdout + run.stderr
+
+
+GOOD_POLICY = '[[grant]]\npeople=["a@example.com"]\nactions=["trunk.create"]\n'
+
+
+async def test_check_passes_with_a_good_setup(tmp_path: Path, sandbox_url: str) -> None:
+    """Policy parses, the token answers and has both scopes: exit 0."""
+    code, out = await _in_thread(_check, tmp_path, sandbox_url, DEMO_ADMIN_TOKEN, GOOD_POLICY)
+    assert code == 0, out
+    assert "All checks passed." in out
+    assert DEMO_ADMIN_TOKEN not in out
+
+
+@pytest.mark.parametrize(
+    ("token", "policy", "problem"),
+    [
+        (DEMO_ADMIN_TOKEN, None, "does not exist"),
+        (DEMO_ADMIN_TOKEN, "[[grant]\n", "not valid TOML"),
+        (DEMO_READ_ONLY_TOKEN, GOOD_POLICY, "lacks spark-admin:telephony_config_write"),
+        ("not-a-valid-token-at-all", GOOD_POLICY, "didn't accept the bot's admin credentials"),
+        (None, GOOD_POLICY, "No admin credentials"),
+    ],
+    ids=["no-policy", "broken-policy", "read-only-token", "bad-token", "no-token"],
+)
+async def test_check_names_each_problem(
+    tmp_path: Path, sandbox_url: str, token: str | None, policy: str | None, problem: str
+) -> None:
+    """Each problem is one line and a non-zero exit."""
+    code, out = await _in_thread(_check, tmp_path, sandbox_url, token, policy)
+    assert code != 0
+    assert problem in out
+    assert "Traceback" not in out
+    if token:
+        assert token not in out
+
+
+async def _in_thread(fn, *args):  # type: ignore[no-untyped-def]
+    import asyncio
+
+    return await asyncio.to_thread(fn, *args)
