@@ -59,7 +59,7 @@ _chat: Chat | None = None
 
 
 def chat() -> Chat:
-    global _chat  # one sandbox for all examples keeps the fuzz fast  # noqa: PLW0603
+    global _chat  # one sandbox for all examples keeps the fuzz fast
     if _chat is None:
         _chat = make_chat()
     return _chat

@@ -1,0 +1,95 @@
+"""Redaction happens at the handler: no token or password survives into a log line."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+import pytest
+
+from bot import logs
+
+TOKEN = "NmQ2ZTk4YWEtZmFrZS10b2tlbi1mb3ItdGVzdHM"
+PASSWORD = "Gen3rated*Pw99"
+
+
+@pytest.fixture
+def captured() -> tuple[logging.Logger, io.StringIO]:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(logs.RedactingFilter())
+    handler.setFormatter(logs.TextFormatter("%(levelname)s %(name)s %(message)s"))
+    logger = logging.getLogger("test.redaction")
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+    logs.SECRETS.add(PASSWORD)
+    return logger, stream
+
+
+@pytest.mark.parametrize(
+    ("message", "args"),
+    [
+        ("headers=%s", ({"Authorization": f"Bearer {TOKEN}"},)),
+        ("sending Authorization: Bearer %s", (TOKEN,)),
+        ("attachment_actions: %s", ({"inputs": {"password": "Typed!Pw1"}},)),
+        ("body %s", ('{"name": "x", "password": "Typed!Pw1"}',)),
+        ("generated %s", ({"exampleSipPassword": "Abc123xyz#"},)),
+        (
+            "refresh %s",
+            ("grant_type=refresh_token&refresh_token=RTOKEN123456&client_secret=SEC1234",),
+        ),
+        ("known secret anywhere: %s", (f"xx{PASSWORD}yy",)),
+    ],
+    ids=[
+        "auth-header-dict",
+        "bearer-text",
+        "card-inputs",
+        "json-body",
+        "generated",
+        "form",
+        "registry",
+    ],
+)
+def test_library_style_log_lines_are_scrubbed(
+    captured: tuple[logging.Logger, io.StringIO], message: str, args: tuple[object, ...]
+) -> None:
+    """Whatever a library logs, tokens and passwords come out as [redacted]."""
+    logger, stream = captured
+    logger.info(message, *args)
+    out = stream.getvalue()
+    for secret in (TOKEN, PASSWORD, "Typed!Pw1", "Abc123xyz#", "RTOKEN123456", "SEC1234"):
+        assert secret not in out
+    assert "[redacted]" in out
+
+
+def test_extra_fields_and_tracebacks_are_scrubbed(
+    captured: tuple[logging.Logger, io.StringIO],
+) -> None:
+    """Structured fields and exception text go through the same filter."""
+    logger, stream = captured
+    try:
+        raise ValueError(f"bad password={PASSWORD}")
+    except ValueError:
+        logger.exception("failed", extra={"detail": f"Bearer {TOKEN}"})
+    out = stream.getvalue()
+    assert PASSWORD not in out
+    assert TOKEN not in out
+    assert "ValueError" in out
+
+
+def test_json_format_is_one_object_per_line() -> None:
+    """TRUNKBOT_LOG_FORMAT=json gives one JSON object per record, with the event name."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(logs.RedactingFilter())
+    handler.setFormatter(logs.JsonFormatter())
+    logger = logging.getLogger("test.json")
+    logger.handlers[:] = [handler]
+    logger.propagate = False
+    logger.warning("trunk.created", extra={"trunk_id": "T1", "recovered": False})
+    doc = json.loads(stream.getvalue())
+    assert doc["event"] == "trunk.created"
+    assert doc["trunk_id"] == "T1"
+    assert doc["recovered"] is False
