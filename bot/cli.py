@@ -88,6 +88,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             run_sandbox(port=args.port)
             return EXIT_OK
+        if args.command == "run":
+            from bot.runner import run_bot
+
+            return asyncio.run(run_bot(settings))
         if args.command == "check":
             from bot.check import run_check
 

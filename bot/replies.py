@@ -482,6 +482,10 @@ def unknown_command(first_word: str) -> str:
     return f"I don't know the command “{word}”. Type `help` to see what I can do for you."
 
 
+CARD_NOT_ACTIVE = (
+    "That card isn't active, so I did nothing. Type `create trunk` with its settings, or `help`."
+)
+
 EMPTY_MESSAGE = "Hi! Type `help` to see what I can do for you."
 
 

@@ -69,6 +69,10 @@ class Router:
 
     async def _dispatch(self, ctx: Context) -> None:
         event = ctx.event
+        if event.is_card_action:
+            # Card flows (form, confirm) come with the card work; until then no card is live.
+            await ctx.reply(replies.CARD_NOT_ACTIVE)
+            return
         text = event.text
         if not event.space.is_direct:
             text = self.strip_mention(text)

@@ -22,7 +22,7 @@ import httpx
 from bot.app import USER_AGENT, App, build_app, static_token
 from bot.auth import Policy
 from bot.errors import ConfigError, WebexAuthError, WebexError
-from bot.events import Outbox
+from bot.events import Actor, Event, Outbox, Space, SpaceKind
 from bot.settings import Settings
 from bot.transports.websocket import BotIdentity, TrunkbotWebsocketClient, message_event
 from bot.webex.http import WebexHttp
@@ -77,11 +77,17 @@ class BotRunner:
         self.in_flight: set[asyncio.Task[None]] = set()
         self.handled = 0
         self._loop = asyncio.get_running_loop()
-        assert settings.bot_token is not None  # checked by prepare()  # noqa: S101
-        self.client = TrunkbotWebsocketClient(
-            settings.bot_token.get_secret_value(),
-            api_url=settings.api_url,
-            u2c_url=settings.u2c_url,
+        self.client: TrunkbotWebsocketClient | None = None
+
+    def _make_client(self) -> TrunkbotWebsocketClient:
+        """webex-bot's constructor does blocking I/O (the service catalog): run it off-loop."""
+        token = self.settings.bot_token
+        if token is None:  # prepare() refuses to start without one
+            raise ConfigError("No bot token: set TRUNKBOT_BOT_TOKEN (see the README).")
+        return TrunkbotWebsocketClient(
+            token.get_secret_value(),
+            api_url=self.settings.api_url,
+            u2c_url=self.settings.u2c_url,
             ca_file=os.environ.get("SSL_CERT_FILE") or None,
             deliver=self._deliver_threadsafe,
         )
@@ -108,19 +114,26 @@ class BotRunner:
         except Exception:  # the router answers its own errors; this is the last guard
             log.exception("event.crashed")
 
-    async def _card_event(self, action: Any) -> Any:
-        # Card flows arrive with the card issue; until then a submission gets a clear answer.
-        from bot.events import Actor, Event, Space, SpaceKind
-
-        person = await self.people.get(getattr(action, "personId", ""))
-        if person is None or person.type == "bot":
+    async def _card_event(self, action: Any) -> Event | None:
+        """A card submission: the actor is Webex's personId (looked up), never an input."""
+        person = await self.people.get(getattr(action, "personId", "") or "")
+        if person is None or person.type == "bot" or person.id == self.bot.person_id:
             return None
+        card_message_id = getattr(action, "messageId", None)
+        kind = SpaceKind.GROUP
+        if card_message_id:
+            try:
+                card = await self.messaging.get_message(card_message_id)
+                kind = SpaceKind.DIRECT if card.room_type == "direct" else SpaceKind.GROUP
+            except WebexError:
+                log.warning("card.message_unavailable")
         return Event(
             id=getattr(action, "id", ""),
             actor=Actor(person.id, person.email, person.org_id, person.display_name),
-            space=Space(getattr(action, "roomId", ""), SpaceKind.GROUP),
+            space=Space(getattr(action, "roomId", ""), kind),
             card_inputs=dict(getattr(action, "inputs", {}) or {}),
-            card_message_id=getattr(action, "messageId", None),
+            card_message_id=card_message_id,
+            parent_id=card_message_id,
         )
 
     async def run(self) -> int:
@@ -129,6 +142,7 @@ class BotRunner:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 self._loop.add_signal_handler(sig, self.stop.set)
         log.info("bot.starting", extra={"bot": self.bot.display_name})
+        self.client = await asyncio.to_thread(self._make_client)
         await self.client.listen(self.stop, self.connected)
         await self.drain()
         return 0

@@ -6,7 +6,7 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
@@ -28,6 +28,14 @@ CARD = {
     "contentType": "application/vnd.microsoft.card.adaptive",
     "content": {"type": "AdaptiveCard", "version": "1.3", "body": []},
 }
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_threads() -> Iterator[None]:
+    """The fake's server thread and webex-bot's run thread are gone after each test."""
+    yield
+    ours = [t.name for t in threading.enumerate() if t.name.startswith(("fake-webex", "webex-bot"))]
+    assert ours == []
 
 
 @pytest.fixture
@@ -138,7 +146,6 @@ async def test_group_visibility_delete_and_memberships(
 ) -> None:
     bob = fake_webex.add_person("bob@example.com", "Bob Example")
     room = fake_webex.add_room("group", [alice, bob], title="Ops")
-    fake_webex.refuse_websockets(None)  # no socket needed: frames are kept pending
     said = await fake_webex.user_says(alice, room, "status please")
     assert said.text == "Trunkbot status please"
     assert said.mentioned_people == [fake_webex.bot.id]
@@ -254,6 +261,13 @@ async def test_websocket_protocol(fake_webex: FakeWebex, alice: Person) -> None:
     assert conn.close_code == 1011
     assert [f["data"]["activity"]["id"] for f in conn.sent] == [said.uuid]
 
+    async with websockets.connect(ws_url, ssl=ssl_context) as silent:  # never authorizes
+        await eventually(lambda: len(fake_webex.connections) == 3)
+        assert await fake_webex.drop_connections() == 1
+        with pytest.raises(ConnectionClosed):
+            await silent.recv()
+    assert not fake_webex.connections[-1].authorized
+
     [device] = fake_webex.devices
     fake_webex.expire_device(device)
     with pytest.raises(InvalidStatus) as refused:
@@ -290,14 +304,12 @@ class Inbox:
         self.messages: list[Any] = []
         self.card_actions: list[Any] = []
         self.activities: list[dict[str, Any]] = []
-        self.threads: set[str] = set()
         self._lock = threading.Lock()
 
     def on_message(self, teams_message: Any, activity: dict[str, Any]) -> None:
         with self._lock:
             self.messages.append(teams_message)
             self.activities.append(activity)
-            self.threads.add(threading.current_thread().name)
 
     def on_card_action(self, attachment_actions: Any, activity: dict[str, Any]) -> None:
         with self._lock:
@@ -342,6 +354,9 @@ async def test_real_webex_bot_client_end_to_end(fake_webex: FakeWebex, alice: Pe
             )
             [posted] = await fake_webex.wait_for_bot_messages(1, to_person=alice)
             assert posted.id == card.id
+            # Webex echoes a bot's 1:1 post to its own socket; webex-bot fetches and acks it.
+            # (Waiting here also keeps webex-bot's cross-loop acks from overlapping.)
+            await fake_webex.wait_for_ack(card.id)
             action = await fake_webex.user_submits_card(alice, direct, card.id, {"name": "T1"})
             await fake_webex.wait_for_ack(action.id)
             await eventually(lambda: len(inbox.card_actions) == 1)
@@ -353,7 +368,6 @@ async def test_real_webex_bot_client_end_to_end(fake_webex: FakeWebex, alice: Pe
 
     assert not runner.alive
     assert isinstance(runner.exit_exception, InvalidStatus)  # the clean way out, see module doc
-    # The bot's own 1:1 post came back over the socket too (as from Webex) and was acked.
     assert fake_webex.acks == [said.id, mention.id, card.id, action.id]
     assert fake_webex.device_registrations == 1
     bot_echo = [a for a in inbox.activities if a["actor"]["emailAddress"] == fake_webex.bot.email]

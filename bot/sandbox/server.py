@@ -106,7 +106,9 @@ class SandboxServer:
 def _bind(host: str, port: int) -> socket.socket:
     """Bind here rather than in uvicorn, whose bind failure is a SystemExit in our loop."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets it knows are TCP, and
+    # without it every response waits ~40 ms for the delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))

@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import re
 import ssl
 import uuid
@@ -76,6 +77,10 @@ class TrunkbotWebsocketClient(wbx.WebexWebsocketClient):  # type: ignore[misc]  
     ) -> None:
         self._u2c_url = u2c_url
         self._ca_file = ca_file
+        if ca_file:
+            # requests (under webex-bot) ignores SSL_CERT_FILE, and REQUESTS_CA_BUNDLE in the
+            # environment overrides a session's own `verify`: point it at the same CA.
+            os.environ["REQUESTS_CA_BUNDLE"] = ca_file
         self._deliver = deliver
         self._loop: asyncio.AbstractEventLoop | None = None
         self.registrations = 0
@@ -88,13 +93,9 @@ class TrunkbotWebsocketClient(wbx.WebexWebsocketClient):  # type: ignore[misc]  
         )
         self.teams = WebexAPI(access_token=access_token, base_url=api_url.rstrip("/") + "/")
         self.teams._session.update_headers(self._get_headers())
-        if ca_file:
-            self.teams._session._req_session.verify = ca_file
 
     # --- redirection: catalog and TLS come from our settings, not module constants -----
     def _get_device_url(self) -> str:
-        if self._ca_file:
-            self.session.verify = self._ca_file  # requests ignores SSL_CERT_FILE
         response = self.session.get(self._u2c_url, params={"format": "hostmap"})
         if response.status_code == 401:
             raise PermissionError("Webex refused the bot token at the service catalog (401).")

@@ -24,7 +24,7 @@ import contextlib
 import json
 import re
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
@@ -34,7 +34,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.types import Message as AsgiMessage
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket
 
 from .ids import parse_id, tracking_id
 from .model import (
@@ -69,7 +69,6 @@ WS_AUTH_TIMEOUT = 10.0
 
 _MENTION = re.compile(r"<@(personEmail|personId):([^>|]+)(?:\|[^>]*)?>")
 
-Handler = Callable[[Request], Awaitable[Response]]
 #: Where the front layer leaves the websocket's transport in the scope (best effort).
 TRANSPORT_KEY = "fake_webex.transport"
 
@@ -339,12 +338,8 @@ class _Routes:
 
     async def catalog(self, request: Request) -> Response:
         self.caller(request)
-        links = {"wdm": f"{self.fake.base_url}/wdm/api/v1"}
-        if request.query_params.get("format") != "hostmap":
-            return JSONResponse(
-                {"services": [{"serviceName": k, "logicalNames": [v]} for k, v in links.items()]}
-            )
-        return JSONResponse({"serviceLinks": links})
+        # Only the hostmap shape webex-bot asks for (``?format=hostmap``), whatever the query.
+        return JSONResponse({"serviceLinks": {"wdm": self.fake.wdm_url}})
 
     async def list_devices(self, request: Request) -> Response:
         caller = self.caller(request)
@@ -654,20 +649,8 @@ class _Routes:
             fake._close_connection(conn)
 
     async def _serve_socket(self, websocket: WebSocket, conn: WsConnection) -> None:
-        fake = self.fake
-        try:
-            first = await asyncio.wait_for(websocket.receive_text(), WS_AUTH_TIMEOUT)
-        except (TimeoutError, WebSocketDisconnect, KeyError):
-            with contextlib.suppress(RuntimeError):
-                await websocket.close(WS_UNAUTHORIZED)
-            return
-        conn.received.append(_maybe_json(first))
-        person = fake._authorize_frame(first)
-        if person is None:
-            conn.close_code = WS_UNAUTHORIZED
-            await websocket.close(WS_UNAUTHORIZED, "Unauthorized")
-            return
-        fake._authorize_connection(conn, person)
+        # The writer runs from the start so drop_connections() also closes a socket that has
+        # not authorized yet; frames only reach authorized ones (FakeWebex._deliver).
         reader = asyncio.ensure_future(self._read_socket(websocket, conn))
         writer = asyncio.ensure_future(self._write_socket(websocket, conn))
         try:
@@ -678,8 +661,16 @@ class _Routes:
             await asyncio.gather(reader, writer, return_exceptions=True)
 
     async def _read_socket(self, websocket: WebSocket, conn: WsConnection) -> None:
+        """The first frame must be ``{"type": "authorization", "data": {"token": "Bearer
+        …"}}`` (within WS_AUTH_TIMEOUT), else close 4401; later frames are recorded, acks
+        counted."""
         while True:
-            message = await websocket.receive()
+            try:
+                message = await asyncio.wait_for(
+                    websocket.receive(), None if conn.authorized else WS_AUTH_TIMEOUT
+                )
+            except TimeoutError:
+                message = {"type": "websocket.receive", "text": "(no authorization in time)"}
             if message["type"] == "websocket.disconnect":
                 if conn.close_code is None:
                     conn.close_code = int(message.get("code", 1005))
@@ -689,7 +680,15 @@ class _Routes:
                 raw = (message.get("bytes") or b"").decode("utf-8", "replace")
             frame = _maybe_json(raw)
             conn.received.append(frame)
-            if isinstance(frame, dict) and frame.get("type") == "ack":
+            if not conn.authorized:
+                person = self.fake._authorize_frame(raw)
+                if person is None:
+                    conn.close_code = WS_UNAUTHORIZED
+                    with contextlib.suppress(RuntimeError):
+                        await websocket.close(WS_UNAUTHORIZED, "Unauthorized")
+                    return
+                self.fake._authorize_connection(conn, person)
+            elif isinstance(frame, dict) and frame.get("type") == "ack":
                 conn.acks.append(str(frame.get("messageId")))
                 self.fake._notify()
 
@@ -699,7 +698,8 @@ class _Routes:
             kind, payload = await conn.outbox.get()
             if kind == "close":
                 conn.close_code = int(payload)
-                await websocket.close(int(payload))
+                with contextlib.suppress(RuntimeError):  # the reader closed it already
+                    await websocket.close(int(payload))
                 return
             await websocket.send_text(json.dumps(payload))
             conn.sent.append(payload)

@@ -95,7 +95,7 @@ class FakeWebex:
         bot_email: str = "trunkbot@webex.bot",
         bot_display_name: str = "Trunkbot",
         bot_token: str = DEFAULT_BOT_TOKEN,
-        admin_email: str = "admin@example.com",
+        admin_email: str = "ada.admin@example.com",
         admin_display_name: str = "Ada Admin",
         admin_token: str = DEFAULT_ADMIN_TOKEN,
         org_uuid: str | None = None,
@@ -186,8 +186,8 @@ class FakeWebex:
 
     def start(self, timeout: float = 10.0) -> FakeWebex:
         """Start serving (returns once uvicorn accepts connections)."""
-        if self._thread is not None:
-            raise RuntimeError("FakeWebex already started")
+        if self._thread is not None or self._sock.fileno() == -1:
+            raise RuntimeError("a FakeWebex starts once (make a new one)")
         config = uvicorn.Config(
             self._app,
             ssl_certfile=str(self.tls.server_cert_path),
@@ -195,7 +195,7 @@ class FakeWebex:
             log_config=None,
             log_level="warning",
             access_log=False,
-            lifespan="on",
+            lifespan="auto",  # an extra app without lifespan support is fine
             timeout_graceful_shutdown=2,
             ws_ping_interval=None,
         )
@@ -311,14 +311,17 @@ class FakeWebex:
         include_bot: bool = True,
     ) -> Room:
         """A space with ``members`` (the bot joins too unless ``include_bot=False``).
-        A ``direct`` room has exactly two members."""
+        A ``direct`` room has exactly two members; asking again for the same pair returns the
+        existing one."""
         people = list(members)
         if include_bot and all(p.uuid != self.bot.uuid for p in people):
             people.append(self.bot)
         if kind == "direct" and len(people) != 2:
             raise ValueError("a direct room has exactly two members")
-        if kind == "direct" and self._direct_room(people[0], people[1]) is not None:
-            raise ValueError("these two people already have a direct room")
+        if kind == "direct":
+            existing = self._direct_room(people[0], people[1])
+            if existing is not None:
+                return existing  # Webex has one 1:1 space per pair
         if title is None:
             title = people[0].display_name if kind == "direct" else f"Space {len(self._rooms) + 1}"
         room = Room(kind=kind, members=people, title=title)

@@ -9,9 +9,11 @@ How each client stack is made to trust it:
 * **httpx** (0.28): ``verify=True`` (the default) with ``trust_env=True`` reads ``SSL_CERT_FILE``
   when the client is built; or pass ``verify=tls.client_ssl_context()``.
 * **requests** (webex-bot's ``requests.Session`` and webexpythonsdk's ``RestSession``): it does
-  **not** read ``SSL_CERT_FILE``; it always hands certifi's bundle to urllib3 unless
-  ``REQUESTS_CA_BUNDLE`` (or ``CURL_CA_BUNDLE``) is set, read per request
-  (``Session.merge_environment_settings``), or ``session.verify = tls.ca_path``.
+  **not** read ``SSL_CERT_FILE``; it hands certifi's bundle to urllib3 unless
+  ``REQUESTS_CA_BUNDLE`` (else ``CURL_CA_BUNDLE``) is set — read per request in
+  ``Session.merge_environment_settings``, and it **wins over** ``session.verify`` while
+  ``trust_env`` is on. This machine exports both (to the system bundle), so set
+  ``REQUESTS_CA_BUNDLE``; ``session.verify = tls.ca_path`` alone does not work here.
 * **websockets** (webex-bot's ``websockets.connect(..., ssl=ssl_context)``): webex-bot passes its
   module-level ``webex_bot.websockets.webex_websocket_client.ssl_context``, built at import time by
   ``ssl.create_default_context()`` (which honours ``SSL_CERT_FILE`` *as it is at that moment*)

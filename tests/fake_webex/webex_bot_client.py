@@ -9,13 +9,16 @@ webex-bot has three redirection points, all patched here and nothing else:
 * the client's ``teams`` (webexpythonsdk ``WebexAPI``) — replaced by one bound to
   ``fake.sdk_base_url``; ``WebexWebsocketClient`` offers no ``base_url`` parameter.
 
-Its ``requests`` sessions (its own and webexpythonsdk's) trust the fake's CA only through
-``REQUESTS_CA_BUNDLE`` (requests ignores ``SSL_CERT_FILE``), which is set here too.
+Its ``requests`` sessions (its own and webexpythonsdk's) are made to trust the fake's CA through
+``REQUESTS_CA_BUNDLE``, set here too: requests ignores ``SSL_CERT_FILE``, and an environment
+``REQUESTS_CA_BUNDLE`` / ``CURL_CA_BUNDLE`` (both set machine-wide on this rig) overrides any
+``session.verify`` — so the env var is the one lever that works without touching the sessions.
 
-Ending ``run()``: it has no working stop — ``WebexWebsocketClient.stop()`` calls
-``create_task()`` on a plain function and raises ``TypeError`` — and it reconnects on every
-close (backoff for up to 240 s, then a new device and again, forever). The one clean exit is a
-reconnect answered with a non-404 HTTP status, which ``run()`` re-raises as ``InvalidStatus``:
+Ending ``run()``: it has no working stop — ``WebexWebsocketClient.stop()`` evaluates
+``create_task(terminate())``, so ``terminate()`` raises ``SystemExit`` in the *caller's* thread
+and nothing reaches the loop in ``run()`` — and it reconnects on every close (backoff for up to
+240 s, then a new WDM device and again, forever). The one clean exit is a reconnect answered
+with a non-404 HTTP status, which ``run()`` re-raises as ``InvalidStatus``:
 :meth:`FakeWebex.shutdown_clients` does exactly that, and :class:`WebexBotThread` joins after it.
 """
 

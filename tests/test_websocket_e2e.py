@@ -1,0 +1,258 @@
+"""`trunkbot run` end to end: the real webex-bot over a real TLS websocket to a fake Webex.
+
+The fake serves the service catalog, WDM devices, the websocket, messages, people and
+memberships; the calling API behind it is the sandbox. Only URLs and the CA differ from
+production — the settings a proxy or another region would change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bot.runner import BotRunner, prepare
+from bot.sandbox import DEMO_ADMIN_TOKEN, SandboxState
+from bot.sandbox import build_app as build_sandbox
+from bot.settings import Settings
+from tests.fake_webex import FakeWebex, Person, Room
+from tests.fake_webex.plugin import fake_webex_factory  # noqa: F401  -- fixture
+
+POLICY = """
+[[grant]]
+domains   = ["example.com"]
+actions   = ["trunk.create"]
+locations = ["*"]
+"""
+
+
+@dataclass
+class Live:
+    fake: FakeWebex
+    state: SandboxState
+    runner: BotRunner
+    task: asyncio.Task[int]
+    alice: Person
+    dm: Room
+
+    async def reply_to(self, person: Person, room: Room, text: str, n: int = 1) -> list[str]:
+        """Say ``text`` and wait for ``n`` new bot messages in that room (or 1:1)."""
+        before = len(self.fake.messages_from_bot(room=room, include_deleted=True))
+        await self.fake.user_says(person, room, text)
+        msgs = await self.fake.wait_for_bot_messages(before + n, room=room, timeout=15)
+        return [m.markdown or m.text or "" for m in msgs[before:]]
+
+
+def settings_for(fake: FakeWebex, tmp_path: Path) -> Settings:
+    (tmp_path / "policy.toml").write_text(POLICY)
+    return Settings(
+        bot_token=fake.bot_token,  # type: ignore[arg-type]
+        admin_token=DEMO_ADMIN_TOKEN,  # type: ignore[arg-type]
+        api_url=fake.api_url,
+        u2c_url=fake.u2c_url,
+        policy=tmp_path / "policy.toml",
+    )
+
+
+@pytest.fixture
+async def live(
+    fake_webex_factory: Callable[..., FakeWebex],  # noqa: F811
+    tmp_path: Path,
+) -> AsyncIterator[Live]:
+    state = SandboxState.seeded()
+    fake = fake_webex_factory(extra_app=build_sandbox(state))
+    app, messaging, bot = await prepare(settings_for(fake, tmp_path))
+    runner = BotRunner(app.settings, app=app, messaging=messaging, bot=bot)
+    task = asyncio.create_task(runner.run())
+    await fake.wait_connected(timeout=10)
+    alice = fake.add_person("alice@example.com", "Alice Example")
+    live = Live(fake, state, runner, task, alice, fake.add_room("direct", [alice]))
+    try:
+        yield live
+    finally:
+        runner.stop.set()
+        await asyncio.wait_for(task, timeout=30)
+        await app.aclose()
+
+
+async def test_direct_create(live: Live) -> None:
+    """A 1:1 command is answered in the space, with the password and the gateway settings."""
+    creating, done = await live.reply_to(
+        live.alice, live.dm, 'create trunk name=lon-1 location="London HQ"', n=2
+    )
+    assert creating == "Creating registering trunk **lon-1** in **London HQ**…"
+    assert done.startswith("✅ Trunk **lon-1** created in **London HQ**")
+    assert "Password (shown only here):" in done
+    assert live.state.trunk_by_name("lon-1") is not None
+
+
+async def test_group_create_with_mention(live: Live) -> None:
+    """In a group space the mention is stripped, the answer is threaded, the password goes 1:1."""
+    bob = live.fake.add_person("bob@example.com", "Bob Example")
+    room = live.fake.add_room("group", [live.alice, bob])
+    msg = await live.fake.user_says(bob, room, "create trunk name=grp-1 location=Madrid")
+    replies = await live.fake.wait_for_bot_messages(2, room=room, timeout=15)
+    assert all(r.parent_id == msg.id for r in replies)
+    assert replies[-1].markdown.startswith("✅ Trunk **grp-1** created in **Madrid**")
+    assert "Password" not in replies[-1].markdown
+    (private,) = await live.fake.wait_for_bot_messages(1, to_person=bob, timeout=15)
+    assert "Password (shown only here):" in (private.markdown or "")
+
+
+async def test_group_message_without_mention_is_not_a_command(live: Live) -> None:
+    """A group message that doesn't mention the bot never reaches it (Webex) and gets nothing."""
+    room = live.fake.add_room("group", [live.alice])
+    await live.fake.user_says(
+        live.alice, room, "create trunk name=nm-1 location=Madrid", mention_bot=False
+    )
+    await live.reply_to(live.alice, live.dm, "help")
+    assert live.fake.messages_from_bot(room=room) == []
+
+
+async def test_message_from_a_bot_is_ignored(live: Live) -> None:
+    """Another bot's command gets no answer, so two bots can't loop."""
+    other = live.fake.add_person("helper@webex.bot", "Helper Bot", is_bot=True)
+    room = live.fake.add_room("direct", [other])
+    await live.fake.user_says(other, room, "create trunk name=b-1 location=Madrid")
+    await live.reply_to(live.alice, live.dm, "help")  # a later message is answered...
+    assert live.fake.messages_from_bot(room=room) == []  # ...the bot's never was
+    assert live.state.trunk_by_name("b-1") is None
+
+
+async def test_unauthorized_person_gets_a_refusal(live: Live) -> None:
+    """Someone outside the policy is told so — not ignored."""
+    eve = live.fake.add_person("eve@evil.example", "Eve")
+    (answer,) = await live.reply_to(
+        eve, live.fake.add_room("direct", [eve]), "create trunk name=e-1 location=Madrid"
+    )
+    assert answer.startswith("You're not allowed to create trunks.")
+    assert live.state.trunk_by_name("e-1") is None
+
+
+async def test_reconnects_after_a_drop_without_new_devices(live: Live) -> None:
+    """The websocket drops; the next command is answered after the reconnect, same device."""
+    registrations = live.fake.device_registrations
+    await live.fake.drop_connections(abrupt=True)
+    await live.fake.wait_connected(timeout=15, total=2)
+    (answer,) = await live.reply_to(live.alice, live.dm, "help")
+    assert answer.startswith("Here's what you can do:")
+    assert live.fake.device_registrations == registrations
+
+
+async def test_a_slow_trunk_api_for_one_does_not_delay_another(live: Live) -> None:
+    """Two people at once: the second's help is answered while the first's create waits."""
+    live.state.faults.add("latency", method="POST", path_suffix="/premisePstn/trunks", seconds=3)
+    bob = live.fake.add_person("bob@example.com", "Bob Example")
+    bob_dm = live.fake.add_room("direct", [bob])
+    slow = asyncio.create_task(
+        live.reply_to(live.alice, live.dm, "create trunk name=slow-1 location=Madrid", n=2)
+    )
+    await live.fake.wait_for_bot_messages(1, room=live.dm, timeout=10)  # "Creating…"
+    (answer,) = await live.reply_to(bob, bob_dm, "help")
+    assert answer.startswith("Here's what you can do:")
+    assert not slow.done()  # answered while alice's POST is still held at Webex
+    _, done = await slow
+    assert done.startswith("✅ Trunk **slow-1** created")
+
+
+async def test_a_burst_of_100_commands_loses_none(live: Live) -> None:
+    """100 people send a create at the same moment: 100 trunks, 100 answers, 100 acks."""
+    live.state.faults.add("latency", seconds=0.3, times=None)
+    people = [live.fake.add_person(f"user{i:03d}@example.com", f"User {i}") for i in range(100)]
+    rooms = [live.fake.add_room("direct", [p]) for p in people]
+    acks_before = len(live.fake.acks)
+    await asyncio.gather(
+        *(
+            live.fake.user_says(p, r, f"create trunk name=burst-{i:03d} location=Madrid")
+            for i, (p, r) in enumerate(zip(people, rooms, strict=True))
+        )
+    )
+    for room in rooms:
+        await live.fake.wait_for_bot_messages(2, room=room, timeout=120)
+    names = {t.name for t in live.state.trunks.values()}
+    assert {f"burst-{i:03d}" for i in range(100)} <= names
+    for room in rooms:
+        assert live.fake.messages_from_bot(room=room)[-1].markdown.startswith("✅")
+    assert len(live.fake.acks) - acks_before >= 100
+
+
+async def test_sigterm_answers_the_command_in_flight_then_exits_0(
+    fake_webex_factory: Callable[..., FakeWebex],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """`trunkbot run` gets SIGTERM mid-command: the command is answered, then exit code 0."""
+    state = SandboxState.seeded()
+    fake = fake_webex_factory(extra_app=build_sandbox(state))
+    (tmp_path / "policy.toml").write_text(POLICY)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRUNKBOT_")}
+    env.update(
+        TRUNKBOT_BOT_TOKEN=fake.bot_token,
+        TRUNKBOT_ADMIN_TOKEN=DEMO_ADMIN_TOKEN,
+        TRUNKBOT_API_URL=fake.api_url,
+        TRUNKBOT_U2C_URL=fake.u2c_url,
+        TRUNKBOT_POLICY=str(tmp_path / "policy.toml"),
+        TRUNKBOT_SECRETS_DIR=str(tmp_path / "none"),
+    )
+    proc = subprocess.Popen(  # noqa: S603  -- our own CLI
+        [sys.executable, "-m", "bot", "run"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        await fake.wait_connected(timeout=20)
+        alice = fake.add_person("alice@example.com", "Alice Example")
+        dm = fake.add_room("direct", [alice])
+        state.faults.add("latency", method="POST", path_suffix="/premisePstn/trunks", seconds=2)
+        await fake.user_says(alice, dm, "create trunk name=term-1 location=Madrid")
+        await fake.wait_for_bot_messages(1, room=dm, timeout=15)  # "Creating…": in flight
+        proc.send_signal(signal.SIGTERM)
+        code = await asyncio.to_thread(proc.wait, 40)
+        out, err = proc.communicate()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert code == 0, err
+    replies = fake.messages_from_bot(room=dm)
+    assert replies[-1].markdown is not None
+    assert replies[-1].markdown.startswith("✅ Trunk **term-1** created")
+    assert fake.bot_token not in out + err
+    assert DEMO_ADMIN_TOKEN not in out + err
+
+
+async def test_bad_bot_token_exits_2_with_one_line(
+    fake_webex_factory: Callable[..., FakeWebex],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """`trunkbot run` refuses to start on a bad bot token: one line, exit 2."""
+    fake = fake_webex_factory()
+    (tmp_path / "policy.toml").write_text(POLICY)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRUNKBOT_")}
+    env.update(
+        TRUNKBOT_BOT_TOKEN="wrong-token-123456",
+        TRUNKBOT_ADMIN_TOKEN=DEMO_ADMIN_TOKEN,
+        TRUNKBOT_API_URL=fake.api_url,
+        TRUNKBOT_U2C_URL=fake.u2c_url,
+        TRUNKBOT_POLICY=str(tmp_path / "policy.toml"),
+    )
+    run = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "bot", "run"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 2
+    assert run.stderr.strip() == "trunkbot: Webex refused the bot token (TRUNKBOT_BOT_TOKEN)."
