@@ -64,6 +64,13 @@ class Grant(BaseModel):
         return values
 
     def names_person(self, actor: Actor) -> bool:
+        """By email (any case), person ID or email domain — and only people of the grant's orgs.
+
+        The actor's org is Webex's record of them; when it is unknown, only grants open to
+        every org can name them (fail closed).
+        """
+        if ANY not in self.orgs and actor.org_id not in self.orgs:
+            return False
         email = actor.email.lower()
         if email and email in self.people:
             return True
@@ -166,8 +173,10 @@ class Policy:
         org_id: str | None = None,
         membership: MembershipCheck | None = None,
         check_scope: bool = True,
+        check_location: bool = True,
     ) -> Decision:
-        """May ``actor`` do ``action`` here? ``check_scope=False`` asks only about the action."""
+        """May ``actor`` do ``action`` here? ``check_scope=False`` asks only about the action;
+        ``check_location=False`` about the action and the org (before a location is known)."""
         if actor.is_bot:
             return Decision(False, "actor is a bot")
         if self.problem and not self.grants:
@@ -180,7 +189,8 @@ class Policy:
         if not check_scope:
             return Decision(True, "a grant names this person and action", grants[0])
         for grant in grants:
-            if grant.names_location(location_id, location_name) and grant.names_org(org_id):
+            in_location = not check_location or grant.names_location(location_id, location_name)
+            if in_location and grant.names_org(org_id):
                 return Decision(True, "granted", grant)
         return Decision(False, f"no grant covers this location/org for {action}")
 
@@ -228,6 +238,7 @@ async def require(
     location_name: str | None = None,
     org_id: str | None = None,
     check_scope: bool = True,
+    check_location: bool = True,
 ) -> Decision:
     """The gate: return the Decision if allowed, else raise NotAllowed with its sentence."""
     from bot import replies
@@ -242,6 +253,7 @@ async def require(
         org_id=org_id,
         membership=membership,
         check_scope=check_scope,
+        check_location=check_location,
     )
     log.info(
         "auth.decision",

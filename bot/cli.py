@@ -133,7 +133,11 @@ async def run_shell(settings: Settings, email: str, space: SpaceKind) -> int:
             )
     app = build_app(settings, policy=policy, admin_transport=transport, bot_names=("Trunkbot",))
     try:
+        # The shell's person belongs to the org the admin identity acts on.
+        org = await app.services.target_org(None)
         shell = Shell(router=app.router, email=email, space_kind=space)
+        if org:
+            shell.org_id = org
         for note in notes:
             shell._note(note)
         if transport is not None:

@@ -183,15 +183,22 @@ async def prepare(settings: Settings) -> tuple[App, MessagingClient, BotIdentity
     except WebexError as exc:
         await bot_client.aclose()
         raise ConfigError(f"Couldn't check the bot token: {exc.user_message}") from None
-    app = build_app(
-        settings,
-        policy=policy,
-        bot_names=(me.display_name,),
-        membership=messaging.is_member,
-    )
+    try:
+        app = build_app(
+            settings,
+            policy=policy,
+            bot_names=(me.display_name,),
+            membership=messaging.is_member,
+        )
+    except ConfigError:  # e.g. incomplete service app settings
+        await bot_client.aclose()
+        raise
     app.clients.append(bot_client)
     try:
         await app.services.admin_http.get_json("/people/me")
+    except ConfigError:  # a service app refresh refused: its sentence says what to fix
+        await app.aclose()
+        raise
     except WebexAuthError:
         await app.aclose()
         raise ConfigError("Webex refused the admin credentials.") from None

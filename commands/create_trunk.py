@@ -89,6 +89,16 @@ async def create(services: Services, ctx: Context, args: str) -> None:
     request = TrunkRequest.from_fields(fields)
 
     org_id = await services.target_org(request.org_id)
+    # The org first: never ask Webex about an org this person may not touch.
+    await require(
+        policy,
+        ev.actor,
+        ACTION,
+        space=ev.space,
+        membership=services.membership,
+        org_id=org_id,
+        check_location=False,
+    )
     location = await calling.find_location(request.location, org_id=org_id)
     await require(
         policy,

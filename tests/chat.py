@@ -39,6 +39,11 @@ locations = ["London HQ", "Paris Office"]
 [[grant]]
 people    = ["olga@example.com"]
 actions   = ["trunk.create"]
+orgs      = ["{sandbox_org}"]
+
+[[grant]]
+people    = ["outsider@example.com"]
+actions   = ["trunk.create"]
 orgs      = ["Y2lzY29zcGFyazovL3VzL09SR0FOSVpBVElPTi9zb21lLW90aGVyLW9yZw"]
 """
 
@@ -104,7 +109,7 @@ def make_chat(
     )
     app = build_app(
         config,
-        policy=Policy.parse(policy),
+        policy=Policy.parse(policy.replace("{sandbox_org}", state.org_id)),
         admin_transport=SandboxTransport(state),
         bot_names=("Trunkbot",),
     )

@@ -27,8 +27,9 @@ actions   = ["trunk.create"]
 locations = ["*"]
 """
 
-ALICE = Actor(person_id="PERSONID-ALICE", email="alice@example.com")
-BOB = Actor(person_id="PERSONID-BOB", email="bob@elsewhere.example")
+ALICE = Actor(person_id="PERSONID-ALICE", email="alice@example.com", org_id="ORG-1")
+ALICE_ABROAD = Actor(person_id="PERSONID-ALICE2", email="alice@example.com", org_id="ORG-2")
+BOB = Actor(person_id="PERSONID-BOB", email="bob@elsewhere.example", org_id="ORG-1")
 CAROL = Actor(person_id="PERSONID-CAROL", email="carol@voice.example.com")
 MALLORY = Actor(person_id="PERSONID-M", email="mallory@evil.example", display_name="alice")
 BOT = Actor(person_id="PERSONID-ALICE", email="alice@example.com", is_bot=True)
@@ -55,6 +56,7 @@ def policy() -> Policy:
         (MALLORY, "trunk.create", "London HQ", "ORG-1", DIRECT, False),
         (MALLORY, "trunk.create", "Madrid", "ORG-5", OPS, True),
         (BOT, "trunk.create", "London HQ", "ORG-1", DIRECT, False),
+        (ALICE_ABROAD, "trunk.create", "London HQ", "ORG-1", DIRECT, False),
     ],
     ids=[
         "listed-email-any-case",
@@ -68,6 +70,7 @@ def policy() -> Policy:
         "display-name-is-not-identity",
         "member-of-granted-space",
         "bots-never",
+        "same-email-from-another-org",
     ],
 )
 async def test_decide(

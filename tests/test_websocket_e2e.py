@@ -256,3 +256,41 @@ async def test_bad_bot_token_exits_2_with_one_line(
     )
     assert run.returncode == 2
     assert run.stderr.strip() == "trunkbot: Webex refused the bot token (TRUNKBOT_BOT_TOKEN)."
+
+
+async def test_rate_limited_reply_is_retried_not_lost(live: Live) -> None:
+    """Webex answers 429 to the bot's reply: it waits Retry-After and posts it once."""
+    live.fake.rate_limit_messages(count=1, retry_after=1)
+    (answer,) = await live.reply_to(live.alice, live.dm, "help")
+    assert answer.startswith("Here's what you can do:")
+    # The request log is written after the answer, so only the 429 is certain to be in it
+    # yet; the one reply above (posted after it) is the retry.
+    posts = live.fake.requests_to("/v1/messages", method="POST")
+    assert [p.status for p in posts].count(429) == 1
+    assert len(live.fake.messages_from_bot(room=live.dm)) == 1
+
+
+async def test_stale_device_is_replaced_not_piled_up(live: Live) -> None:
+    """Webex forgets the device (404 on the socket): one new registration, the old one deleted."""
+    (device,) = [d for d in live.fake.devices if not d.expired]
+    registrations = live.fake.device_registrations
+    live.fake.expire_device(device)
+    await live.fake.drop_connections(abrupt=True)
+    await live.fake.wait_connected(timeout=20, total=2)
+    (answer,) = await live.reply_to(live.alice, live.dm, "help")
+    assert answer.startswith("Here's what you can do:")
+    assert live.fake.device_registrations == registrations + 1
+
+
+async def test_a_crashing_command_is_answered_and_the_bot_lives_on(live: Live) -> None:
+    """A bug in one command: that person gets an incident id, the next person is served."""
+
+    async def boom(*_: object, **__: object) -> None:
+        raise RuntimeError("internal detail")
+
+    live.runner.app.services.calling.find_location = boom  # type: ignore[method-assign]
+    (answer,) = await live.reply_to(live.alice, live.dm, "create trunk name=c-1 location=Madrid")
+    assert answer.startswith("❌ Something went wrong on my side (incident `")
+    assert "internal detail" not in answer
+    (answer,) = await live.reply_to(live.alice, live.dm, "help")
+    assert answer.startswith("Here's what you can do:")
