@@ -137,3 +137,29 @@ async def _in_thread(fn, *args):  # type: ignore[no-untyped-def]
     import asyncio
 
     return await asyncio.to_thread(fn, *args)
+
+
+def _shell_against(tmp_path: Path, url: str) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "policy.toml").write_text(
+        '[[grant]]\npeople=["you@example.com"]\nactions=["trunk.create"]\n'
+    )
+    return trunkbot(
+        "shell",
+        stdin="create trunk name=real-1 location=Madrid\n",
+        cwd=tmp_path,
+        TRUNKBOT_API_URL=url,
+        TRUNKBOT_ADMIN_TOKEN=DEMO_ADMIN_TOKEN,
+    )
+
+
+async def test_shell_with_credentials_calls_that_api(tmp_path: Path) -> None:
+    """With TRUNKBOT_API_URL and an admin token the shell talks to that API, not the sandbox."""
+    import asyncio
+
+    state = SandboxState.seeded()
+    async with await serve(state) as server:
+        run = await asyncio.to_thread(_shell_against, tmp_path, server.base_url)
+    assert run.returncode == 0, run.stderr
+    assert "built-in sandbox" not in run.stdout
+    assert "✅ Trunk **real-1** created in **Madrid**" in run.stdout
+    assert state.trunk_by_name("real-1") is not None
