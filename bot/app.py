@@ -18,6 +18,7 @@ from bot.router import Router
 from bot.settings import Settings
 from bot.webex.calling import CallingClient
 from bot.webex.http import WebexHttp
+from bot.webex.tokens import ServiceAppTokens, TokenStore
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,18 @@ def admin_client(
     )
 
 
+def admin_http(
+    settings: Settings, client: httpx.AsyncClient, *, token_store: TokenStore | None = None
+) -> WebexHttp:
+    """The admin identity over ``client``: TRUNKBOT_ADMIN_TOKEN as is, or else the service
+    app's access token, refreshed before expiry and once on a 401 (``token_store`` keeps the
+    rotated refresh token; default: the file in the state directory)."""
+    if settings.admin_token is not None:
+        return WebexHttp(client, token_provider=static_token(settings.admin_token))
+    tokens = ServiceAppTokens.from_settings(settings, client, store=token_store)
+    return WebexHttp(client, token_provider=tokens.token, on_unauthorized=tokens.on_unauthorized)
+
+
 @dataclass
 class App:
     settings: Settings
@@ -86,18 +99,14 @@ def build_app(
     admin_transport: httpx.AsyncBaseTransport | None = None,
     bot_names: tuple[str, ...] = (),
     membership: MembershipCheck | None = None,
+    token_store: TokenStore | None = None,
 ) -> App:
-    """Wire everything for one process. ``admin_transport`` swaps the wire (sandbox, tests)."""
+    """Wire everything for one process. ``admin_transport`` swaps the wire (sandbox, tests);
+    ``token_store`` keeps a service app's rotated tokens (default: a 0600 file)."""
     from commands import all_commands
 
-    if settings.admin_token is None:
-        from bot.errors import ConfigError
-
-        raise ConfigError(
-            "No admin credentials: set TRUNKBOT_ADMIN_TOKEN (or the service app settings)."
-        )
     client = admin_client(settings, admin_transport)
-    http = WebexHttp(client, token_provider=static_token(settings.admin_token))
+    http = admin_http(settings, client, token_store=token_store)
     services = Services(
         policy=policy if policy is not None else Policy.load(settings.policy),
         calling=CallingClient(http, org_id=settings.org_id),

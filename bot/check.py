@@ -10,12 +10,11 @@ import sys
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from bot.app import admin_client, static_token
+from bot.app import admin_client, admin_http
 from bot.auth import Policy
-from bot.errors import WebexError, WebexForbidden
+from bot.errors import ConfigError, WebexError, WebexForbidden
 from bot.settings import Settings
 from bot.webex.calling import CallingClient
-from bot.webex.http import WebexHttp
 
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE = 0, 1, 2
 
@@ -43,20 +42,30 @@ def check_policy(settings: Settings, report: Report) -> None:
 
 
 async def check_admin(settings: Settings, report: Report) -> None:
-    if settings.admin_token is None:
-        if settings.service_app_refresh_token is None:
-            report.problem(
-                "No admin credentials: set TRUNKBOT_ADMIN_TOKEN or the TRUNKBOT_SERVICE_APP_* "
-                "settings (without them only `trunkbot shell` on the sandbox works)."
-            )
+    service_app = (
+        settings.service_app_client_id,
+        settings.service_app_client_secret,
+        settings.service_app_refresh_token,
+    )
+    if settings.admin_token is None and all(value is None for value in service_app):
+        report.problem(
+            "No admin credentials: set TRUNKBOT_ADMIN_TOKEN or the TRUNKBOT_SERVICE_APP_* "
+            "settings (without them only `trunkbot shell` on the sandbox works)."
+        )
         return
     client = admin_client(settings)
-    http = WebexHttp(client, token_provider=static_token(settings.admin_token))
+    try:
+        http = admin_http(settings, client)
+    except ConfigError as exc:
+        report.problem(exc.user_message)
+        await client.aclose()
+        return
     calling = CallingClient(http, org_id=settings.org_id)
+    what = "admin token" if settings.admin_token is not None else "service app token"
     try:
         me = await http.get_json("/people/me")
         name = me.get("displayName") or me.get("emails", ["?"])[0]
-        report.ok(f"admin token answers at {settings.api_url} (as {name})")
+        report.ok(f"{what} answers at {settings.api_url} (as {name})")
         try:
             locations = await calling.list_locations()
         except WebexForbidden:
@@ -80,6 +89,8 @@ async def check_admin(settings: Settings, report: Report) -> None:
     except WebexError as exc:
         report.problem(f"Admin credentials: {exc.user_message}")
         report.unreachable = exc.status is None
+    except ConfigError as exc:  # a service app refresh refused (revoked token, wrong secret)
+        report.problem(exc.user_message)
     finally:
         await client.aclose()
 
