@@ -1,0 +1,570 @@
+"""Service app tokens: refreshed through ``POST /v1/access_token``, kept across restarts.
+
+A Webex service app has a client ID, a client secret and a refresh token (shown once in the
+developer portal after a full admin authorizes the app in Control Hub). The access token
+that the trunk API needs is obtained from them, lives about 14 days, and is refreshed here:
+
+* :meth:`ServiceAppTokens.token` is the ``token_provider`` of :class:`~bot.webex.http.WebexHttp`.
+  It answers the cached access token and refreshes first when there is none yet or it is
+  within ``min(10 % of its lifetime, 1 hour)`` of expiry. Concurrent callers share one
+  refresh (an :class:`asyncio.Lock`).
+* :meth:`ServiceAppTokens.on_unauthorized` is the ``on_unauthorized`` hook: Webex answered 401,
+  so refresh once. Concurrent 401s for the same token share that one refresh too.
+* The refresh is a form-encoded POST on the admin client (never with an ``Authorization``
+  header, never through WebexHttp's bearer path). Webex rotates the refresh token on each use,
+  so the new one is saved at once through a :class:`TokenStore`.
+
+Failures are :mod:`bot.errors` types with one sentence for the operator: a revoked or expired
+refresh token (``invalid_grant``) is a :class:`RefreshTokenRejected` (a ConfigError), a wrong
+client ID or secret (``invalid_client``) a ConfigError, no answer a WebexUnreachable.
+
+No token, secret or form body is ever logged: every token obtained (and the configured ones)
+is registered with :data:`bot.logs.SECRETS`, which scrubs it from every log line anyway.
+
+Persistence rule
+----------------
+The store holds the latest refresh token (and access token) together with the client ID and a
+SHA-256 fingerprint of the refresh token that was *configured* when that chain started
+(``TRUNKBOT_SERVICE_APP_REFRESH_TOKEN``). On start, the persisted tokens are used only when
+both match the current settings:
+
+* same client ID and same configured refresh token → the persisted (rotated) refresh token
+  wins: the configured one was used up by the first refresh, and a restart keeps working;
+* a different configured refresh token → the operator pasted a new one (after re-authorizing
+  the service app): it wins, and the store is overwritten after its first refresh;
+* a different client ID → another service app: the persisted tokens are ignored.
+
+If Webex refuses the refresh token as revoked or expired, the store is read once more (another
+process sharing it, such as ``trunkbot check`` next to ``trunkbot run``, may have rotated it)
+before the operator is told to re-authorize the service app.
+
+:class:`FileTokenStore` keeps this as JSON in ``$XDG_STATE_HOME/trunkbot/service-app-tokens.json``
+(``~/.local/state/trunkbot/…``), written atomically (a temporary file, then ``os.replace``),
+mode 0600 in a directory created 0700. Any store with async ``load_tokens(key)`` /
+``save_tokens(key, blob)`` plugs in through :class:`KeyedTokenStore` (the key is the client ID).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import hashlib
+import logging
+import os
+import secrets
+import stat
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from bot.errors import BotError, ConfigError, WebexAuthError
+from bot.logs import SECRETS
+from bot.settings import default_state_dir
+from bot.webex.http import bad_response, error_for_exception, error_for_status
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+ACCESS_TOKEN_PATH = "/access_token"  # noqa: S105 - a path, relative to the client's base URL (TRUNKBOT_API_URL)
+TOKEN_FILE_NAME = "service-app-tokens.json"  # noqa: S105 - a file name
+REFRESH_MARGIN_FRACTION = 0.10
+REFRESH_MARGIN_MAX = 3600.0
+#: Warn the operator when the refresh token itself has less than this left.
+REFRESH_TOKEN_WARNING = 14 * 86400.0
+DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=10.0)
+
+NO_CREDENTIALS = "No admin credentials: set TRUNKBOT_ADMIN_TOKEN (or the service app settings)."
+INCOMPLETE = "The service app settings are incomplete: set {missing} too."
+REFRESH_REVOKED = (
+    "Webex refused the service app's refresh token as revoked or expired: re-authorize the "
+    "service app in Control Hub and put its new refresh token in "
+    "TRUNKBOT_SERVICE_APP_REFRESH_TOKEN."
+)
+CLIENT_REJECTED = (
+    "Webex refused the service app's client ID or secret: check "
+    "TRUNKBOT_SERVICE_APP_CLIENT_ID and TRUNKBOT_SERVICE_APP_CLIENT_SECRET against the "
+    "service app on developer.webex.com."
+)
+REFRESH_REFUSED = (
+    "Webex refused to refresh the service app's access token. Ask the bot's operator to run "
+    "`trunkbot check`."
+)
+
+
+class RefreshTokenRejected(ConfigError):
+    """``invalid_grant``: the refresh token was revoked, expired, or already rotated away."""
+
+
+# --- persistence ---------------------------------------------------------------------------
+
+
+class TokenStore(Protocol):
+    """Where the rotated tokens survive a restart: one opaque JSON blob for one service app."""
+
+    async def load(self) -> str | None:
+        """The blob last saved, or None when there is none."""
+        ...
+
+    async def save(self, blob: str) -> None:
+        """Replace the blob (atomically: a crash leaves the old one or the new one)."""
+        ...
+
+
+class TokenBlobStore(Protocol):
+    """What a database store offers (``bot.store``): blobs by key."""
+
+    async def load_tokens(self, key: str) -> str | None: ...
+
+    async def save_tokens(self, key: str, blob: str) -> None: ...
+
+
+@dataclass
+class KeyedTokenStore:
+    """A :class:`TokenStore` over a keyed blob store; the key is the service app's client ID."""
+
+    store: TokenBlobStore
+    key: str
+
+    async def load(self) -> str | None:
+        return await self.store.load_tokens(self.key)
+
+    async def save(self, blob: str) -> None:
+        await self.store.save_tokens(self.key, blob)
+
+
+def default_token_path() -> Path:
+    return default_state_dir() / TOKEN_FILE_NAME
+
+
+class FileTokenStore:
+    """The blob in a JSON file, mode 0600, replaced atomically; the directory is made 0700."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path if path is not None else default_token_path()
+
+    async def load(self) -> str | None:
+        return await asyncio.to_thread(self._read)
+
+    async def save(self, blob: str) -> None:
+        await asyncio.to_thread(self._write, blob)
+
+    def _read(self) -> str | None:
+        try:
+            mode = stat.S_IMODE(os.stat(self.path).st_mode)
+            if mode & 0o077:  # someone loosened it: tighten before reading
+                log.warning(
+                    "service_app.tokens_file_mode %s was %o, set to 600",
+                    self.path,
+                    mode,
+                    extra={"path": str(self.path)},
+                )
+                os.chmod(self.path, 0o600)
+            return self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError) as exc:
+            # Ignoring it would fall back to a refresh token that has probably been rotated.
+            reason = getattr(exc, "strerror", None) or type(exc).__name__
+            raise ConfigError(
+                f"The service app token file {self.path} can't be read ({reason}): fix its "
+                "owner and permissions, or delete it and set a new "
+                "TRUNKBOT_SERVICE_APP_REFRESH_TOKEN."
+            ) from None
+
+    def _write(self, blob: str) -> None:
+        directory = self.path.parent
+        if not directory.is_dir():
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.chmod(directory, 0o700)  # mkdir's mode is filtered by the umask
+        tmp = directory / f".{self.path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        fd = os.open(tmp, flags, 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                _make_private(handle.fileno(), tmp)
+                handle.write(blob)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
+        with contextlib.suppress(OSError):  # make the rename durable (not on every platform)
+            dir_fd = os.open(directory, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+
+
+def _make_private(fd: int, path: Path) -> None:
+    """Mode 0600 whatever the umask was, and verified (a filesystem may ignore chmod)."""
+    os.fchmod(fd, 0o600)
+    if stat.S_IMODE(os.fstat(fd).st_mode) != 0o600:
+        raise PermissionError(f"{path} could not be made private (mode 0600)")
+
+
+class PersistedTokens(BaseModel):
+    """The blob's content (JSON). Token fields stay out of ``repr``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    version: int = 1
+    client_id: str
+    configured_refresh_sha256: str
+    refresh_token: str = Field(min_length=1, repr=False)
+    refresh_expires_at: float | None = None
+    access_token: str | None = Field(default=None, repr=False)
+    access_expires_at: float | None = None
+    access_lifetime: float | None = None
+    saved_at: float | None = None
+
+
+# --- the token endpoint's answers --------------------------------------------------------
+
+
+class AccessTokenAnswer(BaseModel):
+    """``POST /v1/access_token`` → 200."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    access_token: str = Field(min_length=1, repr=False)
+    expires_in: float = Field(gt=0)
+    refresh_token: str | None = Field(default=None, min_length=1, repr=False)
+    refresh_token_expires_in: float | None = Field(default=None, gt=0)
+
+
+class OAuthErrorAnswer(BaseModel):
+    """``{"error": …, "error_description": …}`` (RFC 6749 §5.2)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    error: str
+    error_description: str | None = None
+
+
+def fingerprint(refresh_token: str) -> str:
+    return hashlib.sha256(refresh_token.encode("utf-8")).hexdigest()
+
+
+# --- the manager ---------------------------------------------------------------------------
+
+
+class ServiceAppTokens:
+    """The access token of one service app, refreshed before it expires and once on a 401.
+
+    ``client`` is the admin identity's ``httpx.AsyncClient``; its ``base_url`` is the API URL.
+    ``store`` None keeps the tokens in memory only. ``clock`` is wall time (``time.time``):
+    expiry instants are saved and outlive the process.
+    """
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        client_id: str,
+        client_secret: SecretStr,
+        refresh_token: SecretStr,
+        store: TokenStore | None = None,
+        clock: Callable[[], float] = time.time,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+    ) -> None:
+        configured = refresh_token.get_secret_value()
+        SECRETS.add(client_secret.get_secret_value())
+        SECRETS.add(configured)
+        self.client_id = client_id
+        self._client = client
+        self._client_secret = client_secret
+        self._configured_sha = fingerprint(configured)
+        self._refresh_token = configured
+        self._refresh_expires_at: float | None = None
+        self._access: str | None = None
+        self._access_expires_at = 0.0
+        self._access_lifetime = 0.0
+        self._store = store
+        self._clock = clock
+        self._timeout = timeout
+        self._lock = asyncio.Lock()
+        self._loaded = False
+        #: Refreshes tried; lets callers that waited for the lock see one was just tried.
+        self._attempts = 0
+        self._last_error: BotError | None = None
+        # The access token this task was last handed (token() and the 401 hook run in the
+        # same task inside WebexHttp.request): a 401 for a token already replaced is not
+        # refreshed again.
+        self._handed: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+            f"trunkbot_service_app_token_{id(self)}", default=None
+        )
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, client: httpx.AsyncClient, *, store: TokenStore | None = None
+    ) -> ServiceAppTokens:
+        """From the three TRUNKBOT_SERVICE_APP_* settings; ``store`` defaults to the file."""
+        client_id = (settings.service_app_client_id or "").strip()
+        secret = settings.service_app_client_secret
+        refresh = settings.service_app_refresh_token
+        values = {
+            "TRUNKBOT_SERVICE_APP_CLIENT_ID": client_id,
+            "TRUNKBOT_SERVICE_APP_CLIENT_SECRET": _plain(secret),
+            "TRUNKBOT_SERVICE_APP_REFRESH_TOKEN": _plain(refresh),
+        }
+        missing = [name for name, value in values.items() if not value]
+        if len(missing) == len(values):
+            raise ConfigError(NO_CREDENTIALS)
+        if missing or secret is None or refresh is None:
+            raise ConfigError(INCOMPLETE.format(missing=" and ".join(missing)))
+        return cls(
+            client,
+            client_id=client_id,
+            client_secret=secret,
+            refresh_token=refresh,
+            store=store if store is not None else FileTokenStore(),
+        )
+
+    # --- the two hooks of WebexHttp ---------------------------------------------------
+
+    async def token(self) -> str:
+        """The access token, refreshed first when missing or close to expiry."""
+        if not self._usable():
+            attempts = self._attempts
+            async with self._lock:
+                await self._load_once()
+                if not self._usable():
+                    if self._attempts != attempts and self._last_error is not None:
+                        raise self._last_error  # the refresh we waited for failed: same answer
+                    await self._refresh("missing" if self._access is None else "expiring")
+        token = self._access
+        if token is None:  # pragma: no cover - _refresh sets it or raises
+            raise ConfigError(NO_CREDENTIALS)
+        self._handed.set(token)
+        return token
+
+    async def on_unauthorized(self) -> None:
+        """Webex answered 401: refresh once, unless another caller already did."""
+        failed = self._handed.get()
+        attempts = self._attempts
+        async with self._lock:
+            if self._attempts != attempts:
+                return  # a refresh ran while we waited for the lock
+            if failed is not None and failed != self._access:
+                return  # the token that failed was replaced since this caller got it
+            await self._refresh("unauthorized")
+
+    # --- inspection (tests, `trunkbot check`) -----------------------------------------
+
+    @property
+    def access_expires_at(self) -> float | None:
+        return self._access_expires_at if self._access is not None else None
+
+    @property
+    def refresh_expires_at(self) -> float | None:
+        return self._refresh_expires_at
+
+    # --- internals --------------------------------------------------------------------
+
+    def _usable(self) -> bool:
+        if self._access is None:
+            return False
+        margin = min(REFRESH_MARGIN_FRACTION * self._access_lifetime, REFRESH_MARGIN_MAX)
+        return self._clock() < self._access_expires_at - margin
+
+    async def _load_once(self) -> None:
+        if self._loaded or self._store is None:
+            return
+        saved = self._acceptable(await self._store.load(), reason="start")  # may raise: retried
+        self._loaded = True
+        if saved is not None:
+            self._apply(saved)
+
+    def _acceptable(self, blob: str | None, *, reason: str) -> PersistedTokens | None:
+        """The persisted tokens, if the persistence rule (module docstring) lets us use them."""
+        if not blob:
+            return None
+        try:
+            saved = PersistedTokens.model_validate_json(blob)
+        except ValidationError:  # its text may quote the blob: never logged
+            log.warning("service_app.tokens_unreadable: ignored", extra={"reason": reason})
+            return None
+        if saved.client_id != self.client_id:
+            log.info(
+                "service_app.tokens_ignored: saved for another client ID",
+                extra={"reason": reason},
+            )
+            return None
+        if saved.configured_refresh_sha256 != self._configured_sha:
+            log.info(
+                "service_app.tokens_ignored: a new refresh token is configured",
+                extra={"reason": reason},
+            )
+            return None
+        SECRETS.add(saved.refresh_token)
+        SECRETS.add(saved.access_token)
+        return saved
+
+    def _apply(self, saved: PersistedTokens) -> None:
+        self._refresh_token = saved.refresh_token
+        self._refresh_expires_at = saved.refresh_expires_at
+        if saved.access_token and saved.access_expires_at and saved.access_lifetime:
+            self._access = saved.access_token
+            self._access_expires_at = saved.access_expires_at
+            self._access_lifetime = saved.access_lifetime
+        log.info("service_app.tokens_loaded", extra={"has_access_token": bool(self._access)})
+
+    async def _refresh(self, reason: str) -> None:
+        """One refresh (the caller holds the lock); the rotated tokens are saved at once."""
+        self._attempts += 1
+        try:
+            await self._accept(await self._grant(), reason)
+        except BotError as exc:
+            self._last_error = exc
+            raise
+        self._last_error = None
+
+    async def _grant(self) -> AccessTokenAnswer | None:
+        """The token endpoint's answer, or None when the store already had a newer token."""
+        used = self._refresh_token
+        try:
+            return await self._post(used)
+        except RefreshTokenRejected:
+            # Another process sharing the store (`trunkbot check` next to `trunkbot run`) may
+            # have rotated it since we loaded it: adopt its tokens and try once more.
+            if self._store is None:
+                raise
+            saved = self._acceptable(await self._store.load(), reason="rejected")
+            if saved is None or saved.refresh_token == used:
+                raise
+            self._apply(saved)
+            if self._usable() and self._access != self._handed.get():
+                return None
+            return await self._post(self._refresh_token)
+
+    async def _accept(self, answer: AccessTokenAnswer | None, reason: str) -> None:
+        if answer is None:  # adopted from the store, nothing new to save
+            return
+        SECRETS.add(answer.access_token)
+        SECRETS.add(answer.refresh_token)
+        now = self._clock()
+        self._access = answer.access_token
+        self._access_lifetime = answer.expires_in
+        self._access_expires_at = now + answer.expires_in
+        rotated = answer.refresh_token is not None and answer.refresh_token != self._refresh_token
+        if answer.refresh_token is not None:
+            self._refresh_token = answer.refresh_token
+            if answer.refresh_token_expires_in is not None:
+                self._refresh_expires_at = now + answer.refresh_token_expires_in
+        log.info(
+            "service_app.token_refreshed (%s): valid %.0f h",
+            reason,
+            answer.expires_in / 3600,
+            extra={"reason": reason, "expires_in_s": round(answer.expires_in), "rotated": rotated},
+        )
+        left = None if self._refresh_expires_at is None else self._refresh_expires_at - now
+        if left is not None and left < REFRESH_TOKEN_WARNING:
+            log.warning(
+                "service_app.refresh_token_expiring in %.0f days: re-authorize the service app "
+                "in Control Hub and set TRUNKBOT_SERVICE_APP_REFRESH_TOKEN",
+                left / 86400,
+            )
+        await self._persist()
+
+    async def _persist(self) -> None:
+        if self._store is None:
+            return
+        saved = PersistedTokens(
+            client_id=self.client_id,
+            configured_refresh_sha256=self._configured_sha,
+            refresh_token=self._refresh_token,
+            refresh_expires_at=self._refresh_expires_at,
+            access_token=self._access,
+            access_expires_at=self._access_expires_at,
+            access_lifetime=self._access_lifetime,
+            saved_at=self._clock(),
+        )
+        try:
+            await self._store.save(saved.model_dump_json())
+        except OSError as exc:
+            # The old refresh token is already used up: a restart will need a new one.
+            log.error(  # noqa: TRY400 - the traceback could carry a path only; keep one line
+                "service_app.tokens_not_saved (%s): after a restart the service app needs a new "
+                "refresh token",
+                type(exc).__name__,
+                extra={"error": type(exc).__name__},
+            )
+
+    async def _post(self, refresh_token: str) -> AccessTokenAnswer:
+        form = {
+            "grant_type": "refresh_token",
+            "client_id": self.client_id,
+            "client_secret": self._client_secret.get_secret_value(),
+            "refresh_token": refresh_token,
+        }
+        request = self._client.build_request(
+            "POST",
+            ACCESS_TOKEN_PATH,
+            data=form,
+            headers={"Accept": "application/json"},
+            timeout=self._timeout,
+        )
+        request.headers.pop("Authorization", None)  # the grant is the credential, no bearer
+        path = request.url.path
+        try:
+            response = await self._client.send(request)
+        except httpx.HTTPError as exc:
+            log.warning(
+                "service_app.refresh_failed: %s",
+                type(exc).__name__,
+                extra={"error": type(exc).__name__},
+            )
+            raise error_for_exception(exc, method="POST", path=path) from None
+        status = response.status_code
+        if status == 200:
+            try:
+                return AccessTokenAnswer.model_validate_json(response.content)
+            except ValidationError:  # its text would quote the tokens
+                log.warning("service_app.refresh_unreadable", extra={"status": status})
+                raise bad_response(response) from None
+        error, description = _oauth_error(response)
+        log.warning(
+            "service_app.refresh_refused: HTTP %d %s",
+            status,
+            error or "-",
+            extra={"status": status, "oauth_error": error or ""},
+        )
+        if error == "invalid_grant":
+            raise RefreshTokenRejected(REFRESH_REVOKED)
+        if error == "invalid_client" or status == 401:
+            raise ConfigError(CLIENT_REJECTED)
+        if 400 <= status < 500 and status != 429:
+            said = description or error
+            raise WebexAuthError(
+                REFRESH_REFUSED,
+                status=status,
+                description=SECRETS.scrub(said) if said else None,
+                tracking_id=response.headers.get("trackingid"),
+                method="POST",
+                path=path,
+            )
+        raise error_for_status(response, method="POST")
+
+
+def _plain(value: SecretStr | None) -> str:
+    return value.get_secret_value().strip() if value is not None else ""
+
+
+def _oauth_error(response: httpx.Response) -> tuple[str | None, str | None]:
+    try:
+        body = OAuthErrorAnswer.model_validate_json(response.content)
+    except ValidationError:
+        return None, None
+    description = (body.error_description or "").strip()[:300] or None
+    return body.error.strip()[:64] or None, description
