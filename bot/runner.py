@@ -21,7 +21,7 @@ import httpx
 
 from bot.app import USER_AGENT, App, build_app, static_token
 from bot.auth import Policy
-from bot.errors import ConfigError, WebexAuthError, WebexError
+from bot.errors import BotError, ConfigError, WebexAuthError, WebexError
 from bot.events import Actor, Event, Outbox, Space, SpaceKind
 from bot.settings import Settings
 from bot.transports.websocket import BotIdentity, TrunkbotWebsocketClient, message_event
@@ -182,7 +182,8 @@ async def prepare(settings: Settings) -> tuple[App, MessagingClient, BotIdentity
         raise ConfigError("Webex refused the bot token (TRUNKBOT_BOT_TOKEN).") from None
     except WebexError as exc:
         await bot_client.aclose()
-        raise ConfigError(f"Couldn't check the bot token: {exc.user_message}") from None
+        # Not a configuration problem (Webex unreachable, 5xx): exit 1 so a supervisor retries.
+        raise BotError(f"Couldn't check the bot token: {exc.user_message}") from None
     try:
         app = build_app(
             settings,
@@ -204,7 +205,7 @@ async def prepare(settings: Settings) -> tuple[App, MessagingClient, BotIdentity
         raise ConfigError("Webex refused the admin credentials.") from None
     except WebexError as exc:
         await app.aclose()
-        raise ConfigError(f"Couldn't check the admin credentials: {exc.user_message}") from None
+        raise BotError(f"Couldn't check the admin credentials: {exc.user_message}") from None
     return app, messaging, BotIdentity(me.id, me.display_name, tuple(me.emails))
 
 
