@@ -1,0 +1,113 @@
+"""Sample inputs for the card builders: the sandbox's seeded org, and one card of each kind."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot import cards
+from bot.sandbox.ids import seeded_id
+from bot.sandbox.seed import TRUNK_TYPES as SEEDED_TRUNK_TYPES
+from bot.webex.models import Location, TrunkTypeInfo
+
+LOCATION_NAMES = ("London HQ", "Paris Office", "Palo Alto", "New York", "Madrid")
+LOCATIONS = [Location(id=seeded_id("LOCATION", name), name=name) for name in LOCATION_NAMES]
+LONDON = LOCATIONS[0]
+TRUNK_TYPES = [
+    TrunkTypeInfo.model_validate({"trunkType": kind, "deviceTypes": [d.wire() for d in devices]})
+    for kind, devices in SEEDED_TRUNK_TYPES.items()
+]
+NONCE = "nonce-3f9c2a"
+EVIL = "**bold** <@all> [x](http://e)"
+FACTS = [
+    ("Name", "lon-lgw-1"),
+    ("Location", "London HQ"),
+    ("Type", "registering (Cisco CUBE local gateway)"),
+]
+GATEWAY_FACTS = [
+    ("Trunk", "lon-lgw-1"),
+    ("Registrar domain", "40462196.lgw.example.bcld.webex.com"),
+    ("Line/port", "lon-lgw-1_1234_LGU@40462196.lgw.example.bcld.webex.com"),
+    ("SIP user name", "lon-lgw-11234_LGU"),
+    ("Outbound proxy", "lon01.sipconnect.bcld.webex.com"),
+    ("OTG/DTG", "lon-lgw-11234_lgu"),
+]
+PASSWORD = "Jx7m*2Qk_9v[R]t4#a8b"
+CERTIFICATE_VALUES = {
+    "name": "par-sbc-1",
+    "location": "Paris Office",
+    "type": "certificate",
+    "device": "oracle acme sbc",
+    "address": "sbc1.sbc.example.com",
+    "domain": "sbc.example.com",
+    "port": "5061",
+    "max-calls": "2000",
+    "dual-identity": "yes",
+}
+
+
+def form(**overrides: Any) -> cards.Card:
+    """The create-trunk form for the seeded org; keyword arguments override the defaults."""
+    args: dict[str, Any] = {
+        "nonce": NONCE,
+        "locations": LOCATIONS,
+        "trunk_types": TRUNK_TYPES,
+        "values": {},
+        "errors": {},
+        "direct": True,
+    }
+    args.update(overrides)
+    return cards.form_card(**args)
+
+
+def every_card() -> dict[str, cards.Card]:
+    """One card of each kind and variant the bot sends, by a readable id."""
+    return {
+        "form-direct": form(),
+        "form-group": form(direct=False),
+        "form-prefilled": form(values={"name": "lon-1", "location": "london hq"}),
+        "form-certificate": form(values=CERTIFICATE_VALUES, note="Check the **port**."),
+        "form-errors": form(
+            values=CERTIFICATE_VALUES,
+            errors={
+                "max-calls": "`max-calls` for Oracle ACME SBC must be 10–1000.",
+                "name": "A trunk named `par-sbc-1` already exists.",
+                "org": "`org` is not an organization ID.",
+            },
+        ),
+        "form-no-devices": form(trunk_types=[], errors={"device": "No device types."}),
+        "form-many-locations": form(
+            locations=[Location(id=f"loc-{i}", name=f"Site {i}") for i in range(500)],
+            values={"location": "Site 7"},
+        ),
+        "form-evil-location": form(
+            locations=[*LOCATIONS, Location(id="evil", name=EVIL)], values={"location": "evil"}
+        ),
+        "confirm": cards.confirm_card(nonce=NONCE, facts=FACTS, requester="alice@example.com"),
+        "confirm-evil": cards.confirm_card(
+            nonce=NONCE,
+            facts=[("Location", EVIL), ("When", "{{DATE(2017-02-14T06:00:00Z, SHORT)}}")],
+            requester=EVIL,
+            note="Approval by the **network** team follows.",
+        ),
+        "result-direct": cards.result_card(
+            title="✅ Trunk lon-lgw-1 created in London HQ",
+            facts=GATEWAY_FACTS,
+            password=PASSWORD,
+            next_step="Next: add it to a route group, or point a location's PSTN at it.",
+        ),
+        "result-group": cards.result_card(
+            title="✅ Trunk lon-lgw-1 created in London HQ",
+            facts=GATEWAY_FACTS,
+            password=None,
+            next_step="The password is in your 1:1 space with me.",
+        ),
+        "approval": cards.approval_card(
+            nonce=NONCE, facts=FACTS, requester="alice@example.com", expires="at 14:05 UTC"
+        ),
+        "notice": cards.notice_card(
+            title="This card has expired",
+            text="Type `create trunk` for a new form.",
+            facts=[("Trunk", "lon-lgw-1")],
+            tone="attention",
+        ),
+    }
