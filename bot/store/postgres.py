@@ -1,0 +1,146 @@
+"""PostgreSQL, for deployments with several replicas: psycopg 3, an async connection pool.
+
+Connections run in autocommit: every statement the store sends decides on its own (see
+``bot.store.sql``), so there is no transaction to hold open across an ``await``. The one
+exception is the migration, which takes a transaction-scoped advisory lock so that replicas
+starting together migrate one after the other; the second finds the work done.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.rows import dict_row
+from psycopg.types.string import TextLoader
+from psycopg_pool import AsyncConnectionPool
+
+from bot.errors import ConfigError
+from bot.store.errors import StoreUnavailable
+from bot.store.schema import SCHEMA_VERSION_DDL
+from bot.store.sql import Row
+
+# pg_advisory_xact_lock(class, key): our class, and the schema (so two test schemas, or two
+# deployments sharing one database under different search_paths, don't wait on each other).
+_LOCK = "SELECT pg_advisory_xact_lock(7412, hashtext(coalesce(current_schema(), '')))"
+
+
+@functools.lru_cache(maxsize=256)
+def _placeholders(sql: str) -> str:
+    # The shared SQL uses "?"; psycopg wants "%s", and would read any other "%" as one.
+    if "%" in sql:
+        raise ValueError("store SQL must not contain '%'")
+    return sql.replace("?", "%s")
+
+
+def describe(url: str) -> str:
+    """host:port/dbname for messages; never the password."""
+    try:
+        info = conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "(an unreadable URL)"
+    return f"{info.get('host') or 'localhost'}:{info.get('port') or 5432}/{info.get('dbname', '')}"
+
+
+def _reason(exc: Exception, url: str) -> str:
+    """libpq's words on one line, with the password cut out just in case."""
+    reason = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+    reason = reason or "no answer"
+    try:
+        password = conninfo_to_dict(url).get("password")
+    except psycopg.ProgrammingError:
+        password = None
+    return reason.replace(str(password), "[redacted]") if password else reason
+
+
+async def _configure(conn: psycopg.AsyncConnection[Any]) -> None:
+    # JSON comes back as the text it is, as from SQLite; callers parse it.
+    conn.adapters.register_loader("jsonb", TextLoader)
+    conn.adapters.register_loader("json", TextLoader)
+
+
+class PostgresDatabase:
+    dialect = "postgresql"
+
+    def __init__(self, pool: AsyncConnectionPool) -> None:
+        self._pool = pool
+
+    @classmethod
+    async def open(
+        cls, url: str, *, max_size: int = 10, connect_timeout: float = 10.0
+    ) -> PostgresDatabase:
+        where = describe(url)
+        # One plain connection first: if the server is down or refuses us, say why at once
+        # (the pool would only retry quietly until its timeout).
+        try:
+            probe = await psycopg.AsyncConnection.connect(
+                url, connect_timeout=max(1, int(connect_timeout))
+            )
+        except psycopg.ProgrammingError as exc:
+            # Not the driver's words: libpq quotes the URL, password and all.
+            raise ConfigError(
+                "TRUNKBOT_DATABASE_URL is not a usable PostgreSQL URL; "
+                "expected postgresql://user:password@host:port/dbname."
+            ) from exc
+        except psycopg.OperationalError as exc:
+            raise StoreUnavailable(
+                f"Cannot connect to PostgreSQL at {where}: {_reason(exc, url)}"
+            ) from exc
+        await probe.close()
+        pool = AsyncConnectionPool(
+            url,
+            min_size=1,
+            max_size=max_size,
+            kwargs={"autocommit": True},
+            configure=_configure,
+            check=AsyncConnectionPool.check_connection,  # a restarted server costs no error
+            name="trunkbot-store",
+            open=False,
+        )
+        await pool.open(wait=True, timeout=connect_timeout)
+        return cls(pool)
+
+    async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        async with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(_placeholders(sql), params)
+            return await cur.fetchall() if cur.description else []
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        async with self._pool.connection() as conn, conn.cursor() as cur:
+            await cur.execute(_placeholders(sql), params)
+            return cur.rowcount
+
+    async def migrate(self, migrations: Sequence[Sequence[str]], now: datetime) -> int:
+        async with self._pool.connection() as conn, conn.transaction():
+            # Held until this transaction ends; the statements below are DDL, and DDL in
+            # PostgreSQL is transactional: a failed migration leaves nothing behind.
+            await conn.execute(_LOCK)
+            await conn.execute(SCHEMA_VERSION_DDL[self.dialect])
+            cur = await conn.execute("SELECT coalesce(max(version), 0) FROM schema_version")
+            row = await cur.fetchone()
+            current = int(row[0]) if row else 0
+            for version in range(current + 1, len(migrations) + 1):
+                for statement in migrations[version - 1]:
+                    await conn.execute(statement)
+                await conn.execute(
+                    "INSERT INTO schema_version (version, applied_at) VALUES (%s, %s)",
+                    [version, now],
+                )
+        return max(current, len(migrations))
+
+    async def schema_version(self) -> int:
+        async with self._pool.connection() as conn:
+            cur = await conn.execute("SELECT to_regclass('schema_version') IS NOT NULL")
+            row = await cur.fetchone()
+            if not row or not row[0]:
+                return 0
+            cur = await conn.execute("SELECT coalesce(max(version), 0) FROM schema_version")
+            row = await cur.fetchone()
+            return int(row[0]) if row else 0
+
+    async def close(self) -> None:
+        await self._pool.close()
