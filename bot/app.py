@@ -16,13 +16,17 @@ from pydantic import SecretStr
 from bot.auth import MembershipCheck, Policy
 from bot.router import Router
 from bot.settings import Settings
+from bot.store import Store
 from bot.webex.calling import CallingClient
 from bot.webex.http import WebexHttp
-from bot.webex.tokens import ServiceAppTokens, TokenStore
+from bot.webex.tokens import KeyedTokenStore, ServiceAppTokens, TokenStore
+from commands.flow import PasswordVault
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = "trunkbot/0.1 (+https://github.com/trunkbot)"
+CARD_TTL = 15 * 60.0  # a card works for 15 minutes (issue: card integrity)
+APPROVAL_TTL = 24 * 3600.0  # an approval request waits a day for a decision
 
 
 @dataclass
@@ -32,8 +36,12 @@ class Services:
     policy: Policy
     calling: CallingClient
     admin_http: WebexHttp
+    store: Store
     org_id: str | None = None
     membership: MembershipCheck | None = None
+    vault: PasswordVault = field(default_factory=lambda: PasswordVault())
+    card_ttl: float = CARD_TTL
+    approval_ttl: float = APPROVAL_TTL
     _token_org: str | None = field(default=None, repr=False)
 
     async def target_org(self, requested: str | None) -> str | None:
@@ -86,15 +94,19 @@ class App:
     services: Services
     router: Router
     clients: list[httpx.AsyncClient]
+    owns_store: bool = False
 
     async def aclose(self) -> None:
         for client in self.clients:
             await client.aclose()
+        if self.owns_store:
+            await self.services.store.close()
 
 
 def build_app(
     settings: Settings,
     *,
+    store: Store,
     policy: Policy | None = None,
     admin_transport: httpx.AsyncBaseTransport | None = None,
     bot_names: tuple[str, ...] = (),
@@ -103,7 +115,7 @@ def build_app(
 ) -> App:
     """Wire everything for one process. ``admin_transport`` swaps the wire (sandbox, tests);
     ``token_store`` keeps a service app's rotated tokens (default: a 0600 file)."""
-    from commands import all_commands
+    from commands import all_commands, card_handler
 
     client = admin_client(settings, admin_transport)
     http = admin_http(settings, client, token_store=token_store)
@@ -111,8 +123,31 @@ def build_app(
         policy=policy if policy is not None else Policy.load(settings.policy),
         calling=CallingClient(http, org_id=settings.org_id),
         admin_http=http,
+        store=store,
         org_id=settings.org_id,
         membership=membership,
     )
-    router = Router(all_commands(services), bot_names=bot_names)
+    router = Router(
+        all_commands(services),
+        bot_names=bot_names,
+        on_card=card_handler(services),
+        audit=store,
+    )
     return App(settings=settings, services=services, router=router, clients=[client])
+
+
+async def open_app(settings: Settings, **kwargs: Any) -> App:
+    """Open the store TRUNKBOT_DATABASE_URL names, then :func:`build_app` around it."""
+    from bot.store import open_store
+
+    store = await open_store(settings.effective_database_url)
+    if settings.admin_token is None and settings.service_app_client_id:
+        # Replicas share the rotated refresh token through the database, not a local file.
+        kwargs.setdefault("token_store", KeyedTokenStore(store, settings.service_app_client_id))
+    try:
+        app = build_app(settings, store=store, **kwargs)
+    except BaseException:
+        await store.close()
+        raise
+    app.owns_store = True
+    return app

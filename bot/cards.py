@@ -827,6 +827,32 @@ def input_ids(card: Mapping[str, Any]) -> list[str]:
     ]
 
 
+def current_values(card: Mapping[str, Any]) -> dict[str, str]:
+    """What each input holds as posted (prefills, Toggle off values): what a client would
+    submit if nobody typed anything. The shell starts from these."""
+    out: dict[str, str] = {}
+    for e in _elements(card.get("body") or []):
+        kind = str(e.get("type", ""))
+        if not kind.startswith("Input."):
+            continue
+        if "value" in e:
+            out[e["id"]] = str(e["value"])
+        elif kind == "Input.Toggle":
+            out[e["id"]] = str(e.get("valueOff", "false"))
+        else:
+            out[e["id"]] = ""
+    return out
+
+
+def choice_titles(card: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """For each ChoiceSet: its choices' titles (lower case) → values, as a person picks them."""
+    return {
+        e["id"]: {str(c["title"]).lower(): str(c["value"]) for c in e.get("choices") or []}
+        for e in _elements(card.get("body") or [])
+        if e.get("type") == "Input.ChoiceSet"
+    }
+
+
 def choice_values(card: Mapping[str, Any]) -> dict[str, list[str]]:
     """For each ChoiceSet and Toggle input: the values it offers (anything else is forged)."""
     out: dict[str, list[str]] = {}

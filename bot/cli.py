@@ -114,7 +114,7 @@ def sample_policy() -> Policy:
 
 
 async def run_shell(settings: Settings, email: str, space: SpaceKind) -> int:
-    from bot.app import build_app
+    from bot.app import open_app
     from bot.transports.shell import Shell
 
     policy: Policy | None = None
@@ -131,7 +131,11 @@ async def run_shell(settings: Settings, email: str, space: SpaceKind) -> int:
                 f"There is no {settings.policy}, so the built-in sample policy applies: "
                 f"{DEFAULT_SHELL_PERSON} may create trunks anywhere."
             )
-    app = build_app(settings, policy=policy, admin_transport=transport, bot_names=("Trunkbot",))
+        if settings.database_url is None:  # a demo leaves nothing behind
+            settings = settings.model_copy(update={"database_url": "sqlite:///:memory:"})
+    app = await open_app(
+        settings, policy=policy, admin_transport=transport, bot_names=("Trunkbot",)
+    )
     try:
         # The shell's person belongs to the org the admin identity acts on.
         org = await app.services.target_org(None)

@@ -10,6 +10,7 @@ answers generically.
 
     BotError
     ├── UsageError            the person's input is wrong (grammar, a field, a location)
+    │   └── CardRefused           a card submission that isn't acceptable (forged, stale, used)
     ├── NotAllowed            the policy refuses this person this action
     ├── ConfigError           settings or policy file are wrong (exit code 2 on the CLI)
     └── WebexError            Webex answered with an error, or did not answer
@@ -37,6 +38,10 @@ class BotError(Exception):
 
 class UsageError(BotError):
     """The person's input cannot be used; the sentence says what to type instead."""
+
+
+class CardRefused(UsageError):
+    """A card submission we refuse: not one of our live cards, not this space, or used."""
 
 
 class NotAllowed(BotError):

@@ -9,6 +9,7 @@ never a display name or anything typed in it.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -83,6 +84,23 @@ class Outbox(Protocol):
 
     async def send(self, reply: Reply) -> str | None: ...
 
+    async def delete(self, message_id: str) -> bool:
+        """Remove one of the bot's own messages (a stale card); False when already gone."""
+        ...
+
+
+@dataclass
+class AuditDraft:
+    """What a command learns about an attempt; the router writes it to the audit trail."""
+
+    action: str | None = None
+    request: dict[str, Any] | None = None
+    location_id: str | None = None
+    location_name: str | None = None
+    result: str | None = None
+    trunk_id: str | None = None
+    approver_id: str | None = None
+
 
 @dataclass
 class Context:
@@ -91,6 +109,16 @@ class Context:
     event: Event
     outbox: Outbox
     sent: list[Reply] = field(default_factory=list)
+    audit: AuditDraft = field(default_factory=AuditDraft)
+
+    async def delete(self, message_id: str | None) -> None:
+        """Remove a stale card of ours; a failure to delete never fails the command."""
+        if not message_id:
+            return
+        try:
+            await self.outbox.delete(message_id)
+        except Exception:  # noqa: BLE001  -- cosmetic: the card is dead (its nonce is used)
+            logging.getLogger(__name__).warning("card.delete_failed")
 
     async def reply(self, markdown: str, *, card: dict[str, Any] | None = None) -> str | None:
         """Answer in the space, in the thread of the request when it is a group space."""
@@ -101,6 +129,14 @@ class Context:
             parent_id=ev.thread_id if not ev.space.is_direct else None,
             card=card,
         )
+        self.sent.append(reply)
+        return await self.outbox.send(reply)
+
+    async def post(
+        self, room_id: str, markdown: str, *, card: dict[str, Any] | None = None
+    ) -> str | None:
+        """Post to another space (e.g. the approvers'), not as a reply to this event."""
+        reply = Reply(markdown=markdown, room_id=room_id, card=card)
         self.sent.append(reply)
         return await self.outbox.send(reply)
 

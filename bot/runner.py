@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from bot.app import USER_AGENT, App, build_app, static_token
+from bot.app import USER_AGENT, App, open_app, static_token
 from bot.auth import Policy
 from bot.errors import BotError, ConfigError, WebexAuthError, WebexError
 from bot.events import Actor, Event, Outbox, Space, SpaceKind
@@ -133,7 +133,6 @@ class BotRunner:
             space=Space(getattr(action, "roomId", ""), kind),
             card_inputs=dict(getattr(action, "inputs", {}) or {}),
             card_message_id=card_message_id,
-            parent_id=card_message_id,
         )
 
     async def run(self) -> int:
@@ -185,13 +184,13 @@ async def prepare(settings: Settings) -> tuple[App, MessagingClient, BotIdentity
         # Not a configuration problem (Webex unreachable, 5xx): exit 1 so a supervisor retries.
         raise BotError(f"Couldn't check the bot token: {exc.user_message}") from None
     try:
-        app = build_app(
+        app = await open_app(
             settings,
             policy=policy,
             bot_names=(me.display_name,),
             membership=messaging.is_member,
         )
-    except ConfigError:  # e.g. incomplete service app settings
+    except BotError:  # e.g. incomplete service app settings, a database that doesn't answer
         await bot_client.aclose()
         raise
     app.clients.append(bot_client)

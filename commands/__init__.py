@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.router import Command
+from bot.events import Context
+from bot.router import Command, Handler
 
 if TYPE_CHECKING:
     from bot.app import Services
+
+
+def card_handler(services: Services) -> Handler:
+    """Every card submission goes here (commands/card_actions.py)."""
+    from commands import card_actions
+
+    async def run(ctx: Context, _args: str) -> None:
+        await card_actions.handle(services, ctx)
+
+    return run
 
 
 def all_commands(services: Services) -> list[Command]:

@@ -20,6 +20,7 @@ from bot.auth import Policy
 from bot.events import Actor, Event, Reply, Space, SpaceKind
 from bot.sandbox import DEMO_ADMIN_TOKEN, SandboxState, SandboxTransport
 from bot.settings import Settings
+from bot.store import open_store
 from bot.transports.shell import person_id_for
 
 ALICE = "alice@example.com"
@@ -30,11 +31,28 @@ people    = ["alice@example.com", "bob@example.com"]
 actions   = ["trunk.create", "trunk.read"]
 locations = ["*"]
 orgs      = ["*"]
+confirm   = false
 
 [[grant]]
 people    = ["pat@example.com"]
 actions   = ["trunk.create"]
 locations = ["London HQ", "Paris Office"]
+confirm   = false
+
+# Cards: carol confirms every create (the default); dave's creates need an approver.
+[[grant]]
+people    = ["carol@example.com"]
+actions   = ["trunk.create"]
+
+[[grant]]
+people    = ["dave@example.com"]
+actions   = ["trunk.create"]
+approval  = "required"
+approvers_space = "ROOM-APPROVERS"
+
+[[grant]]
+people    = ["erin@example.com", "dave@example.com"]
+actions   = ["approve"]
 
 [[grant]]
 people    = ["olga@example.com"]
@@ -51,10 +69,21 @@ orgs      = ["Y2lzY29zcGFyazovL3VzL09SR0FOSVpBVElPTi9zb21lLW90aGVyLW9yZw"]
 @dataclass
 class RecordingOutbox:
     sent: list[Reply] = field(default_factory=list)
+    ids: dict[int, str] = field(default_factory=dict)  # id(reply) → message id
+    deleted: list[str] = field(default_factory=list)
 
     async def send(self, reply: Reply) -> str | None:
         self.sent.append(reply)
-        return f"msg-{len(self.sent)}"
+        message_id = f"msg-out-{len(self.sent)}"
+        self.ids[id(reply)] = message_id
+        return message_id
+
+    async def delete(self, message_id: str) -> bool:
+        self.deleted.append(message_id)
+        return True
+
+    def message_id(self, reply: Reply) -> str:
+        return self.ids[id(reply)]
 
 
 @dataclass
@@ -79,9 +108,47 @@ class Chat:
             message_id=f"msg-in-{n}",
             mentions_bot=True,
         )
-        before = len(self.outbox.sent)
-        await self.app.router.handle(event, self.outbox)
-        return self.outbox.sent[before:]
+        ctx = await self.app.router.handle(event, self.outbox)
+        return ctx.sent if ctx is not None else []
+
+    async def submit(
+        self,
+        card_reply: Reply,
+        button: str,
+        inputs: dict[str, object] | None = None,
+        *,
+        person: str = ALICE,
+        space: str | None = None,
+        room_id: str | None = None,
+        message_id: str | None = None,
+    ) -> list[Reply]:
+        """Press ``button`` (its title) on the card in ``card_reply``, as Webex would post it:
+        the inputs (default: the card's current values) merged with the button's data."""
+        from bot import cards
+
+        assert card_reply.card is not None, "that reply has no card"
+        data = next(
+            dict(a["data"])
+            for a in card_reply.card["actions"]
+            if a.get("type") == "Action.Submit" and a.get("title") == button
+        )
+        values = cards.current_values(card_reply.card) if inputs is None else dict(inputs)
+        room = room_id or card_reply.room_id or "room-direct"
+        kind = (
+            SpaceKind(space)
+            if space
+            else (SpaceKind.DIRECT if room == "room-direct" else SpaceKind.GROUP)
+        )
+        n = next(self._ids)
+        event = Event(
+            id=f"action-{n}",
+            actor=Actor(person_id_for(person), person, self.state.org_id),
+            space=Space(room, kind),
+            card_inputs={**values, **data},
+            card_message_id=message_id or self.outbox.message_id(card_reply),
+        )
+        ctx = await self.app.router.handle(event, self.outbox)
+        return ctx.sent if ctx is not None else []
 
     async def answer(self, text: str, **kw: str) -> str:
         """The last reply's markdown (most commands end with their outcome)."""
@@ -93,14 +160,16 @@ class Chat:
         return [c.json for c in self.state.calls("POST", "/premisePstn/trunks") if c.json]
 
 
-def make_chat(
+async def make_chat(
     state: SandboxState | None = None,
     *,
     policy: str = DEFAULT_POLICY,
     tmp: Path | None = None,
+    store_url: str = "sqlite:///:memory:",
     **settings: object,
 ) -> Chat:
     state = state or SandboxState.seeded()
+    store = await open_store(store_url)
     config = Settings(
         admin_token=SecretStr(DEMO_ADMIN_TOKEN),
         api_url="https://webexapis.com/v1",
@@ -109,10 +178,12 @@ def make_chat(
     )
     app = build_app(
         config,
+        store=store,
         policy=Policy.parse(policy.replace("{sandbox_org}", state.org_id)),
         admin_transport=SandboxTransport(state),
         bot_names=("Trunkbot",),
     )
+    app.owns_store = True
     chat = Chat(app=app, state=state)
 
     # Tests never wait for real: Retry-After and backoff sleeps are recorded instead.

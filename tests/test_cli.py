@@ -37,7 +37,7 @@ def test_shell_on_the_sandbox_creates_a_trunk(tmp_path: Path) -> None:
     """`trunkbot shell` with no credentials: the sandbox, the sample policy, a created trunk."""
     run = trunkbot(
         "shell",
-        stdin='create trunk name=test-1 location="London HQ"\n'
+        stdin='create trunk name=test-1 location="London HQ"\n/press Create\n'
         "/as mallory@evil.example\ncreate trunk name=x location=Madrid\n",
         cwd=tmp_path,
     )
@@ -45,8 +45,9 @@ def test_shell_on_the_sandbox_creates_a_trunk(tmp_path: Path) -> None:
     out = run.stdout
     assert "built-in sandbox" in out
     assert "Creating registering trunk **test-1** in **London HQ**…" in out
-    assert "✅ Trunk **test-1** created in **London HQ**" in out
-    assert "Password (shown only here):" in out
+    assert "Create this trunk?" in out
+    assert "Trunk test-1 created" in out
+    assert "Password (shown only here)" in out
     assert "You're not allowed to create trunks." in out
     assert "Traceback" not in run.stderr
 
@@ -54,10 +55,14 @@ def test_shell_on_the_sandbox_creates_a_trunk(tmp_path: Path) -> None:
 def test_shell_group_space_delivers_password_privately(tmp_path: Path) -> None:
     """In a group space the shell shows the 1:1 delivery marked as such."""
     run = trunkbot(
-        "shell", "--space", "group", stdin="create trunk name=g-1 location=Madrid\n", cwd=tmp_path
+        "shell",
+        "--space",
+        "group",
+        stdin="create trunk name=g-1 location=Madrid\n/press Create\n",
+        cwd=tmp_path,
     )
     assert run.returncode == 0, run.stderr
-    assert "‹ [in thread] ✅ Trunk **g-1** created" in run.stdout
+    assert "‹ [in thread] Trunk g-1 created" in run.stdout
     assert "‹ [1:1 to you@example.com] Here's what to configure" in run.stdout
 
 
@@ -145,8 +150,9 @@ def _shell_against(tmp_path: Path, url: str) -> subprocess.CompletedProcess[str]
     )
     return trunkbot(
         "shell",
-        stdin="create trunk name=real-1 location=Madrid\n",
+        stdin="create trunk name=real-1 location=Madrid\n/press Create\n",
         cwd=tmp_path,
+        TRUNKBOT_DATABASE_URL=f"sqlite:///{tmp_path / 'trunkbot.db'}",
         TRUNKBOT_API_URL=url,
         TRUNKBOT_ADMIN_TOKEN=DEMO_ADMIN_TOKEN,
     )
@@ -161,5 +167,6 @@ async def test_shell_with_credentials_calls_that_api(tmp_path: Path) -> None:
         run = await asyncio.to_thread(_shell_against, tmp_path, server.base_url)
     assert run.returncode == 0, run.stderr
     assert "built-in sandbox" not in run.stdout
-    assert "✅ Trunk **real-1** created in **Madrid**" in run.stdout
+    assert "Trunk real-1 created" in run.stdout
+    assert (tmp_path / "trunkbot.db").exists()
     assert state.trunk_by_name("real-1") is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -14,8 +15,10 @@ TYPED = "Str0ngTypedPw#42"
 
 
 @pytest.fixture
-def chat() -> Chat:
-    return make_chat()
+async def chat() -> AsyncIterator[Chat]:
+    chat = await make_chat()
+    yield chat
+    await chat.app.aclose()
 
 
 async def test_registering_trunk_in_a_direct_space(chat: Chat) -> None:
@@ -180,7 +183,7 @@ STATUS_SENTENCES = {
     403: "❌ The bot's Webex admin account lacks the permission for this",
     404: "❌ Webex couldn't find that.",
     405: "❌ Webex doesn't allow that operation.",
-    409: "A trunk named **st-1** already exists in this organization. Pick another name.",
+    409: "❌ A trunk named **st-1** already exists in this organization. Pick another name.",
     410: "❌ Webex says that no longer exists.",
     415: "❌ Webex didn't accept the format of the bot's request.",
     423: "❌ Webex has this temporarily locked. Try again in a minute.",
@@ -357,7 +360,7 @@ async def test_generated_password_never_logged(
         ("please don't create trunk name=x location=Madrid", "I don't know the command"),
         ("create trunks name=x", "I don't know the command"),
         ("", "Type `help`"),
-        ("create trunk", "To create a trunk, tell me its name and location"),
+        ("create trunk", "Create a Webex Calling trunk"),
     ],
     ids=["help", "not-at-start", "not-the-command-word", "empty", "bare-command"],
 )
@@ -412,6 +415,6 @@ async def test_replies_fit_in_a_webex_message() -> None:
     state = SandboxState.seeded()
     for i in range(400):
         state.add_location(f"Branch office number {i:03d} with a long name")
-    chat = make_chat(state)
+    chat = await make_chat(state)
     for reply in await chat.say("create trunk name=x location=Atlantis"):
         assert len(reply.markdown.encode()) < 7439

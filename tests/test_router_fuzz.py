@@ -61,7 +61,7 @@ _chat: Chat | None = None
 def chat() -> Chat:
     global _chat  # one sandbox for all examples keeps the fuzz fast
     if _chat is None:
-        _chat = make_chat()
+        _chat = asyncio.run(make_chat())
     return _chat
 
 

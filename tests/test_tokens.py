@@ -37,6 +37,7 @@ from bot.sandbox import (
 )
 from bot.sandbox.state import ACCESS_TOKEN_LIFETIME
 from bot.settings import Settings
+from bot.store import open_store
 from bot.webex.http import WebexHttp, user_sentence
 from bot.webex.tokens import (
     CLIENT_REJECTED,
@@ -471,6 +472,7 @@ async def test_build_app_uses_the_service_app(clean_env: Path) -> None:
     state = SandboxState.seeded()
     app = build_app(
         service_app_settings(),
+        store=await open_store("sqlite:///:memory:"),
         policy=Policy.parse(POLICY),
         admin_transport=SandboxTransport(state),
     )
@@ -489,8 +491,10 @@ async def test_build_app_uses_the_service_app(clean_env: Path) -> None:
 
 async def test_build_app_names_a_missing_service_app_setting(clean_env: Path) -> None:
     settings = service_app_settings(service_app_client_secret=None)
+    store = await open_store("sqlite:///:memory:")
     with pytest.raises(ConfigError) as caught:
-        build_app(settings, policy=Policy.parse(POLICY))
+        build_app(settings, store=store, policy=Policy.parse(POLICY))
+    await store.close()
     assert caught.value.user_message == INCOMPLETE.format(
         missing="TRUNKBOT_SERVICE_APP_CLIENT_SECRET"
     )

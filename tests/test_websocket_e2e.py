@@ -30,6 +30,7 @@ POLICY = """
 domains   = ["example.com"]
 actions   = ["trunk.create"]
 locations = ["*"]
+confirm   = false
 """
 
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import Any, TextIO
 
+from bot import cards
 from bot.events import Actor, Event, Reply, Space, SpaceKind
 from bot.router import Router
 
@@ -29,22 +31,48 @@ def person_id_for(email: str) -> str:
 
 @dataclass
 class ShellOutbox:
-    """Prints replies; keeps them so tests can read the transcript."""
+    """Prints replies (cards as readable text); keeps them so tests can read the transcript."""
 
     out: TextIO
     sent: list[Reply] = field(default_factory=list)
+    last_card: tuple[str, dict[str, Any], str] | None = None  # message id, card, room id
 
     async def send(self, reply: Reply) -> str | None:
         self.sent.append(reply)
+        message_id = f"shell-msg-{len(self.sent)}"
         prefix = "‹ "
         if reply.private and reply.to_person_id:
             prefix = f"‹ [1:1 to {reply.to_person_email or reply.to_person_id}] "
         elif reply.parent_id:
             prefix = "‹ [in thread] "
-        body = reply.markdown.replace("\n", "\n  ")
-        self.out.write(prefix + body + "\n")
+        elif reply.room_id and not reply.room_id.startswith("shell-"):
+            prefix = f"‹ [in space {reply.room_id}] "
+        body = reply.markdown
+        if reply.card is not None:
+            body = cards.card_as_text(reply.card)
+            if reply.room_id:
+                self.last_card = (message_id, reply.card, reply.room_id)
+            buttons = [t for t, _ in submit_buttons(reply.card)]
+            if buttons:
+                body += "\n(press a button with /press " + " | /press ".join(buttons) + ")"
+        self.out.write(prefix + body.replace("\n", "\n  ") + "\n")
         self.out.flush()
-        return f"shell-msg-{len(self.sent)}"
+        return message_id
+
+    async def delete(self, message_id: str) -> bool:
+        self.out.write(f"· (the bot removed its earlier card {message_id})\n")
+        if self.last_card and self.last_card[0] == message_id:
+            self.last_card = None
+        return True
+
+
+def submit_buttons(card: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The card's submit buttons: (title, data)."""
+    return [
+        (str(a.get("title", "")), dict(a.get("data") or {}))
+        for a in card.get("actions", [])
+        if a.get("type") == "Action.Submit"
+    ]
 
 
 @dataclass
@@ -81,10 +109,69 @@ class Shell:
         line = line.strip()
         if not line:
             return
+        if line.startswith(("/submit", "/press")):
+            await self._submit(line)
+            return
         if line.startswith("/"):
             self._meta(line)
             return
         await self.router.handle(self.event_for(line), self.outbox)
+
+    async def _submit(self, line: str) -> None:
+        """Submit the last card as Webex would: the typed inputs plus a button's data.
+
+        ``/submit {json}`` presses the first button (or the one named by ``"button"``);
+        ``/press TITLE`` presses a button with the card's current values.
+        """
+        last = self.outbox.last_card
+        if last is None:
+            self._note("There is no card to submit to.")
+            return
+        message_id, card, room_id = last
+        cmd, _, arg = line.partition(" ")
+        inputs: dict[str, Any] = {}
+        title: str | None = None
+        if cmd == "/submit" and arg.strip():
+            try:
+                parsed = json.loads(arg)
+            except ValueError:
+                self._note('Write the inputs as JSON, e.g. /submit {"name": "lon-1"}.')
+                return
+            if not isinstance(parsed, dict):
+                self._note('Write the inputs as a JSON object, e.g. /submit {"name": "lon-1"}.')
+                return
+            title = parsed.pop("button", None)
+            inputs = parsed
+        elif cmd == "/press":
+            title = arg.strip()
+        buttons = submit_buttons(card)
+        chosen = next(
+            (d for t, d in buttons if title is None or t.lower() == str(title).lower()), None
+        )
+        if chosen is None:
+            self._note("That card has no such button: " + ", ".join(t for t, _ in buttons))
+            return
+        # Picking a choice by its title, as a person would in a client (names, not IDs).
+        for key, titles in cards.choice_titles(card).items():
+            typed = inputs.get(key)
+            if isinstance(typed, str) and typed.lower() in titles:
+                inputs[key] = titles[typed.lower()]
+        values = {k: v for k, v in cards.current_values(card).items() if k not in inputs}
+        event = Event(
+            id=f"shell-action-{uuid.uuid4().hex}",
+            actor=self.event_for("").actor,
+            space=Space(room_id=room_id, kind=self._kind_of(room_id)),
+            card_inputs={**values, **inputs, **chosen},
+            card_message_id=message_id,
+        )
+        await self.router.handle(event, self.outbox)
+
+    def _kind_of(self, room_id: str) -> SpaceKind:
+        if room_id == Space(f"shell-{SpaceKind.GROUP.value}-space", SpaceKind.GROUP).room_id:
+            return SpaceKind.GROUP
+        if room_id.startswith("shell-"):
+            return SpaceKind.DIRECT
+        return SpaceKind.GROUP  # another space named by the policy, e.g. the approvers'
 
     def _meta(self, line: str) -> None:
         cmd, _, arg = line.partition(" ")
@@ -95,10 +182,11 @@ class Shell:
         elif cmd == "/space" and arg in {k.value for k in SpaceKind}:
             self.space_kind = SpaceKind(arg)
             self._note(f"You are now in a {arg} space.")
-        elif cmd == "/submit":
-            self._note("There is no card to submit to yet.")
         else:
-            self._note("Shell commands: /as EMAIL, /space direct|group, /submit {json}, /quit.")
+            self._note(
+                "Shell commands: /as EMAIL, /space direct|group, /submit {json}, "
+                "/press BUTTON, /quit."
+            )
 
     async def repl(self, read_line: Callable[[], str] | None = None) -> None:
         reader = read_line or sys.stdin.readline
