@@ -55,7 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("check", help="check configuration and credentials; one line per problem")
 
     audit = sub.add_parser("audit", help="print the audit trail")
-    audit.add_argument("--since", help="ISO date or time")
+    audit.add_argument(
+        "--since", help="ISO date or time, e.g. 2026-11-01 or 2026-11-01T09:30 (UTC unless given)"
+    )
     audit.add_argument("--format", choices=["table", "csv", "json"], default="table")
     return p
 
@@ -96,6 +98,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.check import run_check
 
             return asyncio.run(run_check(settings))
+        if args.command == "audit":
+            from bot import replies
+            from bot.audit_view import parse_since, print_audit
+
+            try:
+                since = None if args.since is None else parse_since(args.since)
+            except ValueError:
+                print(f"trunkbot: {replies.audit_bad_since(args.since)}", file=sys.stderr)
+                return EXIT_USAGE
+            return print_audit(settings.effective_database_url, since=since, fmt=args.format)
     except ConfigError as exc:
         print(f"trunkbot: {exc.user_message}", file=sys.stderr)
         return EXIT_USAGE

@@ -801,3 +801,109 @@ def approval_expired(name: str) -> str:
         f"Your request for trunk **{esc(name)}** expired before an approver decided, so nothing "
         "was created. Ask again if you still need it."
     )
+
+
+# --- maintenance: reconciliation after a restart, expired approvals (bot/maintenance.py) --
+
+
+def reconciled_created(name: str, trunk_id: str) -> str:
+    return (
+        f"✅ About your request for trunk **{esc(name)}**: I was interrupted before I could "
+        f"answer, but Webex did create it (ID {code(trunk_id)}). No need to retry. Its gateway "
+        "settings and password are in Control Hub."
+    )
+
+
+def reconciled_not_created(name: str) -> str:
+    return (
+        f"About your request for trunk **{esc(name)}**: I was interrupted before Webex "
+        "answered, and no trunk by that name exists, so nothing was created. Please try again."
+    )
+
+
+# --- audit trail (commands/audit.py, bot/audit_view.py, `trunkbot audit`) ----------------
+# (section: audit)
+# Everything a reader of the audit trail sees besides the rows themselves. Filters come from
+# the person and go through shown(); row fields are escaped in bot/audit_view.py.
+
+AUDIT_KEYS = ("last", "person", "location")
+AUDIT_EXAMPLE = '`audit last 20 person=alice@example.com location="London HQ"`'
+AUDIT_DECISION = {"allowed": "✅ allowed", "refused": "⛔ refused"}
+
+
+def audit_unknown_key(key: str, suggestion: str | None) -> str:
+    hint = f" Did you mean `{suggestion}`?" if suggestion else ""
+    keys = ", ".join(f"`{k}`" for k in AUDIT_KEYS)
+    return f"I don't know {shown(key)} for `audit`.{hint} Keys I know: {keys}."
+
+
+def audit_bare_word(word: str) -> str:
+    return f"I don't understand {shown(word)} after `audit`. Try {AUDIT_EXAMPLE}."
+
+
+def audit_repeated_key(key: str) -> str:
+    return f"You gave {shown(key)} twice. Give each key once."
+
+
+def audit_bad_last(limit: int) -> str:
+    return f"`last` takes a whole number from 1 to {limit}, as in `audit last 20`."
+
+
+def audit_header(count: int, person: str | None, location: str | None) -> str:
+    what = "row" if count == 1 else "rows"
+    scope = ""
+    if person:
+        scope += f" by {shown(person, 80)}"
+    if location:
+        scope += f" in {shown(location, 80)}"
+    latest = "The latest" if count == 1 else f"The {count} latest"
+    return f"{latest} audit {what}{scope}, newest first (times in UTC):"
+
+
+def audit_capped(limit: int) -> str:
+    return f"(I show at most {limit} rows at once; `trunkbot audit` prints the whole trail.)"
+
+
+def audit_more(count: int) -> str:
+    what = "row doesn't" if count == 1 else "rows don't"
+    return (
+        f"…and {count} more {what} fit in one message: ask for fewer with `last N`, narrow it "
+        "with `person=` or `location=`, or run `trunkbot audit`."
+    )
+
+
+def audit_empty(person: str | None, location: str | None) -> str:
+    if not person and not location:
+        return "The audit trail is empty: nobody has asked me for anything yet."
+    scope = ""
+    if person:
+        scope += f" by {shown(person, 80)}"
+    if location:
+        scope += f" in {shown(location, 80)}"
+    return (
+        f"No audit rows{scope}. A person is an email or a person ID, a location its full "
+        "name or ID."
+    )
+
+
+# -- the command line (`trunkbot audit`) --
+
+
+def audit_bad_since(value: str) -> str:
+    return (
+        f"--since must be an ISO date or time such as 2026-11-01 or 2026-11-01T09:30 (UTC "
+        f"unless it says otherwise), not {value[:40]!r}."
+    )
+
+
+def audit_cli_empty(since: str | None) -> str:
+    if since:
+        return f"No audit rows since {since}."
+    return "The audit trail is empty: the bot has recorded nothing yet."
+
+
+def audit_cli_no_database(path: str) -> str:
+    return (
+        f"There is no audit trail at {path} yet (TRUNKBOT_DATABASE_URL names the bot's "
+        "database), so there is nothing to print."
+    )

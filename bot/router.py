@@ -69,6 +69,10 @@ class Router:
             log.debug("event.ignored", extra={"reason": "bot actor", "event_id": event.id})
             await self.ignored(event, "a bot sent it")
             return None
+        if not event.space.is_direct and not event.mentions_bot and not event.is_card_action:
+            # Webex shows bots only mentions in group spaces; anything else is not for us.
+            await self.ignored(event, "a group message that doesn't mention the bot")
+            return None
         ctx = Context(event=event, outbox=outbox)
         started = time.monotonic()
         failure: BaseException | None = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import signal
@@ -23,14 +24,22 @@ from bot.app import USER_AGENT, App, open_app, static_token
 from bot.auth import Policy
 from bot.errors import BotError, ConfigError, WebexAuthError, WebexError
 from bot.events import Actor, Event, Outbox, Space, SpaceKind
+from bot.maintenance import STALE_CREATE_SECONDS, expire_approvals, reconcile_creates
 from bot.settings import Settings
-from bot.transports.websocket import BotIdentity, TrunkbotWebsocketClient, message_event
+from bot.transports.websocket import (
+    BotIdentity,
+    TrunkbotWebsocketClient,
+    field_of,
+    message_event,
+)
 from bot.webex.http import WebexHttp
 from bot.webex.messaging import MessagingClient, Person
 
 log = logging.getLogger(__name__)
 
 DRAIN_SECONDS = 25.0
+RECOVER_AFTER = 120.0  # an unanswered activity this old is taken to be a dead process's
+MAINTENANCE_EVERY = 60.0
 PERSON_TTL = 600.0
 
 
@@ -65,7 +74,13 @@ class BotRunner:
         app: App,
         messaging: MessagingClient,
         bot: BotIdentity,
+        recover_after: float = RECOVER_AFTER,
+        maintenance_every: float = MAINTENANCE_EVERY,
+        stale_create: float = STALE_CREATE_SECONDS,
     ) -> None:
+        self.recover_after = recover_after
+        self.maintenance_every = maintenance_every
+        self.stale_create = stale_create
         self.settings = settings
         self.app = app
         self.messaging = messaging
@@ -97,9 +112,64 @@ class BotRunner:
         self._loop.call_soon_threadsafe(self._start, kind, obj)
 
     def _start(self, kind: str, obj: Any) -> None:
-        task = self._loop.create_task(self._handle(kind, obj))
+        task = self._loop.create_task(self._intake(kind, obj))
         self.in_flight.add(task)
         task.add_done_callback(self.in_flight.discard)
+
+    async def _intake(self, kind: str, obj: Any) -> None:
+        """Record the activity before handling it; mark it done only when it was answered.
+
+        webex-bot acks an activity before we handle it, so a process that dies mid-command
+        would lose it; the intake row (ids only — the text may hold a password) lets the next
+        start fetch it again and finish or answer it. A redelivered activity is dropped here.
+        """
+        rest_id = str(field_of(obj, "id", "") or "")
+        store = self.app.services.store
+        if rest_id:
+            try:
+                fresh = await store.record_intake(rest_id, kind, json.dumps({"id": rest_id}))
+            except BotError:
+                log.exception("intake.unavailable")  # answer anyway: better than dropping it
+                fresh = True
+            if not fresh:
+                log.info("event.duplicate", extra={"event_id": rest_id})
+                return
+        await self._handle(kind, obj)  # a cancellation (process dying) skips the line below
+        if rest_id:
+            with contextlib.suppress(BotError):
+                await store.complete_intake(rest_id)
+
+    async def recover(self) -> int:
+        """Finish what a previous process received but never answered; returns how many."""
+        store, http = self.app.services.store, self.messaging.http
+        recovered = 0
+        for item in await store.pending_intake(self.recover_after):
+            path = "/messages/" if item.kind == "message" else "/attachment/actions/"
+            try:
+                obj = await http.get_json(path + item.event_id)
+            except BotError:
+                log.warning("intake.refetch_failed", extra={"event_id": item.event_id})
+                continue
+            log.info("intake.recovered", extra={"event_id": item.event_id, "kind": item.kind})
+            await self._handle(item.kind, obj)
+            await store.complete_intake(item.event_id)
+            recovered += 1
+        return recovered
+
+    async def maintain(self) -> None:
+        """Recovered intake first (it settles its own creates), then orphan creates and
+        expired approvals; every ``maintenance_every`` seconds until stopped."""
+        while not self.stop.is_set():
+            try:
+                await self.recover()
+                await reconcile_creates(
+                    self.app.services, self.outbox, older_than=self.stale_create
+                )
+                await expire_approvals(self.app.services, self.outbox)
+            except Exception:
+                log.exception("maintenance.failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), timeout=self.maintenance_every)
 
     async def _handle(self, kind: str, obj: Any) -> None:
         try:
@@ -116,10 +186,11 @@ class BotRunner:
 
     async def _card_event(self, action: Any) -> Event | None:
         """A card submission: the actor is Webex's personId (looked up), never an input."""
-        person = await self.people.get(getattr(action, "personId", "") or "")
-        if person is None or person.type == "bot" or person.id == self.bot.person_id:
+        person_id = str(field_of(action, "personId", "") or "")
+        if person_id == self.bot.person_id:
             return None
-        card_message_id = getattr(action, "messageId", None)
+        person = await self.people.get(person_id)
+        card_message_id = field_of(action, "messageId", None)
         kind = SpaceKind.GROUP
         if card_message_id:
             try:
@@ -127,11 +198,19 @@ class BotRunner:
                 kind = SpaceKind.DIRECT if card.room_type == "direct" else SpaceKind.GROUP
             except WebexError:
                 log.warning("card.message_unavailable")
+        inputs = field_of(action, "inputs", {})
+        # When Webex can't tell us who this is, the policy can't name them: a refusal, not
+        # silence. A bot's submission is recorded and ignored by the router.
+        actor = (
+            Actor(person.id, person.email, person.org_id, person.display_name, person.type == "bot")
+            if person is not None
+            else Actor(person_id, "")
+        )
         return Event(
-            id=getattr(action, "id", ""),
-            actor=Actor(person.id, person.email, person.org_id, person.display_name),
-            space=Space(getattr(action, "roomId", ""), kind),
-            card_inputs=dict(getattr(action, "inputs", {}) or {}),
+            id=str(field_of(action, "id", "")),
+            actor=actor,
+            space=Space(str(field_of(action, "roomId", "")), kind),
+            card_inputs=dict(inputs) if isinstance(inputs, dict) else {"_": inputs},
             card_message_id=card_message_id,
         )
 
@@ -142,8 +221,13 @@ class BotRunner:
                 self._loop.add_signal_handler(sig, self.stop.set)
         log.info("bot.starting", extra={"bot": self.bot.display_name})
         self.client = await asyncio.to_thread(self._make_client)
-        await self.client.listen(self.stop, self.connected)
-        await self.drain()
+        maintenance = asyncio.create_task(self.maintain())
+        try:
+            await self.client.listen(self.stop, self.connected)
+            await self.drain()
+        finally:
+            self.stop.set()
+            await maintenance
         return 0
 
     async def drain(self) -> None:

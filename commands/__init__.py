@@ -23,9 +23,10 @@ def card_handler(services: Services) -> Handler:
 
 def all_commands(services: Services) -> list[Command]:
     """Every command, bound to the services it needs."""
-    from commands import create_trunk, help
+    from commands import audit, create_trunk, help
 
     return [
         Command(("create", "trunk"), "trunk.create", create_trunk.handler(services)),
         Command(("help",), None, help.handler(services)),
+        Command(("audit",), "audit.read", audit.handler(services)),
     ]

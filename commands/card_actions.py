@@ -32,7 +32,14 @@ from bot.grammar import Fields
 from bot.logs import SECRETS
 from bot.store import ApprovalOutcome, CardNonce, NonceOutcome
 from bot.validation import CERTIFICATE_ONLY_KEYS, InvalidRequest, TrunkRequest
-from commands.create_trunk import CONFIRM, FORM, fields_from_summary, send_confirm, send_form
+from commands.create_trunk import (
+    CONFIRM,
+    FORM,
+    answered_before,
+    fields_from_summary,
+    send_confirm,
+    send_form,
+)
 from commands.flow import ACTION, Prepared, execute, prepare
 
 if TYPE_CHECKING:
@@ -119,13 +126,25 @@ async def handle(services: Services, ctx: Context) -> None:
         message_id=ev.card_message_id or "",
         person_must_match=not for_anyone,
     )
-    if not used.ok:
+    resumed = (
+        used.outcome is NonceOutcome.USED
+        and record.purpose == CONFIRM
+        and verb == cards.CONFIRM
+        and used.record is not None
+        and used.record.used_by == ev.actor.person_id
+    )
+    if resumed:
+        # The same person's Create again: a double click, a redelivery, or a restart that
+        # cut the first one short. The create key answers (or finishes) it, never twice.
+        if await answered_before(services, ctx, f"card:{nonce}"):
+            return
+    elif not used.ok:
         raise CardRefused(_nonce_refusal(used.outcome))
     payload = json.loads(used.record.payload_json) if used.record else {}
     if record.purpose == FORM:
         await _form(services, ctx, verb, inputs, payload, record)
     elif record.purpose == CONFIRM:
-        await _confirm(services, ctx, verb, payload, nonce, record)
+        await _confirm(services, ctx, verb, payload, nonce, record, resumed=resumed)
     else:
         await _approval(services, ctx, verb, payload)
 
@@ -221,9 +240,13 @@ async def _confirm(
     payload: dict[str, Any],
     nonce: str,
     record: CardNonce,
+    *,
+    resumed: bool = False,
 ) -> None:
-    password = services.vault.pop(nonce)
+    # Kept until the create is settled: a double click racing this one may still need it.
+    password = services.vault.get(nonce)
     if verb == cards.CANCEL:
+        services.vault.pop(nonce)
         await ctx.delete(record.message_id)
         await ctx.reply(replies.CANCELLED)
         ctx.audit.result = "cancelled"
@@ -234,13 +257,20 @@ async def _confirm(
     request = TrunkRequest.from_fields(fields_from_summary(summary))
     if password is not None:
         request = request.model_copy(update={"password": password})
-    prepared = await prepare(services, ctx, request)  # re-checked: the world may have moved
+    # Re-checked: the world (and the policy) may have moved since the card was made.
+    prepared = await prepare(services, ctx, request, check_name=not resumed)
     ctx.audit.request = prepared.summary()
     grant = prepared.decision.grant
     if grant is not None and grant.approval == "required":
+        if resumed:
+            raise CardRefused(replies.CARD_ALREADY_USED)  # the approval request exists already
         await _ask_approval(services, ctx, prepared, password, grant.approvers_space)
+        services.vault.pop(nonce)
         return
-    await execute(services, ctx, prepared, key=f"card:{nonce}", password=password)
+    try:
+        await execute(services, ctx, prepared, key=f"card:{nonce}", password=password)
+    finally:
+        services.vault.pop(nonce)
 
 
 async def _ask_approval(

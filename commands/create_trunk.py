@@ -15,6 +15,7 @@ The order matters, and each step changes nothing when it fails:
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
@@ -25,6 +26,7 @@ from bot.errors import UsageError
 from bot.events import Context
 from bot.grammar import Fields, parse_args
 from bot.logs import SECRETS
+from bot.maintenance import STALE_CREATE_SECONDS, settle
 from bot.router import Handler
 from bot.validation import InvalidRequest, TrunkRequest
 from commands.flow import ACTION, Prepared, execute, prepare
@@ -78,6 +80,9 @@ async def create(services: Services, ctx: Context, args: str) -> None:
     if not ev.space.is_direct and _typed_password(fields):
         raise UsageError(replies.TYPED_IN_GROUP_REFUSAL)
     ctx.audit.request = {k: v for k, v in fields.items() if k != "password"}
+    key = f"message:{ev.message_id or ev.id}"
+    if await answered_before(services, ctx, key):
+        return
     try:
         request = TrunkRequest.from_fields(fields)
     except InvalidRequest as exc:
@@ -94,8 +99,30 @@ async def create(services: Services, ctx: Context, args: str) -> None:
     if prepared.decision.grant is None or prepared.decision.grant.confirm:
         await send_confirm(services, ctx, prepared, request.password)
         return
-    key = f"message:{ev.message_id or ev.id}"
     await execute(services, ctx, prepared, key=key, password=request.password)
+
+
+async def answered_before(services: Services, ctx: Context, key: str) -> bool:
+    """A redelivered or resumed request whose create was already claimed: answer as the
+    first time did (before any check that its own trunk would now fail)."""
+    record = await services.store.get_create(key)
+    if record is not None and record.state.value == "pending" and _stale(record.updated_at):
+        # Its owner died mid-create (we are being resumed after a restart): settle it now.
+        await settle(services, record)
+        record = await services.store.get_create(key)
+    if record is None or record.state.value == "released":
+        return False
+    ctx.audit.result = "duplicate"
+    if record.state.value == "done":
+        done = json.loads(record.result_json or "{}")
+        ctx.audit.trunk_id = done.get("trunk_id")
+        await ctx.reply(replies.already_done(record.name, str(done.get("trunk_id", ""))))
+    elif record.state.value == "failed":
+        failed = json.loads(record.error_json or "{}")
+        await ctx.reply(str(failed.get("sentence") or replies.ALREADY_FAILED))
+    else:
+        await ctx.reply(replies.in_progress(record.name))
+    return True
 
 
 async def send_form(
@@ -170,6 +197,11 @@ async def send_confirm(
     if message_id:
         await services.store.attach_message(nonce, message_id)
     ctx.audit.result = "awaiting-confirmation"
+
+
+def _stale(updated_at: datetime) -> bool:
+    age = (datetime.now(UTC) - updated_at).total_seconds()
+    return age >= STALE_CREATE_SECONDS
 
 
 def fields_from_summary(summary: dict[str, object]) -> Fields:

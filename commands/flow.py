@@ -127,8 +127,14 @@ def known_refusal(exc: WebexError, address: str | None, domain: str | None) -> W
     )
 
 
-async def prepare(services: Services, ctx: Context, request: TrunkRequest) -> Prepared:
-    """Authorize and check ``request`` against Webex without creating anything."""
+async def prepare(
+    services: Services, ctx: Context, request: TrunkRequest, *, check_name: bool = True
+) -> Prepared:
+    """Authorize and check ``request`` against Webex without creating anything.
+
+    ``check_name=False`` when resuming a request whose create key may already be claimed:
+    then the key, not the name, says whether it exists (and a real clash is Webex's 409).
+    """
     ev = ctx.event
     policy, calling = services.policy, services.calling
     org_id = await services.target_org(request.org_id)
@@ -164,7 +170,7 @@ async def prepare(services: Services, ctx: Context, request: TrunkRequest) -> Pr
             )
         except WebexError as exc:
             raise known_refusal(exc, request.address, request.domain) from None
-    if await calling.find_trunk_by_name(request.name, org_id=org_id) is not None:
+    if check_name and await calling.find_trunk_by_name(request.name, org_id=org_id) is not None:
         raise UsageError(replies.name_taken(request.name))
     return Prepared(request, location, org_id, device, decision)
 
@@ -182,6 +188,11 @@ class PasswordVault:
     def put(self, key: str, password: SecretStr, ttl: float) -> None:
         self._purge()
         self._items[key] = (time.monotonic() + ttl, password)
+
+    def get(self, key: str) -> SecretStr | None:
+        self._purge()
+        item = self._items.get(key)
+        return item[1] if item else None
 
     def pop(self, key: str) -> SecretStr | None:
         self._purge()

@@ -175,7 +175,8 @@ async def test_replayed_submission_creates_once(chat: Chat) -> None:
     confirm = await form_to_confirm(chat)
     await chat.submit(confirm, "Create", person=CAROL)
     again = await chat.submit(confirm, "Create", person=CAROL)
-    assert again[-1].markdown == "That card was already used, so nothing more happened."
+    assert again[-1].markdown.startswith("✅ Already done: trunk **card-1** was created (ID `")
+    assert again[-1].markdown.endswith("Nothing new was created.")
     assert posts(chat) == 1
 
 
@@ -186,8 +187,10 @@ async def test_double_click_creates_once(chat: Chat) -> None:
         chat.submit(confirm, "Create", person=CAROL), chat.submit(confirm, "Create", person=CAROL)
     )
     answers = [first[-1].markdown, second[-1].markdown]
-    assert sum(a.startswith("✅") for a in answers) == 1
-    assert "That card was already used, so nothing more happened." in answers
+    assert sum(a.startswith("✅ Trunk **card-1** created") for a in answers) == 1
+    assert sum(
+        a.startswith(("✅ Already done", "I'm already creating trunk **card-1**")) for a in answers
+    ) == 1
     assert posts(chat) == 1
 
 

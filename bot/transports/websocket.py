@@ -242,7 +242,10 @@ def strip_bot_mention(text: str, html: str | None, bot: BotIdentity) -> str:
 PersonLookup = Callable[[str], Awaitable[Any]]
 
 
-def _field(obj: Any, name: str, default: Any = None) -> Any:
+def field_of(obj: Any, name: str, default: Any = None) -> Any:
+    """A field of webexpythonsdk's object, or of a plain mapping (a message fetched again)."""
+    if isinstance(obj, dict):
+        return obj.get(name, default)
     return getattr(obj, name, default)
 
 
@@ -251,38 +254,40 @@ def is_bot_email(email: str) -> bool:
 
 
 async def message_event(message: Any, bot: BotIdentity, org_of: PersonLookup) -> Event | None:
-    """A Webex message as an Event, or None when it is not for us (ourselves, a bot, no mention).
+    """A Webex message as an Event, or None when it is our own or another bot's.
+
+    A group message without the mention still becomes an Event (``mentions_bot`` False):
+    the router ignores it and records that it did.
 
     The actor is who Webex says sent it: the message's personId and personEmail; the org
     comes from Webex's person record (None when that lookup fails, which matches only
     grants open to every org).
     """
-    person_id = _field(message, "personId", "") or ""
-    email = _field(message, "personEmail", "") or ""
-    if person_id == bot.person_id or is_bot_email(email):
-        return None
-    kind = SpaceKind.DIRECT if _field(message, "roomType") == "direct" else SpaceKind.GROUP
-    mentioned = bot.person_id in (_field(message, "mentionedPeople") or [])
-    text = _field(message, "text", "") or ""
-    if kind is SpaceKind.GROUP:
-        if not mentioned:
-            return None
-        text = strip_bot_mention(text, _field(message, "html"), bot)
+    person_id = field_of(message, "personId", "") or ""
+    email = field_of(message, "personEmail", "") or ""
+    if person_id == bot.person_id:
+        return None  # our own posts come back on the websocket: never answer ourselves
+    kind = SpaceKind.DIRECT if field_of(message, "roomType") == "direct" else SpaceKind.GROUP
+    mentioned = bot.person_id in (field_of(message, "mentionedPeople") or [])
+    text = field_of(message, "text", "") or ""
+    if kind is SpaceKind.GROUP and mentioned:
+        text = strip_bot_mention(text, field_of(message, "html"), bot)
     person = await org_of(person_id)
-    if person is not None and getattr(person, "type", "person") == "bot":
-        return None
     actor = Actor(
         person_id=person_id,
         email=email,
         org_id=getattr(person, "org_id", None),
         display_name=getattr(person, "display_name", "") or "",
+        # Another bot: the router records it and stays silent (no loops between bots).
+        is_bot=is_bot_email(email)
+        or (person is not None and getattr(person, "type", "person") == "bot"),
     )
     return Event(
-        id=_field(message, "id"),
+        id=field_of(message, "id"),
         actor=actor,
-        space=Space(room_id=_field(message, "roomId"), kind=kind),
+        space=Space(room_id=field_of(message, "roomId"), kind=kind),
         text=text,
-        message_id=_field(message, "id"),
-        parent_id=_field(message, "parentId"),
+        message_id=field_of(message, "id"),
+        parent_id=field_of(message, "parentId"),
         mentions_bot=mentioned,
     )

@@ -1,0 +1,103 @@
+"""Work that finishes what a crash, a restart or the clock left open.
+
+* **Pending creates**: a create key still PENDING long after any create could take (the owner
+  died between its POST and recording the answer) is reconciled by looking the trunk up by
+  name: found → recorded as created, and the requester is told its ID; not found → released
+  (nothing was created), and the requester is told to try again.
+* **Approvals** past their expiry are closed, and the requester is told.
+
+Each is safe to run on every replica at once: the store hands each row to one caller.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import TYPE_CHECKING
+
+from bot import replies
+from bot.errors import WebexError
+from bot.events import Outbox, Reply
+from bot.store import CreateRecord
+
+if TYPE_CHECKING:
+    from bot.app import Services
+
+log = logging.getLogger(__name__)
+
+# Longer than any create can take: client timeouts, 429 waits and the lookup included.
+STALE_CREATE_SECONDS = 300.0
+
+
+async def settle(services: Services, record: CreateRecord) -> bool | None:
+    """Settle one pending create key by looking its trunk up by name.
+
+    True: it exists (recorded as done); False: it doesn't (released, nothing was created);
+    None: not settled now (the lookup failed, or another replica settled it first).
+    """
+    try:
+        found = await services.calling.find_trunk_by_name(record.name, org_id=record.org_id)
+    except WebexError:
+        log.warning("reconcile.lookup_failed", extra={"key": record.key})
+        return None
+    if found is not None:
+        done = {"trunk_id": found.id, "recovered": True, "name": record.name}
+        settled = await services.store.complete_create(record.key, json.dumps(done))
+    else:
+        error = {"sentence": replies.reconciled_not_created(record.name)}
+        settled = await services.store.fail_create(record.key, json.dumps(error), retryable=True)
+    if not settled:
+        return None
+    log.info("reconcile.settled", extra={"key": record.key, "trunk_exists": found is not None})
+    return found is not None
+
+
+async def reconcile_creates(
+    services: Services, outbox: Outbox, *, older_than: float = STALE_CREATE_SECONDS
+) -> int:
+    """Settle create keys left pending and tell each requester; returns how many."""
+    count = 0
+    for record in await services.store.pending_creates(older_than):
+        exists = await settle(services, record)
+        if exists is None:
+            continue
+        count += 1
+        done = await services.store.get_create(record.key)
+        trunk_id = json.loads(done.result_json or "{}").get("trunk_id", "") if done else ""
+        text = (
+            replies.reconciled_created(record.name, str(trunk_id))
+            if exists
+            else replies.reconciled_not_created(record.name)
+        )
+        await _tell(outbox, Reply(markdown=text, to_person_id=record.requester, private=True))
+    return count
+
+
+async def expire_approvals(services: Services, outbox: Outbox) -> int:
+    """Close approvals nobody decided in time and tell each requester."""
+    expired = await services.store.expire_approvals()
+    for approval in expired:
+        try:
+            request = json.loads(approval.request_json)
+            name = str(request["summary"]["name"])
+            room = str(request["room_id"])
+        except (ValueError, KeyError, TypeError):
+            log.warning("approval.unreadable", extra={"approval_id": approval.approval_id})
+            continue
+        services.vault.pop(f"approval:{approval.approval_id}")
+        await _tell(
+            outbox,
+            Reply(
+                markdown=replies.approval_expired(name),
+                room_id=room,
+                parent_id=request.get("thread_id") if request.get("room_kind") == "group" else None,
+            ),
+        )
+    return len(expired)
+
+
+async def _tell(outbox: Outbox, reply: Reply) -> None:
+    try:
+        await outbox.send(reply)
+    except Exception:
+        log.exception("maintenance.notice_failed")
