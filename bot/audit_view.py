@@ -139,12 +139,15 @@ def chat_line(record: AuditRecord) -> str:
     if location:
         parts.append(esc(_cut(location, 60)))
     if record.result and not (record.result == "refused" and record.decision == "refused"):
-        parts.append(esc(_cut(record.result, 40)))
+        status = f" (HTTP {record.status})" if record.status else ""
+        parts.append(esc(_cut(record.result, 40)) + status)
     name = request_value(record, "name")
     if name:
         parts.append(f"**{esc(_cut(name, 60))}**")
     if record.trunk_id:
         parts.append(code(short_id(record.trunk_id)))
+    if record.approver_id:
+        parts.append("approver " + code(short_id(record.approver_id)))
     if record.tracking_id:
         parts.append("tracking ID " + code(_cut(record.tracking_id, 80)))
     line = "• " + " · ".join(parts)

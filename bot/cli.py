@@ -56,7 +56,10 @@ def _parser() -> argparse.ArgumentParser:
 
     audit = sub.add_parser("audit", help="print the audit trail")
     audit.add_argument(
-        "--since", help="ISO date or time, e.g. 2026-11-01 or 2026-11-01T09:30 (UTC unless given)"
+        "--since",
+        metavar="ISO",
+        help="only rows from this date or time on, e.g. 2026-11-01 or 2026-11-01T09:30 (UTC "
+        "unless it carries an offset)",
     )
     audit.add_argument("--format", choices=["table", "csv", "json"], default="table")
     return p

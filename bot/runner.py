@@ -38,7 +38,9 @@ from bot.webex.messaging import MessagingClient, Person
 log = logging.getLogger(__name__)
 
 DRAIN_SECONDS = 25.0
-RECOVER_AFTER = 120.0  # an unanswered activity this old is taken to be a dead process's
+# An unanswered activity this old is taken to be a dead process's: above the longest a
+# command can take (Webex calls, 429 waits within the HTTP retry budget, the lookup).
+RECOVER_AFTER = 300.0
 MAINTENANCE_EVERY = 60.0
 PERSON_TTL = 600.0
 
@@ -93,6 +95,7 @@ class BotRunner:
         self.handled = 0
         self._loop = asyncio.get_running_loop()
         self.client: TrunkbotWebsocketClient | None = None
+        self._active: set[str] = set()
 
     def _make_client(self) -> TrunkbotWebsocketClient:
         """webex-bot's constructor does blocking I/O (the service catalog): run it off-loop."""
@@ -134,16 +137,22 @@ class BotRunner:
             if not fresh:
                 log.info("event.duplicate", extra={"event_id": rest_id})
                 return
-        await self._handle(kind, obj)  # a cancellation (process dying) skips the line below
-        if rest_id:
-            with contextlib.suppress(BotError):
-                await store.complete_intake(rest_id)
+        self._active.add(rest_id)
+        try:
+            await self._handle(kind, obj)  # a cancellation (process dying) skips the next line
+            if rest_id:
+                with contextlib.suppress(BotError):
+                    await store.complete_intake(rest_id)
+        finally:
+            self._active.discard(rest_id)
 
     async def recover(self) -> int:
         """Finish what a previous process received but never answered; returns how many."""
         store, http = self.app.services.store, self.messaging.http
         recovered = 0
         for item in await store.pending_intake(self.recover_after):
+            if item.event_id in self._active:
+                continue  # still being handled here, just slowly
             path = "/messages/" if item.kind == "message" else "/attachment/actions/"
             try:
                 obj = await http.get_json(path + item.event_id)

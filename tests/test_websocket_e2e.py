@@ -295,3 +295,62 @@ async def test_a_crashing_command_is_answered_and_the_bot_lives_on(live: Live) -
     assert "internal detail" not in answer
     (answer,) = await live.reply_to(live.alice, live.dm, "help")
     assert answer.startswith("Here's what you can do:")
+
+
+async def test_a_command_cut_short_by_a_crash_is_finished_after_restart(
+    fake_webex_factory: Callable[..., FakeWebex],  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The process dies mid-create (webex-bot already acked): the next start fetches the
+    message again, settles the half-done create by name, and answers — one trunk, no loss."""
+    import commands.create_trunk
+
+    state = SandboxState.seeded()
+    fake = fake_webex_factory(extra_app=build_sandbox(state))
+    settings = settings_for(fake, tmp_path).model_copy(
+        update={"database_url": f"sqlite:///{tmp_path / 'trunkbot.db'}"}
+    )
+    state.faults.add("latency", method="POST", path_suffix="/premisePstn/trunks", seconds=1.5)
+
+    app, messaging, bot = await prepare(settings)
+    first = BotRunner(settings, app=app, messaging=messaging, bot=bot)
+    task = asyncio.create_task(first.run())
+    await fake.wait_connected(timeout=10)
+    alice = fake.add_person("alice@example.com", "Alice Example")
+    dm = fake.add_room("direct", [alice])
+    await fake.user_says(alice, dm, "create trunk name=crash-1 location=Madrid")
+    await fake.wait_for_bot_messages(1, room=dm, timeout=15)  # "Creating…": POST in flight
+    for in_flight in list(first.in_flight):  # the process dies: nothing finishes
+        in_flight.cancel()
+    first.stop.set()
+    await asyncio.wait_for(task, timeout=30)
+    await app.aclose()
+    await asyncio.sleep(2)  # whatever Webex was doing with the POST, it has finished now
+
+    monkeypatch.setattr(commands.create_trunk, "STALE_CREATE_SECONDS", 0.0)
+    app, messaging, bot = await prepare(settings)
+    second = BotRunner(
+        settings, app=app, messaging=messaging, bot=bot, recover_after=0.0, stale_create=0.0
+    )
+    task = asyncio.create_task(second.run())
+    try:
+        replies = await fake.wait_for_bot_messages(2, room=dm, timeout=20)
+        final = replies[-1].markdown or ""
+        assert final.startswith(("✅ Already done: trunk **crash-1**", "Creating registering")), (
+            final
+        )
+        if final.startswith("Creating"):  # Webex had not committed: created now, once
+            replies = await fake.wait_for_bot_messages(3, room=dm, timeout=20)
+            assert (replies[-1].markdown or "").startswith("✅ Trunk **crash-1** created")
+        assert [t.name for t in state.trunks.values()].count("crash-1") == 1
+        for _ in range(50):  # the intake row is completed right after the answer
+            if await app.services.store.pending_intake(0.0) == []:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("the recovered message was never marked done")
+    finally:
+        second.stop.set()
+        await asyncio.wait_for(task, timeout=30)
+        await app.aclose()
