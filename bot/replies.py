@@ -516,7 +516,12 @@ def help_text(actions: set[str], *, direct: bool, policy_problem: str | None) ->
             "  Optional: `dual-identity=yes|no`, `org=<orgId>`"
             + (", `password=<password>`" if direct else "")
         )
-    others = sorted(a for a in actions if a != "trunk.create")
+    if "audit.read" in actions:
+        lines.append(
+            "• `audit [last N] [person=<email>] [location=<name>]` — the latest attempts "
+            "(in a 1:1 space)"
+        )
+    others = sorted(a for a in actions if a not in ("trunk.create", "audit.read"))
     if others:
         lines.append(
             "Your policy also allows: " + ", ".join(ACTION_PHRASES.get(a, a) for a in others) + "."
@@ -907,3 +912,9 @@ def audit_cli_no_database(path: str) -> str:
         f"There is no audit trail at {path} yet (TRUNKBOT_DATABASE_URL names the bot's "
         "database), so there is nothing to print."
     )
+
+
+AUDIT_ONLY_DIRECT = (
+    "I show the audit trail only in a 1:1 space: it names people and why they were refused. "
+    "Message me directly with `audit`."
+)

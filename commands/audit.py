@@ -180,6 +180,9 @@ async def show(services: Services, ctx: Context, args: str) -> None:
         membership=services.membership,
         check_scope=False,
     )
+    if not ev.space.is_direct:
+        # The trail names people and why they were refused: not for everyone in a space.
+        raise UsageError(replies.AUDIT_ONLY_DIRECT)
     query = parse_query(args)
     ctx.audit.request = query.as_request()
     allowed, _orgs = await services.policy.scope_for(

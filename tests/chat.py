@@ -63,6 +63,10 @@ orgs      = ["{sandbox_org}"]
 people    = ["outsider@example.com"]
 actions   = ["trunk.create"]
 orgs      = ["Y2lzY29zcGFyazovL3VzL09SR0FOSVpBVElPTi9zb21lLW90aGVyLW9yZw"]
+
+[[grant]]
+people    = ["audrey@example.com"]
+actions   = ["audit.read"]
 """
 
 

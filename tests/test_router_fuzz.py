@@ -9,11 +9,13 @@ from hypothesis import strategies as st
 
 from tests.chat import Chat, make_chat
 
+# No `password` key here: a fuzzed "password" is registered with the log scrubber for the
+# rest of the run, and a sampled value such as "London HQ" would then be scrubbed from other
+# tests' audit rows. Typed passwords have their own tests (test_create_trunk.py).
 KEYS = [
     "name",
     "location",
     "type",
-    "password",
     "device",
     "address",
     "domain",
