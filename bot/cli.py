@@ -33,9 +33,19 @@ def _parser() -> argparse.ArgumentParser:
     sub.required = True
 
     sub.add_parser("run", help="connect to Webex over the websocket and answer messages")
-    serve = sub.add_parser("serve", help="webhook mode, with /healthz, /readyz and /metrics")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8080)
+    serve = sub.add_parser(
+        "serve",
+        help="webhook mode, with /healthz, /readyz and /metrics",
+        description=(
+            "Answers Webex webhooks on POST /webhook, verified with TRUNKBOT_WEBHOOK_SECRET "
+            "(X-Spark-Signature); also GET /healthz, /readyz and /metrics. Register two "
+            "webhooks with the bot's token (resource messages and attachmentActions, event "
+            "created, targetUrl your HTTPS proxy's /webhook, secret the same value); Trunkbot "
+            "never registers them itself."
+        ),
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port to listen on (8080)")
 
     shell = sub.add_parser(
         "shell",
@@ -97,6 +107,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.runner import run_bot
 
             return asyncio.run(run_bot(settings))
+        if args.command == "serve":
+            from bot.transports.webhook import serve
+
+            return asyncio.run(serve(settings, args.host, args.port))
         if args.command == "check":
             from bot.check import run_check
 

@@ -918,3 +918,21 @@ AUDIT_ONLY_DIRECT = (
     "I show the audit trail only in a 1:1 space: it names people and why they were refused. "
     "Message me directly with `audit`."
 )
+
+
+# --- webhook mode (`trunkbot serve`, bot/transports/webhook.py) ---------------------------
+
+READY = "ready"
+NOT_READY_STOPPING = "not ready: the bot is stopping"
+NOT_READY_STORE = "not ready: the database doesn't answer"
+
+
+def serve_without_webhook_key() -> str:
+    return (
+        "No webhook secret: set TRUNKBOT_WEBHOOK_SECRET to the `secret` of the bot's Webex "
+        "webhooks (see `trunkbot serve --help`)."
+    )
+
+
+def webhook_cannot_listen(host: str, port: int, reason: str) -> str:
+    return f"Can't listen on {host}:{port} ({reason}): pick another --host or --port."

@@ -42,6 +42,20 @@ DRAIN_SECONDS = 25.0
 # command can take (Webex calls, 429 waits within the HTTP retry budget, the lookup).
 RECOVER_AFTER = 300.0
 MAINTENANCE_EVERY = 60.0
+ACCEPT_TIMEOUT = 5.0
+
+
+def kind_of_rest_id(rest_id: str) -> str:
+    """ "message" or "card" from a Webex REST id (url-safe base64 of ciscospark://…/TYPE/…)."""
+    import base64
+
+    try:
+        raw = base64.urlsafe_b64decode(rest_id + "=" * (-len(rest_id) % 4)).decode("ascii")
+    except (ValueError, UnicodeDecodeError):
+        return "message"
+    return "card" if "/ATTACHMENT_ACTION/" in raw else "message"
+
+
 PERSON_TTL = 600.0
 
 
@@ -96,6 +110,7 @@ class BotRunner:
         self._loop = asyncio.get_running_loop()
         self.client: TrunkbotWebsocketClient | None = None
         self._active: set[str] = set()
+        self._accepted: set[str] = set()
 
     def _make_client(self) -> TrunkbotWebsocketClient:
         """webex-bot's constructor does blocking I/O (the service catalog): run it off-loop."""
@@ -108,11 +123,47 @@ class BotRunner:
             u2c_url=self.settings.u2c_url,
             ca_file=os.environ.get("SSL_CERT_FILE") or None,
             deliver=self._deliver_threadsafe,
+            before_ack=self.accept_threadsafe,
         )
 
     def _deliver_threadsafe(self, kind: str, obj: Any, activity: dict[str, Any]) -> None:
         """Called on a fetch thread by webex-bot: hop onto the loop, start a task there."""
         self._loop.call_soon_threadsafe(self._start, kind, obj)
+
+    async def accept(self, rest_id: str, kind: str) -> bool:
+        """Record an activity *before* the transport tells Webex it has it (the websocket ack,
+        the webhook's 200); False for a redelivery of one already recorded.
+
+        From here on it can't be lost: if the process dies before it is answered,
+        :meth:`recover` fetches it again by id on the next start.
+        """
+        try:
+            fresh = await self.app.services.store.record_intake(
+                rest_id, kind, json.dumps({"id": rest_id})
+            )
+        except BotError:
+            log.exception("intake.unavailable")  # answer anyway: better than dropping it
+            fresh = True
+        if fresh:
+            self._accepted.add(rest_id)
+        return fresh
+
+    def accept_threadsafe(self, rest_id: str) -> bool:
+        """:meth:`accept` from webex-bot's fetch thread, just before its ack."""
+        kind = kind_of_rest_id(rest_id)
+        future = asyncio.run_coroutine_threadsafe(self.accept(rest_id, kind), self._loop)
+        try:
+            return future.result(timeout=ACCEPT_TIMEOUT)
+        except Exception:  # noqa: BLE001  -- never block the websocket on the store
+            log.warning("intake.accept_timeout", extra={"event_id": rest_id})
+            return True
+
+    def submit(self, kind: str, obj: Any) -> None:
+        """Handle a fetched message or card action (kind "message" or "card"; a REST JSON
+        object) as a task, exactly as a websocket activity: recorded, deduplicated by its
+        REST id, answered; ``drain()`` waits for it. Call on the loop (the webhook transport).
+        """
+        self._start(kind, obj)
 
     def _start(self, kind: str, obj: Any) -> None:
         task = self._loop.create_task(self._intake(kind, obj))
@@ -128,15 +179,13 @@ class BotRunner:
         """
         rest_id = str(field_of(obj, "id", "") or "")
         store = self.app.services.store
-        if rest_id:
-            try:
-                fresh = await store.record_intake(rest_id, kind, json.dumps({"id": rest_id}))
-            except BotError:
-                log.exception("intake.unavailable")  # answer anyway: better than dropping it
-                fresh = True
-            if not fresh:
-                log.info("event.duplicate", extra={"event_id": rest_id})
-                return
+        if rest_id in self._accepted:
+            self._accepted.discard(rest_id)  # recorded by accept() before the ack
+        elif rest_id and not await self.accept(rest_id, kind):
+            log.info("event.duplicate", extra={"event_id": rest_id})
+            return
+        else:
+            self._accepted.discard(rest_id)
         self._active.add(rest_id)
         try:
             await self._handle(kind, obj)  # a cancellation (process dying) skips the next line
@@ -153,14 +202,15 @@ class BotRunner:
         for item in await store.pending_intake(self.recover_after):
             if item.event_id in self._active:
                 continue  # still being handled here, just slowly
-            path = "/messages/" if item.kind == "message" else "/attachment/actions/"
+            kind = item.kind if item.kind in ("message", "card") else kind_of_rest_id(item.event_id)
+            path = "/messages/" if kind == "message" else "/attachment/actions/"
             try:
                 obj = await http.get_json(path + item.event_id)
             except BotError:
                 log.warning("intake.refetch_failed", extra={"event_id": item.event_id})
                 continue
-            log.info("intake.recovered", extra={"event_id": item.event_id, "kind": item.kind})
-            await self._handle(item.kind, obj)
+            log.info("intake.recovered", extra={"event_id": item.event_id, "kind": kind})
+            await self._handle(kind, obj)
             await store.complete_intake(item.event_id)
             recovered += 1
         return recovered

@@ -74,6 +74,7 @@ class TrunkbotWebsocketClient(wbx.WebexWebsocketClient):  # type: ignore[misc]  
         u2c_url: str,
         ca_file: str | None,
         deliver: Deliver,
+        before_ack: Callable[[str], bool] | None = None,
     ) -> None:
         self._u2c_url = u2c_url
         self._ca_file = ca_file
@@ -82,6 +83,7 @@ class TrunkbotWebsocketClient(wbx.WebexWebsocketClient):  # type: ignore[misc]  
             # environment overrides a session's own `verify`: point it at the same CA.
             os.environ["REQUESTS_CA_BUNDLE"] = ca_file
         self._deliver = deliver
+        self._before_ack = before_ack
         self._loop: asyncio.AbstractEventLoop | None = None
         self.registrations = 0
         # The parent's __init__ builds a requests session and calls _get_device_url().
@@ -115,6 +117,10 @@ class TrunkbotWebsocketClient(wbx.WebexWebsocketClient):  # type: ignore[misc]  
 
     # --- the ack goes out on the websocket's own loop ------------------------------------
     def _ack_message(self, message_id: str) -> None:
+        # webex-bot acks before its handler runs: record the activity first, so a crash
+        # after the ack can't lose it (the next start fetches it again).
+        if self._before_ack is not None:
+            self._before_ack(message_id)
         if self._loop is None or self.websocket is None:
             return
         frame = json.dumps({"type": "ack", "messageId": message_id})

@@ -1,0 +1,423 @@
+"""`trunkbot serve`: Webex webhooks instead of the websocket, plus health and metrics.
+
+Endpoints (one Starlette app, served by uvicorn):
+
+* ``POST /webhook`` — a Webex webhook delivery. The raw body must carry a valid
+  ``X-Spark-Signature`` (hex HMAC-SHA1 of the raw body keyed with the webhook secret), else
+  401. Bodies over 64 KB get 413. ``messages``/``created`` and ``attachmentActions``/``created``
+  carry ids only: the message (``GET /messages/{id}``) or card submission
+  (``GET /attachment/actions/{id}``) is fetched with the bot's token in a task and handed to
+  the runner, which records it, drops a redelivery (same REST id) and answers. Webex gets its
+  200 at once; other resources and events get 200 and are ignored.
+* ``GET /healthz`` — 200 ``ok`` while the process runs.
+* ``GET /readyz`` — 200 when the database answers and the bot isn't stopping; 503 and a
+  one-line reason otherwise.
+* ``GET /metrics`` — Prometheus text format.
+
+Registering the webhooks is the operator's job (Trunkbot never does it). Webex must reach
+``targetUrl`` over HTTPS: put a TLS-terminating reverse proxy in front of ``trunkbot serve``
+(which listens on 127.0.0.1:8080 by default) and expose only ``/webhook`` through it. Create
+two webhooks **with the bot's token** (a webhook delivers what its creator can see), both
+with the same ``secret`` as ``TRUNKBOT_WEBHOOK_SECRET``::
+
+    for resource in messages attachmentActions; do
+      curl -sS https://webexapis.com/v1/webhooks \\
+        -H "Authorization: Bearer $TRUNKBOT_BOT_TOKEN" \\
+        -H "Content-Type: application/json" \\
+        -d '{"name": "trunkbot '"$resource"'",
+             "targetUrl": "https://trunkbot.example.com/webhook",
+             "resource": "'"$resource"'", "event": "created",
+             "secret": "'"$TRUNKBOT_WEBHOOK_SECRET"'"}'
+    done
+
+``GET /v1/webhooks`` lists them; a webhook Webex disabled after failed deliveries is
+reactivated with ``PUT /v1/webhooks/{id}`` and ``"status": "active"``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+import logging
+import signal
+import socket
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import uvicorn
+from pydantic import SecretStr
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from bot import replies
+from bot.errors import BotError, ConfigError
+from bot.runner import DRAIN_SECONDS, BotRunner, prepare
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8080
+MAX_BODY = 64 * 1024
+SIGNATURE_HEADER = "X-Spark-Signature"
+READY_TIMEOUT = 2.0
+#: (resource, event) → (the runner's kind, the REST path that fetches the object by id).
+FETCHED: dict[tuple[str, str], tuple[str, str]] = {
+    ("messages", "created"): ("message", "/messages/"),
+    ("attachmentActions", "created"): ("card", "/attachment/actions/"),
+}
+REJECT_REASONS = ("signature", "too_large", "malformed", "stopping")
+KINDS = ("message", "card")
+
+
+def sign(secret: bytes, body: bytes) -> str:
+    """Webex's ``X-Spark-Signature``: hex HMAC-SHA1 of the raw body keyed with the secret."""
+    return hmac.new(secret, body, hashlib.sha1).hexdigest()
+
+
+def signature_ok(secret: bytes, body: bytes, header: str | None) -> bool:
+    if not header:
+        return False
+    given = header.strip().lower().encode("latin-1", errors="replace")
+    return hmac.compare_digest(sign(secret, body).encode("ascii"), given)
+
+
+@dataclass
+class WebhookStats:
+    """What ``/metrics`` reports for the webhook endpoint; updated only there."""
+
+    received: int = 0
+    rejected: dict[str, int] = field(default_factory=lambda: dict.fromkeys(REJECT_REASONS, 0))
+    accepted: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
+    ignored: int = 0
+    fetch_failed: int = 0
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The raw body, refusing (``_TooLarge``) past ``limit`` bytes without reading it all."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _TooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _notification(body: bytes) -> tuple[str, str, dict[str, Any]] | None:
+    """(resource, event, data) of a webhook body, or None when it isn't one."""
+    try:
+        doc = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(doc, dict):
+        return None
+    resource, event, data = doc.get("resource"), doc.get("event"), doc.get("data")
+    if not isinstance(resource, str) or not isinstance(event, str) or not isinstance(data, dict):
+        return None
+    return resource, event, data
+
+
+class WebhookIntake:
+    """The endpoints' state: the runner, the key, the counters, the fetches under way."""
+
+    def __init__(self, runner: BotRunner, secret: SecretStr) -> None:
+        self.runner = runner
+        self._key = secret.get_secret_value().encode("utf-8")
+        self.stats = WebhookStats()
+        self.fetching: set[asyncio.Task[None]] = set()
+
+    def _reject(self, reason: str, status: int, **fields: Any) -> Response:
+        self.stats.rejected[reason] += 1
+        log.warning("webhook.rejected", extra={"reason": reason, **fields})
+        return Response(status_code=status)
+
+    async def webhook(self, request: Request) -> Response:
+        self.stats.received += 1
+        client = request.client.host if request.client else ""
+        try:
+            body = await _read_body(request, MAX_BODY)
+        except _TooLarge:
+            return self._reject("too_large", 413, client=client)
+        header = request.headers.get(SIGNATURE_HEADER)
+        if not signature_ok(self._key, body, header):
+            why = "missing" if not header else "mismatch"
+            return self._reject("signature", 401, signature=why, client=client)
+        if self.runner.stop.is_set():
+            return self._reject("stopping", 503)  # Webex delivers it again later
+        notice = _notification(body)
+        if notice is None:
+            return self._reject("malformed", 400, client=client)
+        resource, event, data = notice
+        route = FETCHED.get((resource, event))
+        event_id = data.get("id")
+        if route is None or not isinstance(event_id, str) or not event_id:
+            self.stats.ignored += 1
+            log.debug("webhook.ignored", extra={"resource": resource, "webhook_event": event})
+            return Response(status_code=200)
+        kind, path = route
+        if data.get("personId") == self.runner.bot.person_id:
+            self.stats.ignored += 1  # our own post or card: never fetched, never answered
+            return Response(status_code=200)
+        # Recorded before the 200: from here a crash can't lose it (recovery fetches it).
+        if not await self.runner.accept(event_id, kind):
+            self.stats.ignored += 1  # a redelivery of one we already have
+            return Response(status_code=200)
+        self.stats.accepted[kind] += 1
+        task = asyncio.create_task(self._fetch_and_submit(kind, path, event_id))
+        self.fetching.add(task)
+        task.add_done_callback(self.fetching.discard)
+        return Response(status_code=200)
+
+    async def _fetch_and_submit(self, kind: str, path: str, event_id: str) -> None:
+        """Fetch what the webhook names (it carries ids only); the runner does the rest."""
+        try:
+            obj = await self.runner.messaging.http.get_json(path + quote(event_id, safe=""))
+        except BotError:
+            self.stats.fetch_failed += 1
+            # Left pending in the intake: the runner's recovery fetches it again later.
+            log.warning("webhook.fetch_failed", extra={"event_id": event_id, "kind": kind})
+            return
+        except Exception:
+            self.stats.fetch_failed += 1
+            log.exception("webhook.fetch_crashed", extra={"event_id": event_id, "kind": kind})
+            return
+        self.runner.submit(kind, obj)
+
+    async def healthz(self, _request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    async def readyz(self, _request: Request) -> Response:
+        if self.runner.stop.is_set():
+            return PlainTextResponse(replies.NOT_READY_STOPPING, status_code=503)
+        try:
+            await asyncio.wait_for(
+                self.runner.app.services.store.schema_version(), timeout=READY_TIMEOUT
+            )
+        except Exception as exc:  # noqa: BLE001  -- a probe: any failure is "not ready"
+            log.warning("ready.store_unavailable", extra={"error": type(exc).__name__})
+            return PlainTextResponse(replies.NOT_READY_STORE, status_code=503)
+        return PlainTextResponse(replies.READY)
+
+    async def metrics(self, _request: Request) -> Response:
+        return PlainTextResponse(
+            self.render_metrics(), media_type="text/plain; version=0.0.4; charset=utf-8"
+        )
+
+    def render_metrics(self) -> str:
+        s = self.stats
+        lines: list[str] = []
+
+        def metric(
+            name: str, kind: str, help_: str, values: dict[str, int] | int, label: str = ""
+        ) -> None:
+            lines.append(f"# HELP {name} {help_}")
+            lines.append(f"# TYPE {name} {kind}")
+            if isinstance(values, int):
+                lines.append(f"{name} {values}")
+            else:
+                lines.extend(f'{name}{{{label}="{k}"}} {v}' for k, v in values.items())
+
+        metric(
+            "trunkbot_webhooks_received_total",
+            "counter",
+            "Webhook deliveries received on /webhook.",
+            s.received,
+        )
+        metric(
+            "trunkbot_webhooks_rejected_total",
+            "counter",
+            "Webhook deliveries refused, by reason (signature: missing or wrong "
+            "X-Spark-Signature).",
+            s.rejected,
+            "reason",
+        )
+        metric(
+            "trunkbot_webhooks_accepted_total",
+            "counter",
+            "Signed webhook deliveries taken for handling, by kind.",
+            s.accepted,
+            "kind",
+        )
+        metric(
+            "trunkbot_webhooks_ignored_total",
+            "counter",
+            "Signed webhook deliveries for other resources or events, or the bot's own posts.",
+            s.ignored,
+        )
+        metric(
+            "trunkbot_webhook_fetch_failures_total",
+            "counter",
+            "Messages or card submissions a webhook named that couldn't be fetched from Webex.",
+            s.fetch_failed,
+        )
+        metric(
+            "trunkbot_events_handled_total",
+            "counter",
+            "Messages and card submissions the router has handled (redeliveries excluded).",
+            self.runner.handled,
+        )
+        metric(
+            "trunkbot_commands_in_flight",
+            "gauge",
+            "Events being handled right now.",
+            len(self.runner.in_flight),
+        )
+        return "\n".join(lines) + "\n"
+
+    async def drain(self) -> None:
+        """Let the fetches under way hand their events to the runner (bounded)."""
+        if not self.fetching:
+            return
+        _, late = await asyncio.wait(set(self.fetching), timeout=DRAIN_SECONDS)
+        for task in late:
+            task.cancel()
+        if late:
+            log.warning("webhook.fetch_drain_timeout", extra={"cancelled": len(late)})
+
+
+def build_webhook_app(runner: BotRunner, secret: SecretStr) -> Starlette:
+    """The webhook, health and metrics endpoints for ``runner``; ``app.state.intake`` is the
+    :class:`WebhookIntake` (counters, ``drain()``)."""
+    intake = WebhookIntake(runner, secret)
+    app = Starlette(
+        routes=[
+            Route("/webhook", intake.webhook, methods=["POST"]),
+            Route("/healthz", intake.healthz, methods=["GET"]),
+            Route("/readyz", intake.readyz, methods=["GET"]),
+            Route("/metrics", intake.metrics, methods=["GET"]),
+        ]
+    )
+    app.state.intake = intake
+    return app
+
+
+class _Server(uvicorn.Server):
+    """uvicorn, leaving signals to us: its own handlers re-raise SIGTERM after shutdown."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+@dataclass
+class WebhookServer:
+    """A running webhook app; ``await close()`` stops accepting and finishes open requests."""
+
+    server: Any
+    task: asyncio.Task[None]
+    host: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    async def close(self) -> None:
+        self.server.should_exit = True
+        await self.task
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """Bind before uvicorn starts (its bind failure is a SystemExit): port 0 picks one."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except (socket.gaierror, UnicodeError):
+        sock.close()
+        raise ConfigError(replies.webhook_cannot_listen(host, port, "unknown host")) from None
+    except OSError as exc:
+        sock.close()
+        raise BotError(replies.webhook_cannot_listen(host, port, exc.strerror or "")) from None
+    sock.set_inheritable(True)
+    return sock
+
+
+async def start_server(app: Starlette, host: str = DEFAULT_HOST, port: int = 0) -> WebhookServer:
+    """Serve ``app`` on ``host:port`` in this loop (port 0: a free one); returns once listening."""
+    sock = _bind(host, port)
+    bound = int(sock.getsockname()[1])
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=bound,
+        lifespan="off",
+        log_config=None,  # uvicorn's records go through our (redacting) handler
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+        timeout_graceful_shutdown=5,
+    )
+    server = _Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():
+            sock.close()
+            await task
+            raise BotError(replies.webhook_cannot_listen(host, port, "the server didn't start"))
+        await asyncio.sleep(0.01)
+    return WebhookServer(server, task, host, bound)
+
+
+def require_secret(settings: Settings) -> SecretStr:
+    secret = settings.webhook_secret
+    if secret is None or not secret.get_secret_value().strip():
+        raise ConfigError(replies.serve_without_webhook_key())
+    return secret
+
+
+async def serve_runner(
+    runner: BotRunner, secret: SecretStr, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT
+) -> int:
+    """Serve webhooks for ``runner`` until ``runner.stop`` (SIGTERM, SIGINT); then stop
+    accepting, let fetches and commands in flight finish (bounded), and return 0."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread
+            loop.add_signal_handler(sig, runner.stop.set)
+    app = build_webhook_app(runner, secret)
+    intake: WebhookIntake = app.state.intake
+    maintenance = asyncio.create_task(runner.maintain())
+    try:
+        server = await start_server(app, host, port)
+        log.info("webhook.listening", extra={"host": host, "port": server.port})
+        try:
+            await runner.stop.wait()
+        finally:
+            log.info("webhook.stopping")
+            await server.close()
+        await intake.drain()
+        await runner.drain()
+    finally:
+        runner.stop.set()
+        await maintenance
+    return 0
+
+
+async def serve(settings: Settings, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> int:
+    """`trunkbot serve`: check the settings and credentials (ConfigError: exit 2), then serve."""
+    secret = require_secret(settings)
+    app, messaging, bot = await prepare(settings)
+    try:
+        runner = BotRunner(settings, app=app, messaging=messaging, bot=bot)
+        return await serve_runner(runner, secret, host, port)
+    finally:
+        await app.aclose()

@@ -1,0 +1,482 @@
+"""`trunkbot serve` end to end: signed Webex webhooks to a real uvicorn, the fake Webex (TLS)
+behind the bot's REST calls, the sandbox behind the trunk API.
+
+Webhook bodies are built as Webex sends them (ids only) and signed here with the standard
+library, independently of the code under test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from bot import logs
+from bot.runner import BotRunner, prepare
+from bot.sandbox import DEMO_ADMIN_TOKEN, SandboxState
+from bot.sandbox import build_app as build_sandbox
+from bot.settings import Settings
+from bot.transports.webhook import (
+    MAX_BODY,
+    WebhookIntake,
+    WebhookServer,
+    build_webhook_app,
+    start_server,
+)
+from tests.fake_webex import FakeWebex, Message, Person, Room
+from tests.fake_webex.plugin import fake_webex_factory  # noqa: F401  -- fixture
+
+SECRET = "whk-Q7t#9vLm2xPz4R"
+NO_CONFIRM = """
+[[grant]]
+domains   = ["example.com"]
+actions   = ["trunk.create"]
+locations = ["*"]
+confirm   = false
+"""
+WITH_CONFIRM = """
+[[grant]]
+domains   = ["example.com"]
+actions   = ["trunk.create"]
+locations = ["*"]
+"""
+
+
+def signature(body: bytes, secret: str = SECRET) -> str:
+    return hmac.new(secret.encode(), body, hashlib.sha1).hexdigest()
+
+
+def envelope(fake: FakeWebex, resource: str, data: dict[str, Any], event: str = "created") -> bytes:
+    """A webhook delivery as Webex posts it (webhooks.yml, plus the delivery's ``data``)."""
+    return json.dumps(
+        {
+            "id": "Y2lzY29zcGFyazovL3VzL1dFQkhPT0svOTZhYmMyYWE",
+            "name": f"trunkbot {resource}",
+            "targetUrl": "https://trunkbot.example.com/webhook",
+            "resource": resource,
+            "event": event,
+            "orgId": fake.bot.org_id,
+            "createdBy": fake.bot.id,
+            "appId": "Y2lzY29zcGFyazovL3VzL0FQUExJQ0FUSU9OL0MyNzljYjMw",
+            "ownedBy": "creator",
+            "status": "active",
+            "actorId": data.get("personId", ""),
+            "data": data,
+        }
+    ).encode()
+
+
+def message_data(message: Message) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "roomId": message.room.id,
+        "roomType": message.room.kind,
+        "personId": message.author.id,
+        "personEmail": message.author.email,
+        "created": message.created,
+    }
+
+
+@dataclass
+class Hook:
+    fake: FakeWebex
+    state: SandboxState
+    runner: BotRunner
+    server: WebhookServer
+    intake: WebhookIntake
+    http: httpx.AsyncClient
+    alice: Person
+    dm: Room
+
+    async def post(self, body: bytes, headers: dict[str, str] | None = None) -> httpx.Response:
+        return await self.http.post(
+            "/webhook",
+            content=body,
+            headers={"Content-Type": "application/json", **(headers or {})},
+        )
+
+    async def deliver(self, resource: str, data: dict[str, Any]) -> httpx.Response:
+        body = envelope(self.fake, resource, data)
+        return await self.post(body, {"X-Spark-Signature": signature(body)})
+
+    async def says(self, person: Person, room: Room, text: str) -> Message:
+        """``person`` posts ``text``; Webex notifies the bot with a signed webhook."""
+        message = await self.fake.user_says(person, room, text)
+        response = await self.deliver("messages", message_data(message))
+        assert response.status_code == 200
+        return message
+
+    async def reply_to(self, text: str, n: int = 1) -> list[str]:
+        before = len(self.fake.messages_from_bot(room=self.dm, include_deleted=True))
+        await self.says(self.alice, self.dm, text)
+        msgs = await self.fake.wait_for_bot_messages(before + n, room=self.dm, timeout=15)
+        return [m.markdown or m.text or "" for m in msgs[before:]]
+
+    async def settled(self) -> None:
+        """Until every accepted webhook has been fetched and handled."""
+        for _ in range(200):
+            if not self.intake.fetching and not self.runner.in_flight:
+                return
+            await asyncio.sleep(0.02)
+        raise AssertionError("webhook handling never finished")
+
+
+async def start(
+    factory: Callable[..., FakeWebex], tmp_path: Path, policy: str
+) -> tuple[Hook, Callable[[], Any]]:
+    state = SandboxState.seeded()
+    fake = factory(extra_app=build_sandbox(state))
+    (tmp_path / "policy.toml").write_text(policy)
+    logs.SECRETS.add(SECRET)  # as `trunkbot serve` does: the session's secret scan looks for it
+    settings = Settings(
+        bot_token=fake.bot_token,  # type: ignore[arg-type]
+        admin_token=DEMO_ADMIN_TOKEN,  # type: ignore[arg-type]
+        api_url=fake.api_url,
+        u2c_url=fake.u2c_url,
+        policy=tmp_path / "policy.toml",
+        database_url=f"sqlite:///{tmp_path / 'trunkbot.db'}",
+        webhook_secret=SECRET,  # type: ignore[arg-type]
+    )
+    app, messaging, bot = await prepare(settings)
+    runner = BotRunner(settings, app=app, messaging=messaging, bot=bot)
+    maintenance = asyncio.create_task(runner.maintain())
+    webhook_app = build_webhook_app(runner, SecretStr(SECRET))
+    server = await start_server(webhook_app, "127.0.0.1", 0)
+    http = httpx.AsyncClient(base_url=server.url, timeout=10)
+    alice = fake.add_person("alice@example.com", "Alice Example")
+    hook = Hook(
+        fake,
+        state,
+        runner,
+        server,
+        webhook_app.state.intake,
+        http,
+        alice,
+        fake.add_room("direct", [alice]),
+    )
+
+    async def stop() -> None:
+        runner.stop.set()
+        await http.aclose()
+        await server.close()
+        await hook.intake.drain()
+        await runner.drain()
+        await asyncio.wait_for(maintenance, timeout=30)
+        await app.aclose()
+
+    return hook, stop
+
+
+@pytest.fixture
+async def hook(
+    fake_webex_factory: Callable[..., FakeWebex],  # noqa: F811
+    tmp_path: Path,
+) -> AsyncIterator[Hook]:
+    hook, stop = await start(fake_webex_factory, tmp_path, NO_CONFIRM)
+    try:
+        yield hook
+    finally:
+        await stop()
+
+
+async def test_signed_message_webhook_is_answered(hook: Hook) -> None:
+    """A signed messages/created webhook: the bot fetches the message and answers it."""
+    (answer,) = await hook.reply_to("help")
+    assert answer.startswith("Here's what you can do:")
+    await hook.settled()
+    assert hook.runner.handled == 1
+
+
+async def test_create_trunk_over_webhooks(hook: Hook) -> None:
+    """With `confirm = false`, a text command creates the trunk in the sandbox."""
+    creating, done = await hook.reply_to('create trunk name=wh-1 location="London HQ"', n=2)
+    assert creating == "Creating registering trunk **wh-1** in **London HQ**…"
+    assert done.startswith("✅ Trunk **wh-1** created in **London HQ**")
+    assert hook.state.trunk_by_name("wh-1") is not None
+
+
+async def test_bad_signature_is_refused_and_nothing_handled(hook: Hook) -> None:
+    """A wrong signature (another secret, or a body changed after signing): 401, no fetch."""
+    message = await hook.fake.user_says(
+        hook.alice, hook.dm, "create trunk name=x-1 location=Madrid"
+    )
+    body = envelope(hook.fake, "messages", message_data(message))
+    forged = await hook.post(body, {"X-Spark-Signature": signature(body, "another-secret")})
+    tampered = await hook.post(
+        body.replace(b'"created"', b'"created" '), {"X-Spark-Signature": signature(body)}
+    )
+    for response in (forged, tampered):
+        assert response.status_code == 401
+        assert response.content == b""
+    await hook.settled()
+    assert hook.runner.handled == 0
+    assert hook.fake.requests_to(f"/v1/messages/{message.id}") == []
+    assert hook.fake.messages_from_bot(room=hook.dm) == []
+    assert hook.state.trunk_by_name("x-1") is None
+    assert hook.intake.stats.rejected["signature"] == 2
+
+
+async def test_missing_signature_is_refused(hook: Hook) -> None:
+    message = await hook.fake.user_says(hook.alice, hook.dm, "help")
+    response = await hook.post(envelope(hook.fake, "messages", message_data(message)))
+    assert response.status_code == 401
+    assert response.content == b""
+    await hook.settled()
+    assert hook.runner.handled == 0
+    assert hook.fake.messages_from_bot(room=hook.dm) == []
+
+
+async def test_redelivered_webhook_is_handled_once(hook: Hook) -> None:
+    """Webex delivers the same webhook again (and again, at once): one answer, one trunk."""
+    message = await hook.fake.user_says(
+        hook.alice, hook.dm, "create trunk name=dup-1 location=Madrid"
+    )
+    first = await hook.deliver("messages", message_data(message))
+    again = await asyncio.gather(
+        *(hook.deliver("messages", message_data(message)) for _ in range(3))
+    )
+    assert [r.status_code for r in (first, *again)] == [200] * 4
+    await hook.fake.wait_for_bot_messages(2, room=hook.dm, timeout=15)
+    await hook.settled()
+    await asyncio.sleep(0.2)
+    assert len(hook.fake.messages_from_bot(room=hook.dm)) == 2
+    assert hook.runner.handled == 1
+    assert [t.name for t in hook.state.trunks.values()].count("dup-1") == 1
+
+
+async def test_card_submission_over_attachment_actions(
+    fake_webex_factory: Callable[..., FakeWebex],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """A confirm card: the Create press arrives as an attachmentActions webhook → created."""
+    hook, stop = await start(fake_webex_factory, tmp_path, WITH_CONFIRM)
+    try:
+        (summary,) = await hook.reply_to("create trunk name=card-1 location=Madrid")
+        assert summary.startswith("Please check trunk **card-1** and press **Create**")
+        card = next(m for m in hook.fake.messages_from_bot(room=hook.dm) if m.attachments)
+        assert hook.state.trunk_by_name("card-1") is None
+        content = card.attachments[0]["content"]
+        data = next(a["data"] for a in content["actions"] if a.get("title") == "Create")
+        action = await hook.fake.user_submits_card(hook.alice, hook.dm, card.id, dict(data))
+        before = len(hook.fake.messages_from_bot(room=hook.dm, include_deleted=True))
+        response = await hook.deliver(
+            "attachmentActions",
+            {
+                "id": action.id,
+                "type": "submit",
+                "messageId": card.id,
+                "personId": hook.alice.id,
+                "roomId": hook.dm.id,
+                "created": action.created,
+            },
+        )
+        assert response.status_code == 200
+        await hook.fake.wait_for_bot_messages(before + 1, room=hook.dm, timeout=15)
+        for _ in range(200):
+            if hook.state.trunk_by_name("card-1") is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert hook.state.trunk_by_name("card-1") is not None
+        await hook.settled()
+        assert hook.intake.stats.accepted == {"message": 1, "card": 1}
+    finally:
+        await stop()
+
+
+async def test_other_resources_and_own_posts_are_ignored(hook: Hook) -> None:
+    """Other resources and events get 200 and no fetch; so do the bot's own posts."""
+    for resource, event in [
+        ("memberships", "created"),
+        ("messages", "deleted"),
+        ("rooms", "updated"),
+    ]:
+        body = envelope(hook.fake, resource, {"id": "abc", "personId": hook.alice.id}, event)
+        response = await hook.post(body, {"X-Spark-Signature": signature(body)})
+        assert response.status_code == 200
+    own = {"id": "Y2lzY29zcGFyazovL3VzL01FU1NBR0UvMTIz", "personId": hook.fake.bot.id}
+    assert (await hook.deliver("messages", own)).status_code == 200
+    await hook.settled()
+    assert hook.fake.requests_to("/v1/messages/") == []
+    assert hook.intake.stats.ignored == 4
+    assert hook.runner.handled == 0
+
+
+async def test_malformed_and_oversized_bodies(hook: Hook) -> None:
+    """A signed body that isn't a webhook: 400. Over 64 KB: 413, signed or not."""
+    for body in (b"not json", b"[1, 2]", b'{"resource": "messages"}'):
+        response = await hook.post(body, {"X-Spark-Signature": signature(body)})
+        assert response.status_code == 400
+    big = b'{"pad": "' + b"x" * MAX_BODY + b'"}'
+    response = await hook.post(big, {"X-Spark-Signature": signature(big)})
+    assert response.status_code == 413
+    assert hook.intake.stats.rejected["malformed"] == 3
+    assert hook.intake.stats.rejected["too_large"] == 1
+
+
+async def test_health_readiness_and_metrics(hook: Hook, monkeypatch: pytest.MonkeyPatch) -> None:
+    health = await hook.http.get("/healthz")
+    assert (health.status_code, health.text) == (200, "ok")
+    ready = await hook.http.get("/readyz")
+    assert (ready.status_code, ready.text) == (200, "ready")
+
+    await hook.reply_to("help")
+    await hook.post(b"{}", {"X-Spark-Signature": "0" * 40})
+    await hook.settled()
+    metrics = await hook.http.get("/metrics")
+    assert metrics.status_code == 200
+    assert metrics.headers["content-type"].startswith("text/plain; version=0.0.4")
+    samples = {
+        line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+        for line in metrics.text.splitlines()
+        if line and not line.startswith("#")
+    }
+    assert samples["trunkbot_webhooks_received_total"] == 2
+    assert samples['trunkbot_webhooks_rejected_total{reason="signature"}'] == 1
+    assert samples['trunkbot_webhooks_accepted_total{kind="message"}'] == 1
+    assert samples["trunkbot_events_handled_total"] == 1
+    assert samples["trunkbot_commands_in_flight"] == 0
+    assert "# TYPE trunkbot_commands_in_flight gauge" in metrics.text
+    assert "# TYPE trunkbot_webhooks_received_total counter" in metrics.text
+
+    async def down() -> int:
+        raise OSError("database is gone")
+
+    monkeypatch.setattr(hook.runner.app.services.store, "schema_version", down)
+    ready = await hook.http.get("/readyz")
+    assert (ready.status_code, ready.text) == (503, "not ready: the database doesn't answer")
+    monkeypatch.undo()
+    hook.runner.stop.set()
+    ready = await hook.http.get("/readyz")
+    assert (ready.status_code, ready.text) == (503, "not ready: the bot is stopping")
+    message = await hook.fake.user_says(hook.alice, hook.dm, "help")
+    assert (await hook.deliver("messages", message_data(message))).status_code == 503
+
+
+async def test_the_secret_is_never_logged(hook: Hook, caplog: pytest.LogCaptureFixture) -> None:
+    """Every path, good and bad, at DEBUG: the webhook secret appears in no log record."""
+    caplog.set_level(logging.DEBUG)
+    await hook.reply_to("help")
+    message = await hook.fake.user_says(hook.alice, hook.dm, "help")
+    body = envelope(hook.fake, "messages", message_data(message))
+    await hook.post(body, {"X-Spark-Signature": signature(body, "wrong")})
+    await hook.post(body)
+    await hook.post(b"nope", {"X-Spark-Signature": signature(b"nope")})
+    await hook.settled()
+    rejected = [r for r in caplog.records if r.getMessage() == "webhook.rejected"]
+    assert len(rejected) == 3
+    assert caplog.records
+    for record in caplog.records:
+        assert SECRET not in record.getMessage()
+        assert SECRET not in repr(vars(record))
+        assert "create trunk" not in repr(vars(record))  # nor a body
+
+
+def _env(fake: FakeWebex, tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRUNKBOT_")}
+    env.update(
+        TRUNKBOT_BOT_TOKEN=fake.bot_token,
+        TRUNKBOT_ADMIN_TOKEN=DEMO_ADMIN_TOKEN,
+        TRUNKBOT_API_URL=fake.api_url,
+        TRUNKBOT_U2C_URL=fake.u2c_url,
+        TRUNKBOT_POLICY=str(tmp_path / "policy.toml"),
+        TRUNKBOT_DATABASE_URL=f"sqlite:///{tmp_path / 'trunkbot.db'}",
+        TRUNKBOT_SECRETS_DIR=str(tmp_path / "no-secrets"),
+        **extra,
+    )
+    return env
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_serve_answers_then_drains_on_sigterm(
+    fake_webex_factory: Callable[..., FakeWebex],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """`trunkbot serve`: ready, answers a webhook; SIGTERM mid-create finishes it, exit 0."""
+    state = SandboxState.seeded()
+    fake = fake_webex_factory(extra_app=build_sandbox(state))
+    (tmp_path / "policy.toml").write_text(NO_CONFIRM)
+    port = _free_port()
+    proc = subprocess.Popen(  # noqa: ASYNC220, S603  -- our own CLI; waited for in a thread
+        [sys.executable, "-m", "bot", "serve", "--port", str(port)],
+        env=_env(fake, tmp_path, TRUNKBOT_WEBHOOK_SECRET=SECRET),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+            for _ in range(300):
+                try:
+                    if (await http.get("/readyz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert proc.poll() is None, proc.communicate()
+                await asyncio.sleep(0.1)
+            alice = fake.add_person("alice@example.com", "Alice Example")
+            dm = fake.add_room("direct", [alice])
+            state.faults.add("latency", method="POST", path_suffix="/premisePstn/trunks", seconds=2)
+            message = await fake.user_says(alice, dm, "create trunk name=term-1 location=Madrid")
+            body = envelope(fake, "messages", message_data(message))
+            response = await http.post(
+                "/webhook", content=body, headers={"X-Spark-Signature": signature(body)}
+            )
+            assert response.status_code == 200
+            await fake.wait_for_bot_messages(1, room=dm, timeout=15)  # "Creating…": in flight
+        proc.send_signal(signal.SIGTERM)
+        code = await asyncio.to_thread(proc.wait, 40)
+        out, err = proc.communicate()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert code == 0, err
+    final = fake.messages_from_bot(room=dm)[-1].markdown or ""
+    assert final.startswith("✅ Trunk **term-1** created"), final
+    for secret in (SECRET, fake.bot_token, DEMO_ADMIN_TOKEN):
+        assert secret not in out + err
+
+
+async def test_serve_without_a_webhook_secret_exits_2(
+    fake_webex_factory: Callable[..., FakeWebex],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """`trunkbot serve` refuses to start without TRUNKBOT_WEBHOOK_SECRET: one line, exit 2."""
+    fake = fake_webex_factory()
+    (tmp_path / "policy.toml").write_text(NO_CONFIRM)
+    run = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "bot", "serve", "--port", "0"],
+        env=_env(fake, tmp_path),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines() == [
+        "trunkbot: No webhook secret: set TRUNKBOT_WEBHOOK_SECRET to the `secret` of the bot's "
+        "Webex webhooks (see `trunkbot serve --help`)."
+    ]
+    assert fake.requests == []  # refused before calling Webex
