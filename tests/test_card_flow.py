@@ -188,9 +188,13 @@ async def test_double_click_creates_once(chat: Chat) -> None:
     )
     answers = [first[-1].markdown, second[-1].markdown]
     assert sum(a.startswith("✅ Trunk **card-1** created") for a in answers) == 1
-    assert sum(
-        a.startswith(("✅ Already done", "I'm already creating trunk **card-1**")) for a in answers
-    ) == 1
+    assert (
+        sum(
+            a.startswith(("✅ Already done", "I'm already creating trunk **card-1**"))
+            for a in answers
+        )
+        == 1
+    )
     assert posts(chat) == 1
 
 
