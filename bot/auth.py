@@ -261,11 +261,12 @@ async def require(
     )
     if decision.allowed:
         return decision
+    why = decision.reason
     if policy.problem and not policy.grants:
-        raise NotAllowed(replies.NO_POLICY)
+        raise NotAllowed(replies.NO_POLICY, reason=why)
     if not check_scope or not decision.reason.startswith("no grant covers"):
-        raise NotAllowed(replies.not_allowed(action))
+        raise NotAllowed(replies.not_allowed(action), reason=why)
     locations, orgs = await policy.scope_for(actor, action, space, membership)
     if ANY not in orgs and org_id not in orgs:
-        raise NotAllowed(replies.only_in_orgs(action, org_id or "?"))
-    raise NotAllowed(replies.only_in_locations(action, locations))
+        raise NotAllowed(replies.only_in_orgs(action, org_id or "?"), reason=why)
+    raise NotAllowed(replies.only_in_locations(action, locations), reason=why)

@@ -45,7 +45,14 @@ class CardRefused(UsageError):
 
 
 class NotAllowed(BotError):
-    """The policy refuses this person this action (or this location, or this org)."""
+    """The policy refuses this person this action (or this location, or this org).
+
+    ``reason`` is the policy's own account, for the audit trail (not shown in chat).
+    """
+
+    def __init__(self, user_message: str, *, reason: str | None = None) -> None:
+        super().__init__(user_message)
+        self.reason = reason
 
 
 class ConfigError(BotError):

@@ -121,7 +121,12 @@ class Router:
         decision: Literal["allowed", "refused"] = "allowed"
         reason, result = None, draft.result or "ok"
         status = error_code = tracking_id = None
-        if isinstance(failure, NotAllowed | CardRefused):
+        if isinstance(failure, NotAllowed):
+            decision, result = "refused", "refused"
+            reason = failure.user_message
+            if failure.reason:
+                reason += f" (policy: {failure.reason})"
+        elif isinstance(failure, CardRefused):
             decision, reason, result = "refused", failure.user_message, "refused"
         elif isinstance(failure, WebexError):
             result, reason = "failed", failure.user_message

@@ -1,0 +1,76 @@
+"""What a crash or the clock leaves open is settled, and the person is told."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.maintenance import expire_approvals, reconcile_creates
+from bot.sandbox import seeded_id
+from tests.chat import Chat, make_chat
+
+MADRID = seeded_id("LOCATION", "Madrid")
+
+
+@pytest.fixture
+async def chat() -> AsyncIterator[Chat]:
+    chat = await make_chat()
+    yield chat
+    await chat.app.aclose()
+
+
+async def _pending(chat: Chat, key: str, name: str) -> None:
+    claim = await chat.app.services.store.begin_create(
+        key, name=name, org_id=None, location_id=MADRID, requester="PERSON-1"
+    )
+    assert claim.owner
+
+
+@pytest.mark.parametrize("exists", [True, False], ids=["created-after-all", "never-created"])
+async def test_pending_create_is_settled_by_name(chat: Chat, exists: bool) -> None:
+    """An owner died mid-create: the key is settled by looking the trunk up, once, and the
+    requester hears the truth 1:1."""
+    store = chat.app.services.store
+    await _pending(chat, "message:dead-1", "orphan-1")
+    if exists:
+        # The dead process's POST did land: a trunk of that name exists at Webex.
+        await chat.say("create trunk name=orphan-1 location=Madrid")  # alice: confirm=false
+        trunk = chat.state.trunk_by_name("orphan-1")
+        assert trunk is not None
+    chat.outbox.sent.clear()
+    assert await reconcile_creates(chat.app.services, chat.outbox, older_than=0.0) == 1
+    record = await store.get_create("message:dead-1")
+    assert record is not None
+    (notice,) = chat.outbox.sent
+    assert notice.to_person_id == "PERSON-1"
+    if exists:
+        assert record.state.value == "done"
+        assert json.loads(record.result_json or "{}")["trunk_id"] == trunk.id
+        assert notice.markdown.startswith("✅ About your request for trunk **orphan-1**")
+    else:
+        assert record.state.value == "released"
+        assert "nothing was created" in notice.markdown
+    assert await reconcile_creates(chat.app.services, chat.outbox, older_than=0.0) == 0
+
+
+async def test_expired_approval_tells_the_requester(chat: Chat) -> None:
+    """An approval nobody decided closes, and the requester is told in their space."""
+    chat.app.services.approval_ttl = 0.05
+    confirm = next(
+        r
+        for r in await chat.say(
+            "create trunk name=late-1 location=Madrid", person="dave@example.com"
+        )
+        if r.card
+    )
+    await chat.submit(confirm, "Create", person="dave@example.com")
+    await asyncio.sleep(0.1)
+    chat.outbox.sent.clear()
+    assert await expire_approvals(chat.app.services, chat.outbox) == 1
+    (notice,) = chat.outbox.sent
+    assert notice.room_id == "room-direct"
+    assert notice.markdown.startswith("Your request for trunk **late-1** expired")
+    assert await expire_approvals(chat.app.services, chat.outbox) == 0
