@@ -53,20 +53,7 @@ VERBS = {
     CONFIRM: {cards.CONFIRM, cards.CANCEL},
     APPROVAL: {cards.APPROVE, cards.REJECT},
 }
-FORM_KEYS = frozenset(
-    {
-        "name",
-        "location",
-        "type",
-        "device",
-        "address",
-        "domain",
-        "port",
-        "max-calls",
-        "dual-identity",
-        "password",
-    }
-)
+FORM_KEYS = frozenset(cards.FORM_INPUTS)  # the only keys a form submission may carry
 MAX_VALUE = 256
 MAX_NONCE = 128
 
