@@ -10,11 +10,14 @@ import sys
 from dataclasses import dataclass, field
 from typing import TextIO
 
+import httpx
+
 from bot.app import admin_client, admin_http
 from bot.auth import Policy
-from bot.errors import ConfigError, WebexError, WebexForbidden
+from bot.errors import BotError, ConfigError, WebexError, WebexForbidden
 from bot.settings import Settings
 from bot.webex.calling import CallingClient
+from bot.webex.http import WebexHttp
 
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE = 0, 1, 2
 
@@ -27,6 +30,9 @@ class Report:
 
     def ok(self, line: str) -> None:
         self.out.write(f"ok       {line}\n")
+
+    def note(self, line: str) -> None:
+        self.out.write(f"note     {line}\n")
 
     def problem(self, line: str) -> None:
         self.problems.append(line)
@@ -95,10 +101,59 @@ async def check_admin(settings: Settings, report: Report) -> None:
         await client.aclose()
 
 
+async def check_bot(settings: Settings, report: Report) -> None:
+    """The bot token answers, and belongs to a bot (a person's token would act as them)."""
+    if settings.bot_token is None:
+        report.note(
+            "No bot token is set: `trunkbot run` and `trunkbot serve` need TRUNKBOT_BOT_TOKEN."
+        )
+        return
+    from bot.app import USER_AGENT, static_token
+    from bot.webex.messaging import MessagingClient
+
+    client = httpx.AsyncClient(
+        base_url=settings.api_url, headers={"User-Agent": USER_AGENT}, timeout=20.0
+    )
+    try:
+        me = await MessagingClient(
+            WebexHttp(client, token_provider=static_token(settings.bot_token))
+        ).me()
+    except WebexError as exc:
+        report.problem(f"Bot token (TRUNKBOT_BOT_TOKEN): {exc.user_message}")
+        report.unreachable = report.unreachable or exc.status is None
+        return
+    finally:
+        await client.aclose()
+    if me.type != "bot":
+        report.problem(
+            f"TRUNKBOT_BOT_TOKEN belongs to {me.email or me.display_name}, a {me.type}, not a "
+            "bot: create a bot at developer.webex.com and use its token."
+        )
+    else:
+        report.ok(f"bot token answers (as {me.display_name or me.email})")
+
+
+async def check_store(settings: Settings, report: Report) -> None:
+    """The database opens and its schema is current (migrations run here if needed)."""
+    from bot.store import open_store
+
+    try:
+        store = await open_store(settings.effective_database_url)
+    except BotError as exc:
+        report.problem(f"Database: {exc.user_message}")
+        return
+    try:
+        report.ok(f"database ({store.dialect}) at schema version {await store.schema_version()}")
+    finally:
+        await store.close()
+
+
 async def run_check(settings: Settings, out: TextIO | None = None) -> int:
     report = Report(out or sys.stdout)
     check_policy(settings, report)
+    await check_bot(settings, report)
     await check_admin(settings, report)
+    await check_store(settings, report)
     if not report.problems:
         report.out.write("All checks passed.\n")
         return EXIT_OK

@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 
 from bot.sandbox import DEMO_ADMIN_TOKEN, DEMO_READ_ONLY_TOKEN, SandboxState, serve
+from bot.sandbox import build_app as build_sandbox
+from tests.fake_webex import FakeWebex
+from tests.fake_webex.plugin import fake_webex_factory  # noqa: F401  -- fixture
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -95,7 +98,7 @@ async def sandbox_url() -> AsyncIterator[str]:
 
 
 def _check(tmp_path: Path, url: str, token: str | None, policy: str | None) -> tuple[int, str]:
-    env = {"TRUNKBOT_API_URL": url}
+    env = {"TRUNKBOT_API_URL": url, "TRUNKBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'tb.db'}"}
     if token:
         env["TRUNKBOT_ADMIN_TOKEN"] = token
     if policy is not None:
@@ -170,3 +173,42 @@ async def test_shell_with_credentials_calls_that_api(tmp_path: Path) -> None:
     assert "Trunk real-1 created" in run.stdout
     assert (tmp_path / "trunkbot.db").exists()
     assert state.trunk_by_name("real-1") is not None
+
+
+@pytest.mark.parametrize("whose", ["bot", "person", "nobody"])
+async def test_check_the_bot_token(
+    fake_webex_factory: Callable[..., FakeWebex],  # noqa: F811
+    tmp_path: Path,
+    whose: str,
+) -> None:
+    """`trunkbot check` says whether the bot token answers and really belongs to a bot."""
+    import asyncio
+
+    state = SandboxState.seeded()
+    fake = fake_webex_factory(extra_app=build_sandbox(state))
+    token = {
+        "bot": fake.bot_token,
+        "person": fake.issue_token(fake.add_person("pat@example.com", "Pat")),
+        "nobody": "not-a-token-at-all",
+    }[whose]
+    (tmp_path / "policy.toml").write_text(GOOD_POLICY)
+    run = await asyncio.to_thread(
+        trunkbot,
+        "check",
+        cwd=tmp_path,
+        TRUNKBOT_API_URL=fake.api_url,
+        TRUNKBOT_BOT_TOKEN=token,
+        TRUNKBOT_ADMIN_TOKEN=DEMO_ADMIN_TOKEN,
+        TRUNKBOT_DATABASE_URL=f"sqlite:///{tmp_path / 'tb.db'}",
+        SSL_CERT_FILE=os.environ["SSL_CERT_FILE"],
+    )
+    out = run.stdout + run.stderr
+    if whose == "bot":
+        assert run.returncode == 0, out
+        assert "ok       bot token answers (as Trunkbot)" in out
+        assert "ok       database (sqlite) at schema version" in out
+    else:
+        assert run.returncode == 2, out
+        assert "problem  " in out
+        assert ("not a bot" in out) if whose == "person" else ("TRUNKBOT_BOT_TOKEN" in out)
+    assert token not in out
