@@ -18,13 +18,17 @@ from typing import Any
 
 REDACTED = "[redacted]"
 
+# A secret's value after its key: a JSON or Python string (escapes included), a typographic
+# quote pair (as Webex clients insert), or — unquoted, as typed in chat — everything up to the
+# next whitespace, commas and braces included: over-redacting a log line beats leaking the
+# rest of a password that happens to contain `,` or `}`.
+_VALUE = r"""("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|“[^”]*”|‘[^’]*’|\S+)"""
+_SECRET_KEYS = r"(?:password|passwd|exampleSipPassword|client_secret|(?:access|refresh)_token)"
+
 _PATTERNS = [
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"),
     re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)[^'\",}\s]+(\s+[^'\",}\s]+)?"),
-    re.compile(r"(?i)(password['\"]?\s*[:=]\s*['\"]?)[^'\",}\s]+"),
-    re.compile(r"(?i)(exampleSipPassword['\"]?\s*[:=]\s*['\"]?)[^'\",}\s]+"),
-    re.compile(r"(?i)((?:access|refresh)_token['\"]?\s*[:=]\s*['\"]?)[^'\",}&\s]+"),
-    re.compile(r"(?i)(client_secret['\"]?\s*[:=]\s*['\"]?)[^'\",}&\s]+"),
+    re.compile(rf"(?i)(\b{_SECRET_KEYS}['\"]?\s*[:=]\s*){_VALUE}"),
 ]
 
 # Record attributes that are not "extra" fields.
@@ -68,8 +72,12 @@ class RedactingFilter(logging.Filter):
         record.msg = SECRETS.scrub(message)
         record.args = None
         for key, value in list(vars(record).items()):
-            if key not in _STD_ATTRS and isinstance(value, str):
-                setattr(record, key, SECRETS.scrub(value))
+            if key in _STD_ATTRS or value is None or isinstance(value, bool | int | float):
+                continue
+            text = value if isinstance(value, str) else str(value)
+            scrubbed = SECRETS.scrub(text)
+            if scrubbed != text or isinstance(value, str):
+                setattr(record, key, scrubbed)  # a dict or list extra is scrubbed as its text
         if record.exc_info and record.exc_info[1] is not None:
             record.exc_text = SECRETS.scrub(logging.Formatter().formatException(record.exc_info))
             record.exc_info = None

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from bot import replies
 from bot.errors import WebexError
 from bot.events import Outbox, Reply
-from bot.store import CreateRecord
+from bot.store import AuditRecord, CreateRecord
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -49,6 +49,20 @@ async def settle(services: Services, record: CreateRecord) -> bool | None:
     if not settled:
         return None
     log.info("reconcile.settled", extra={"key": record.key, "trunk_exists": found is not None})
+    # On record like any attempt: the trail must name every trunk the bot created.
+    await services.store.append_audit(
+        AuditRecord(
+            action="trunk.create",
+            decision="allowed",
+            event_id=record.key,
+            person_id=record.requester,
+            location_id=record.location_id,
+            request={"name": record.name, "org": record.org_id},
+            reason="settled after an interruption, by looking the trunk up by name",
+            result="recovered" if found is not None else "not-created",
+            trunk_id=found.id if found is not None else None,
+        )
+    )
     return found is not None
 
 
