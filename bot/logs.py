@@ -23,12 +23,12 @@ REDACTED = "[redacted]"
 # next whitespace, commas and braces included: over-redacting a log line beats leaking the
 # rest of a password that happens to contain `,` or `}`.
 _VALUE = r"""("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|“[^”]*”|‘[^’]*’|\S+)"""
-_SECRET_KEYS = r"(?:password|passwd|exampleSipPassword|client_secret|(?:access|refresh)_token)"
+_SENSITIVE_KEYS = r"(?:password|passwd|exampleSipPassword|client_secret|(?:access|refresh)_token)"  # noqa: S105  -- key names, not secrets
 
 _PATTERNS = [
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"),
     re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)[^'\",}\s]+(\s+[^'\",}\s]+)?"),
-    re.compile(rf"(?i)(\b{_SECRET_KEYS}['\"]?\s*[:=]\s*){_VALUE}"),
+    re.compile(rf"(?i)(\b{_SENSITIVE_KEYS}['\"]?\s*[:=]\s*){_VALUE}"),
 ]
 
 # Record attributes that are not "extra" fields.
