@@ -23,9 +23,7 @@ REDACTED = "[redacted]"
 # next whitespace, commas and braces included: over-redacting a log line beats leaking the
 # rest of a password that happens to contain `,` or `}`.
 _VALUE = r"""("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|“[^”]*”|‘[^’]*’|\S+)"""
-_SENSITIVE_KEYS = (
-    r"(?:password|passwd|exampleSipPassword|client_secret|(?:access|refresh)_token)"
-)
+_SENSITIVE_KEYS = r"(?:password|passwd|exampleSipPassword|client_secret|(?:access|refresh)_token)"
 
 _PATTERNS = [
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"),
