@@ -43,6 +43,8 @@ DRAIN_SECONDS = 25.0
 RECOVER_AFTER = 300.0
 MAINTENANCE_EVERY = 60.0
 ACCEPT_TIMEOUT = 5.0
+PRUNE_EVERY = 3600.0
+KEEP_SECONDS = 7 * 24 * 3600.0  # far longer than Webex redelivers anything
 
 
 def kind_of_rest_id(rest_id: str) -> str:
@@ -217,7 +219,10 @@ class BotRunner:
 
     async def maintain(self) -> None:
         """Recovered intake first (it settles its own creates), then orphan creates and
-        expired approvals; every ``maintenance_every`` seconds until stopped."""
+        expired approvals; every ``maintenance_every`` seconds until stopped. Once an hour,
+        housekeeping rows (handled events, used nonces, settled keys) older than a week go;
+        audit rows never do."""
+        last_prune = 0.0
         while not self.stop.is_set():
             try:
                 await self.recover()
@@ -225,6 +230,10 @@ class BotRunner:
                     self.app.services, self.outbox, older_than=self.stale_create
                 )
                 await expire_approvals(self.app.services, self.outbox)
+                if time.monotonic() - last_prune >= PRUNE_EVERY:
+                    last_prune = time.monotonic()
+                    gone = await self.app.services.store.prune(keep_seconds=KEEP_SECONDS)
+                    log.info("store.pruned", extra={"rows": gone})
             except Exception:
                 log.exception("maintenance.failed")
             with contextlib.suppress(TimeoutError):
