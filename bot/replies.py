@@ -529,14 +529,6 @@ def help_text(actions: set[str], *, direct: bool, policy_problem: str | None) ->
     return "\n".join(lines)
 
 
-def create_usage() -> str:
-    return (
-        "To create a trunk, tell me its name and location, for example:\n"
-        '`create trunk name=lon-lgw-1 location="London HQ"`\n'
-        "Type `help` for every option."
-    )
-
-
 TYPED_IN_GROUP_REFUSAL = (
     "I won't take a password in a group space: everyone here can read it. Leave `password` "
     "out and I'll generate one and send it to you privately."
@@ -557,18 +549,6 @@ def webex_refused(sentence: str) -> str:
 
 def trunk_type_label(trunk_type: object) -> str:
     return "certificate-based" if str(trunk_type) == "CERTIFICATE_BASED" else "registering"
-
-
-def name_taken_by_webex(name: str, exc: BaseException) -> str:
-    """Webex refused the name after our own check (a race, or a rule we can't see)."""
-    from bot.errors import WebexError
-    from bot.webex.http import user_sentence
-
-    if not isinstance(exc, WebexError):
-        return name_taken(name)
-    return user_sentence(
-        type(exc)(name_taken(name), description=exc.description, tracking_id=exc.tracking_id)
-    )
 
 
 def created(

@@ -18,7 +18,6 @@ keyed on it, so even a second winner could not make a second trunk.
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -44,8 +43,6 @@ from commands.flow import ACTION, Prepared, execute, prepare
 
 if TYPE_CHECKING:
     from bot.app import Services
-
-log = logging.getLogger(__name__)
 
 APPROVAL = "approval"
 VERBS = {
@@ -87,7 +84,8 @@ async def handle(services: Services, ctx: Context) -> None:
     ctx.event = ev = replace(ev, parent_id=thread if isinstance(thread, str) else None)
     for_anyone = record.purpose == APPROVAL
     if not for_anyone and record.person_id != ev.actor.person_id:
-        raise NotAllowed(replies.card_for_someone_else(await _who(services, record)))
+        owner = json.loads(record.payload_json).get("for") or "the person who asked for it"
+        raise NotAllowed(replies.card_for_someone_else(str(owner)))
     if verb not in VERBS.get(record.purpose, set()):
         raise CardRefused(replies.CARD_NOT_OURS)
     if for_anyone:
@@ -142,10 +140,6 @@ def _nonce_refusal(outcome: NonceOutcome) -> str:
     if outcome is NonceOutcome.USED:
         return replies.CARD_ALREADY_USED
     return replies.CARD_NOT_OURS
-
-
-async def _who(services: Services, record: CardNonce) -> str:
-    return record.person_id if "@" in record.person_id else "the person who asked for it"
 
 
 def _clean_inputs(inputs: dict[str, Any], payload: dict[str, Any], direct: bool) -> Fields:

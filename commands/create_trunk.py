@@ -144,6 +144,7 @@ async def send_form(
         "org": org_id,
         "direct": ev.space.is_direct,
         "thread_id": ev.thread_id if not ev.space.is_direct else None,
+        "for": ev.actor.email or None,
     }
     nonce = await services.store.issue_nonce(
         purpose=FORM,
@@ -176,6 +177,7 @@ async def send_confirm(
         "request": prepared.summary(),
         "typed_password": password is not None,
         "thread_id": ev.thread_id if not ev.space.is_direct else None,
+        "for": ev.actor.email or None,
     }
     nonce = await services.store.issue_nonce(
         purpose=CONFIRM,

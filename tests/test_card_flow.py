@@ -155,7 +155,9 @@ async def test_someone_elses_card_in_a_group_space(chat: Chat) -> None:
     replies = await chat.say("create trunk name=grp-7 location=Madrid", person=CAROL, space="group")
     confirm = card_of(replies)
     stolen = await chat.submit(confirm, "Create", person="bob@example.com", space="group")
-    assert stolen[-1].markdown.startswith("This card is for")
+    assert stolen[-1].markdown.startswith(
+        "This card is for carol@example.com: only they can use it"
+    )
     assert posts(chat) == 0
     mine = await chat.submit(confirm, "Create", person=CAROL, space="group")
     assert mine[1].markdown.startswith("✅ Trunk **grp-7** created")
