@@ -24,7 +24,7 @@ run: $(STAMP)
 	@if [ -n "$$TRUNKBOT_BOT_TOKEN" ] || [ -n "$$TRUNKBOT_BOT_TOKEN_FILE" ] || grep -qs '^TRUNKBOT_BOT_TOKEN=.' .env; then \
 		exec $(BIN)/trunkbot run; \
 	else \
-		exec $(BIN)/trunkbot shell --demo; \
+		exec $(BIN)/trunkbot shell; \
 	fi
 
 lint: $(TSTAMP)
