@@ -212,3 +212,21 @@ async def test_check_the_bot_token(
         assert "problem  " in out
         assert ("not a bot" in out) if whose == "person" else ("TRUNKBOT_BOT_TOKEN" in out)
     assert token not in out
+
+
+def test_make_run_without_a_bot_token_opens_the_sandbox_shell() -> None:
+    """`make run` with no bot token: the shell on the built-in sandbox, ready to try."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRUNKBOT_", "MAKE"))}
+    run = subprocess.run(
+        ["make", "-s", "run"],  # noqa: S607  -- make from PATH, as a newcomer runs it
+        input="create trunk name=mk-1 location=Madrid\n/press Create\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "built-in sandbox" in run.stdout
+    assert "Trunk mk-1 created" in run.stdout
