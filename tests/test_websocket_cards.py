@@ -222,18 +222,7 @@ async def test_an_expired_card(live: Live) -> None:
 
 async def test_approval_over_the_websocket(live: Live) -> None:
     """A request that needs approval: self-approval refused, another approver approves."""
-    dave = live.fake.add_person("dave@example.com", "Dave")
-    erin = live.fake.add_person("erin@example.com", "Erin")
-    approvers: Room = live.approvers  # type: ignore[attr-defined]
-    live.fake.add_member(approvers, dave)
-    live.fake.add_member(approvers, erin)
-    dm = live.fake.add_room("direct", [dave])
-    before = live.count(dm)
-    await live.fake.user_says(dave, dm, "create trunk name=appr-ws location=Madrid")
-    confirm = await live.next_card(dm, before)
-    asked_before = live.count(approvers)
-    await live.press(dave, dm, confirm, "Create", {})
-    card = await live.next_card(approvers, asked_before)
+    dave, erin, dm, approvers, card = await _approval_request(live, "appr-ws")
     before = live.count(approvers)
     await live.press(dave, approvers, card, "Approve", {})
     (refusal,) = await live.texts_after(approvers, before, 1)
@@ -276,3 +265,47 @@ async def test_the_renderer_fills_the_form_and_the_bot_creates_the_trunk(live: L
     texts = await live.texts_after(live.dm, before, 2)
     assert texts[-1].startswith("✅ Trunk **chromium-1** created in **Madrid**")
     assert live.posts() == 1
+
+
+async def _approval_request(live: Live, name: str) -> tuple[Person, Person, Room, Room, Message]:
+    dave = live.fake.add_person("dave@example.com", "Dave")
+    erin = live.fake.add_person("erin@example.com", "Erin")
+    approvers: Room = live.approvers  # type: ignore[attr-defined]
+    live.fake.add_member(approvers, dave)
+    live.fake.add_member(approvers, erin)
+    dm = live.fake.add_room("direct", [dave])
+    before = live.count(dm)
+    await live.fake.user_says(dave, dm, f"create trunk name={name} location=Madrid")
+    confirm = await live.next_card(dm, before)
+    asked_before = live.count(approvers)
+    await live.press(dave, dm, confirm, "Create", {})
+    card = await live.next_card(approvers, asked_before)
+    return dave, erin, dm, approvers, card
+
+
+async def test_approval_rejected_over_the_websocket(live: Live) -> None:
+    """An approver rejects: the requester is told, nothing is created."""
+    _dave, erin, dm, approvers, card = await _approval_request(live, "rej-ws")
+    before_dm = live.count(dm)
+    await live.press(erin, approvers, card, "Reject", {})
+    texts = await live.texts_after(dm, before_dm, 1)
+    assert any("rejected your request for trunk **rej-ws**" in t for t in texts)
+    assert live.posts() == 0
+
+
+async def test_approval_expired_over_the_websocket(live: Live) -> None:
+    """Nobody decides in time: the approver's late click does nothing, the requester is told."""
+    from bot.maintenance import expire_approvals
+
+    live.runner.app.services.approval_ttl = 0.3
+    _dave, erin, dm, approvers, card = await _approval_request(live, "exp-ws")
+    await asyncio.sleep(0.4)
+    before = live.count(approvers)
+    await live.press(erin, approvers, card, "Approve", {})
+    (late,) = await live.texts_after(approvers, before, 1)
+    assert late.startswith("That card has expired")
+    before_dm = live.count(dm)
+    assert await expire_approvals(live.runner.app.services, live.runner.outbox) == 1
+    (notice,) = await live.texts_after(dm, before_dm, 1)
+    assert notice.startswith("Your request for trunk **exp-ws** expired")
+    assert live.posts() == 0
