@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import sys
 import threading
+import time
 from typing import Any
 
 REDACTED = "[redacted]"
+MIN_SECRET = 4  # shorter values would scrub ordinary words
+MAX_VALUES = 10_000
+PASSWORD_TTL = 7 * 24 * 3600.0  # longer than any approval wait or retry could log it again
 
 # A secret's value after its key: a JSON or Python string (escapes included), a typographic
 # quote pair (as Webex clients insert), or — unquoted, as typed in chat — everything up to the
@@ -36,21 +41,57 @@ _STD_ATTRS = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "as
 
 
 class SecretRegistry:
-    """Values that must never be printed; commands add passwords as they see them."""
+    """Values that must never be printed; commands add passwords as they see them.
+
+    Credentials (``ttl=None``) stay for the life of the process. Passwords are added with a
+    ``ttl`` (:data:`PASSWORD_TTL`): a bot that runs for months would otherwise scrub every
+    log line against every password it ever saw. At most :data:`MAX_VALUES` are kept; past
+    that the soonest to expire go first, never a credential.
+    """
 
     def __init__(self) -> None:
-        self._values: set[str] = set()
+        self._values: dict[str, float] = {}  # value → monotonic expiry (inf: never)
+        self._ordered: tuple[str, ...] | None = ()  # longest first; None: to be rebuilt
+        self._next_purge = math.inf
         self._lock = threading.Lock()
 
-    def add(self, value: str | None) -> None:
-        if value and len(value) >= 4:
-            with self._lock:
-                self._values.add(value)
+    def add(self, value: str | None, ttl: float | None = None) -> None:
+        if not value or len(value) < MIN_SECRET:
+            return
+        expires = math.inf if ttl is None else time.monotonic() + ttl
+        with self._lock:
+            self._values[value] = max(self._values.get(value, 0.0), expires)
+            self._next_purge = min(self._next_purge, expires)
+            if len(self._values) > MAX_VALUES:
+                finite = sorted((e, v) for v, e in self._values.items() if e != math.inf)
+                for _, v in finite[: len(self._values) - MAX_VALUES]:
+                    del self._values[v]
+            self._ordered = None
+
+    def snapshot(self) -> dict[str, float]:
+        """The registered values and their expiries (tests restore it between runs)."""
+        with self._lock:
+            return dict(self._values)
+
+    def restore(self, snapshot: dict[str, float]) -> None:
+        with self._lock:
+            self._values = dict(snapshot)
+            self._next_purge = min(self._values.values(), default=math.inf)
+            self._ordered = None
+
+    def _current(self) -> tuple[str, ...]:
+        with self._lock:
+            now = time.monotonic()
+            if now >= self._next_purge:
+                self._values = {v: e for v, e in self._values.items() if e > now}
+                self._next_purge = min(self._values.values(), default=math.inf)
+                self._ordered = None
+            if self._ordered is None:
+                self._ordered = tuple(sorted(self._values, key=len, reverse=True))
+            return self._ordered
 
     def scrub(self, text: str) -> str:
-        with self._lock:
-            values = sorted(self._values, key=len, reverse=True)
-        for value in values:
+        for value in self._current():
             if value in text:
                 text = text.replace(value, REDACTED)
         for pattern in _PATTERNS:

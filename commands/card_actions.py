@@ -28,7 +28,7 @@ from bot.auth import require
 from bot.errors import CardRefused, NotAllowed, UsageError
 from bot.events import Actor, Context, Event, Space, SpaceKind
 from bot.grammar import Fields
-from bot.logs import SECRETS
+from bot.logs import PASSWORD_TTL, SECRETS
 from bot.store import ApprovalOutcome, CardNonce, NonceOutcome
 from bot.validation import CERTIFICATE_ONLY_KEYS, InvalidRequest, TrunkRequest
 from commands.create_trunk import (
@@ -192,7 +192,7 @@ async def _form(
     fields = _clean_inputs(inputs, payload, ev.space.is_direct)
     typed = fields.get("password", "")
     if typed:
-        SECRETS.add(typed)
+        SECRETS.add(typed, ttl=PASSWORD_TTL)
     ctx.audit.request = {k: v for k, v in fields.items() if k != "password"}
     values = {k: v for k, v in fields.items() if k not in ("password", "org")}
     try:

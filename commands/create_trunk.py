@@ -25,7 +25,7 @@ from bot.auth import require
 from bot.errors import UsageError
 from bot.events import Context
 from bot.grammar import Fields, parse_args
-from bot.logs import SECRETS
+from bot.logs import PASSWORD_TTL, SECRETS
 from bot.maintenance import STALE_CREATE_SECONDS, settle
 from bot.router import Handler
 from bot.validation import InvalidRequest, TrunkRequest
@@ -76,7 +76,7 @@ async def create(services: Services, ctx: Context, args: str) -> None:
         return
     fields = parse_args(args)
     if _typed_password(fields):
-        SECRETS.add(fields["password"])
+        SECRETS.add(fields["password"], ttl=PASSWORD_TTL)
     if not ev.space.is_direct and _typed_password(fields):
         raise UsageError(replies.TYPED_IN_GROUP_REFUSAL)
     ctx.audit.request = {k: v for k, v in fields.items() if k != "password"}

@@ -32,7 +32,7 @@ from bot.errors import (
     WebexServerError,
 )
 from bot.events import Context
-from bot.logs import SECRETS
+from bot.logs import PASSWORD_TTL, SECRETS
 from bot.store import ClaimStatus
 from bot.validation import TrunkRequest, check_certificate, to_create_body
 from bot.webex.calling import TrunkCreateUnknown, TrunkNotCreated
@@ -258,7 +258,9 @@ async def execute(
     try:
         if password is None:
             generated = password = await calling.generate_password(location.id, org_id=org_id)
-        SECRETS.add(password.get_secret_value())  # scrubbed from every log line from now on
+        SECRETS.add(
+            password.get_secret_value(), ttl=PASSWORD_TTL
+        )  # scrubbed from every log line from now on
         body = to_create_body(
             req, location_id=location.id, password=password, device=prepared.device
         )

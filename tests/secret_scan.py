@@ -624,8 +624,8 @@ def _passwords(mp: pytest.MonkeyPatch, collector: Collector) -> None:
 
     original_add = logs.SECRETS.add
 
-    def add(value: str | None) -> None:
-        original_add(value)
+    def add(value: str | None, ttl: float | None = None) -> None:
+        original_add(value, ttl)
         caller = sys._getframe(1).f_globals.get("__name__", "?")
         kind = _REGISTRAR_KIND.get(caller, SECRET)
         collector.secret(value, kind, scoped=kind != TOKEN, origin=caller)

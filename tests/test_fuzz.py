@@ -80,8 +80,7 @@ class Chats:
     def __init__(self) -> None:
         self.current: Chat | None = None
         self.uses = 0
-        with SECRETS._lock:
-            self.initial = set(SECRETS._values)
+        self.initial = SECRETS.snapshot()
 
     async def get(self) -> Chat:
         if self.current is not None and self.uses >= RENEW_EVERY:
@@ -96,8 +95,7 @@ class Chats:
         if self.current is not None:
             await self.current.app.aclose()
             self.current = None
-            with SECRETS._lock:
-                SECRETS._values.intersection_update(self.initial)
+            SECRETS.restore(self.initial)
 
 
 @pytest.fixture

@@ -93,3 +93,30 @@ def test_json_format_is_one_object_per_line() -> None:
     assert doc["event"] == "trunk.created"
     assert doc["trunk_id"] == "T1"
     assert doc["recovered"] is False
+
+
+def test_passwords_expire_from_the_registry_but_credentials_stay(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A password is scrubbed for its ttl, then forgotten; a credential never is."""
+    clock = [1000.0]
+    monkeypatch.setattr(logs.time, "monotonic", lambda: clock[0])
+    registry = logs.SecretRegistry()
+    registry.add("Pw-expiring-123", ttl=60)
+    registry.add("credential-forever-456")
+    assert registry.scrub("Pw-expiring-123 credential-forever-456") == "[redacted] [redacted]"
+    clock[0] += 61
+    assert registry.scrub("Pw-expiring-123 credential-forever-456") == "Pw-expiring-123 [redacted]"
+
+
+def test_the_registry_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past MAX_VALUES the soonest-expiring passwords go first, never a credential."""
+    monkeypatch.setattr(logs, "MAX_VALUES", 3)
+    registry = logs.SecretRegistry()
+    registry.add("credential-1")
+    for i in range(5):
+        registry.add(f"password-{i}", ttl=100 + i)
+    text = " ".join(["credential-1"] + [f"password-{i}" for i in range(5)])
+    assert (
+        registry.scrub(text) == "[redacted] password-0 password-1 password-2 [redacted] [redacted]"
+    )
