@@ -12,7 +12,6 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import signal
 import socket
 import subprocess
@@ -40,6 +39,7 @@ from bot.transports.webhook import (
 )
 from tests.fake_webex import FakeWebex, Message, Person, Room
 from tests.fake_webex.plugin import fake_webex_factory  # noqa: F401  -- fixture
+from tests.live import bot_env
 
 SECRET = "whk-Q7t#9vLm2xPz4R"
 NO_CONFIRM = """
@@ -386,21 +386,6 @@ async def test_the_secret_is_never_logged(hook: Hook, caplog: pytest.LogCaptureF
         assert "create trunk" not in repr(vars(record))  # nor a body
 
 
-def _env(fake: FakeWebex, tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRUNKBOT_")}
-    env.update(
-        TRUNKBOT_BOT_TOKEN=fake.bot_token,
-        TRUNKBOT_ADMIN_TOKEN=DEMO_ADMIN_TOKEN,
-        TRUNKBOT_API_URL=fake.api_url,
-        TRUNKBOT_U2C_URL=fake.u2c_url,
-        TRUNKBOT_POLICY=str(tmp_path / "policy.toml"),
-        TRUNKBOT_DATABASE_URL=f"sqlite:///{tmp_path / 'trunkbot.db'}",
-        TRUNKBOT_SECRETS_DIR=str(tmp_path / "no-secrets"),
-        **extra,
-    )
-    return env
-
-
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -418,7 +403,7 @@ async def test_serve_answers_then_drains_on_sigterm(
     port = _free_port()
     proc = subprocess.Popen(  # noqa: ASYNC220, S603  -- our own CLI; waited for in a thread
         [sys.executable, "-m", "bot", "serve", "--port", str(port)],
-        env=_env(fake, tmp_path, TRUNKBOT_WEBHOOK_SECRET=SECRET),
+        env=bot_env(fake, tmp_path, TRUNKBOT_WEBHOOK_SECRET=SECRET),
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -467,7 +452,7 @@ async def test_serve_without_a_webhook_secret_exits_2(
     run = await asyncio.to_thread(
         subprocess.run,
         [sys.executable, "-m", "bot", "serve", "--port", "0"],
-        env=_env(fake, tmp_path),
+        env=bot_env(fake, tmp_path),
         cwd=tmp_path,
         capture_output=True,
         text=True,

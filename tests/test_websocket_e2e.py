@@ -8,7 +8,6 @@ production — the settings a proxy or another region would change.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from bot.sandbox import build_app as build_sandbox
 from bot.settings import Settings
 from tests.fake_webex import FakeWebex, Person, Room
 from tests.fake_webex.plugin import fake_webex_factory  # noqa: F401  -- fixture
+from tests.live import bot_env
 
 POLICY = """
 [[grant]]
@@ -192,15 +192,7 @@ async def test_sigterm_answers_the_command_in_flight_then_exits_0(
     state = SandboxState.seeded()
     fake = fake_webex_factory(extra_app=build_sandbox(state))
     (tmp_path / "policy.toml").write_text(POLICY)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRUNKBOT_")}
-    env.update(
-        TRUNKBOT_BOT_TOKEN=fake.bot_token,
-        TRUNKBOT_ADMIN_TOKEN=DEMO_ADMIN_TOKEN,
-        TRUNKBOT_API_URL=fake.api_url,
-        TRUNKBOT_U2C_URL=fake.u2c_url,
-        TRUNKBOT_POLICY=str(tmp_path / "policy.toml"),
-        TRUNKBOT_SECRETS_DIR=str(tmp_path / "none"),
-    )
+    env = bot_env(fake, tmp_path)
     proc = subprocess.Popen(  # noqa: ASYNC220  -- started once; waited for in a thread
         [sys.executable, "-m", "bot", "run"],
         env=env,
@@ -237,14 +229,7 @@ async def test_bad_bot_token_exits_2_with_one_line(
     """`trunkbot run` refuses to start on a bad bot token: one line, exit 2."""
     fake = fake_webex_factory()
     (tmp_path / "policy.toml").write_text(POLICY)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRUNKBOT_")}
-    env.update(
-        TRUNKBOT_BOT_TOKEN="wrong-token-123456",
-        TRUNKBOT_ADMIN_TOKEN=DEMO_ADMIN_TOKEN,
-        TRUNKBOT_API_URL=fake.api_url,
-        TRUNKBOT_U2C_URL=fake.u2c_url,
-        TRUNKBOT_POLICY=str(tmp_path / "policy.toml"),
-    )
+    env = bot_env(fake, tmp_path, TRUNKBOT_BOT_TOKEN="wrong-token-123456")
     run = await asyncio.to_thread(
         subprocess.run,
         [sys.executable, "-m", "bot", "run"],
