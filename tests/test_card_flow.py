@@ -202,8 +202,8 @@ async def test_double_click_creates_once(chat: Chat) -> None:
 
 async def test_an_expired_card_does_nothing(chat: Chat) -> None:
     """A card past its 15 minutes says so."""
-    chat.app.services.card_ttl = 0.05
-    confirm = await form_to_confirm(chat)
+    chat.app.services.card_ttl = 0.05  # the only card of this flow: no earlier one to expire
+    confirm = card_of(await chat.say("create trunk name=exp-1 location=Madrid", person=CAROL))
     await asyncio.sleep(0.1)
     replies = await chat.submit(confirm, "Create", person=CAROL)
     assert replies[-1].markdown.startswith("That card has expired")

@@ -210,8 +210,10 @@ async def test_forged_inputs_and_double_click(live: Live) -> None:
 
 async def test_an_expired_card(live: Live) -> None:
     """A card used after its time is refused."""
-    live.runner.app.services.card_ttl = 0.2
-    confirm = await form_then_confirm(live, live.alice, live.dm)
+    live.runner.app.services.card_ttl = 0.2  # the only card of this flow: none earlier expires
+    before = live.count(live.dm)
+    await live.fake.user_says(live.alice, live.dm, "create trunk name=exp-ws location=Madrid")
+    confirm = await live.next_card(live.dm, before)
     await asyncio.sleep(0.3)
     before = live.count(live.dm)
     await live.press(live.alice, live.dm, confirm, "Create", {})

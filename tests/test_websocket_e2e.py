@@ -59,6 +59,7 @@ def settings_for(fake: FakeWebex, tmp_path: Path) -> Settings:
         api_url=fake.api_url,
         u2c_url=fake.u2c_url,
         policy=tmp_path / "policy.toml",
+        database_url=f"sqlite:///{tmp_path / 'trunkbot.db'}",
     )
 
 
@@ -293,9 +294,7 @@ async def test_a_command_cut_short_by_a_crash_is_finished_after_restart(
 
     state = SandboxState.seeded()
     fake = fake_webex_factory(extra_app=build_sandbox(state))
-    settings = settings_for(fake, tmp_path).model_copy(
-        update={"database_url": f"sqlite:///{tmp_path / 'trunkbot.db'}"}
-    )
+    settings = settings_for(fake, tmp_path)
     state.faults.add("latency", method="POST", path_suffix="/premisePstn/trunks", seconds=1.5)
 
     app, messaging, bot = await prepare(settings)
