@@ -48,7 +48,9 @@ What is searched where, and why:
   match ordinary text everywhere; the fuzz tests check their echo themselves, in context;
 * a typed value (or a piece of it) that its module also typed as ordinary input around the
   same time (a fuzzer typing ``password=Madrid#12`` and ``name=Madrid#12``) cannot be told
-  from that input: a hit on it is not reported.
+  from that input: a hit on it is not reported. Nor is a hit on what is only the product's
+  own words — a typed ``Gt3#AdaptiveCard`` found as ``AdaptiveCard`` in every card (the
+  fuzzers' text is drawn from the source's literals too).
 
 Memory stays bounded on long runs (the 100k-example fuzz profile): artefacts are scanned and
 dropped at each module's end, and whenever those pending pass ``BUDGET`` characters (keeping
@@ -61,6 +63,7 @@ outside this process and not captured.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import json
 import logging
@@ -70,6 +73,7 @@ from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -191,6 +195,27 @@ class Finding:
 
 # --- the rule -------------------------------------------------------------------------------
 
+#: Kinds whose value came from outside (a person, a test), so may be any text at all.
+_OUTSIDE = frozenset({TYPED, SECRET, PASSWORD})
+
+
+@functools.cache
+def product_text() -> str:
+    """Every line of the product's source (bot/, commands/): the words its replies, cards,
+    logs and audit rows are made of. Hypothesis draws text from these literals too, so a
+    fuzzer's "password" may well contain ``isRequired`` or ``duration_ms``."""
+    root = Path(__file__).resolve().parents[1]
+    return "\n".join(
+        path.read_text(encoding="utf-8")
+        for package in ("bot", "commands")
+        for path in sorted((root / package).rglob("*.py"))
+    )
+
+
+def common(text: str) -> bool:
+    """Is ``text`` part of the product's own words (so finding it proves nothing)?"""
+    return text in product_text()
+
 
 def char_classes(value: str) -> int:
     """How many of lower case, upper case, digits and (non-space) symbols ``value`` has."""
@@ -261,12 +286,20 @@ def anchors_in(text: str, anchors: dict[str, Any], width: int) -> Iterable[str]:
     return windows & anchors.keys()
 
 
-def longest_piece(value: str, text: str) -> str:
-    """The longest piece of ``value`` (at least FRAGMENT characters) that ``text`` holds."""
+def found_in(secret: Secret, text: str) -> str:
+    """What of ``secret`` ``text`` holds: its whole value, else (a password) its longest piece
+    of at least FRAGMENT characters; for a value from outside, never what is only the
+    product's own words (see :func:`common`). "" when nothing."""
+    value, outside = secret.value, secret.kind in _OUTSIDE
+    if value in text and not (outside and common(value)):
+        return value
+    if not in_pieces(secret):
+        return ""
     for size in range(len(value) - 1, FRAGMENT - 1, -1):
         for i in range(len(value) - size + 1):
-            if value[i : i + size] in text:
-                return value[i : i + size]
+            piece = value[i : i + size]
+            if piece in text and not (outside and common(piece)):
+                return piece
     return ""
 
 
@@ -306,9 +339,7 @@ def scan(
         for secret in hits.values():
             if artefact.seq < secret.since:
                 continue
-            found = secret.value if secret.value in text else ""
-            if not found and in_pieces(secret):
-                found = longest_piece(secret.value, text)
+            found = found_in(secret, text)
             if not found or allowed(secret, artefact):
                 continue
             if ordinary is not None and ordinary(secret, artefact):

@@ -114,6 +114,20 @@ def test_what_is_searched_for() -> None:
     assert secret_scan.secret_shaped("Madrid 12")
 
 
+def test_a_password_is_found_in_pieces_but_not_in_the_products_own_words() -> None:
+    """What a scrub left of a password is a leak; a typed value's piece that is only the
+    product's own words (a fuzzer typing ``Gt3#AdaptiveCard``) is not — a generated one's is."""
+    log = Artefact(LOG, f"{HERE}::t", 'inputs {"password": "[redacted],cardTail9Z"}', "x")
+    card = reply('{"type": "AdaptiveCard", "version": "1.3"}')
+    leaked = Secret("Ab1#,cardTail9Z", TYPED, frozenset({HERE}))
+    fuzzed = Secret("Gt3#AdaptiveCard", TYPED, frozenset({HERE}))
+    unlucky = Secret("Gt3#AdaptiveCard", GENERATED, frozenset({HERE}))
+    assert [f.found for f in scan([log, card], [leaked, fuzzed])] == [",cardTail9Z"]
+    assert [f.found for f in scan([card], [unlucky])] == ["AdaptiveCard"]
+    assert secret_scan.common("isRequired")
+    assert not secret_scan.common(TYPED_PW)
+
+
 def test_a_finding_says_what_where_and_which_test() -> None:
     """One finding: the kind of secret, masked; the artefact; the test; an excerpt."""
     finding = scan(
