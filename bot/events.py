@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -54,6 +55,8 @@ class Event:
     card_inputs: dict[str, Any] | None = None
     card_message_id: str | None = None
     mentions_bot: bool = False
+    # When Webex says it was sent (its `created`); None when the transport can't know.
+    created: datetime | None = None
 
     @property
     def is_card_action(self) -> bool:

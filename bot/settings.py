@@ -90,6 +90,11 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     log_format: str = "text"
     log_level: str = "INFO"
+    # Flood control (per person): commands a minute, and commands in flight at once.
+    rate_per_minute: int = Field(default=10, ge=1, le=10_000)
+    max_in_flight: int = Field(default=3, ge=1, le=1_000)
+    # Messages and card actions older than this (by Webex's `created` time) are ignored.
+    max_event_age: float = Field(default=3600.0, gt=0)
 
     @field_validator("api_url", "u2c_url")
     @classmethod
