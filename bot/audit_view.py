@@ -240,13 +240,33 @@ def render_table(records: Sequence[AuditRecord]) -> str:
     return "\n".join(out) + "\n"
 
 
+#: What a spreadsheet takes for the start of a formula (OWASP, "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Value) -> str | int:
+    """A cell no spreadsheet runs: text that starts like a formula gets a leading ``'``."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def render_csv(records: Sequence[AuditRecord]) -> str:
-    """A header line, then one line per row (RFC 4180 quoting by the csv module)."""
+    """A header line, then one line per row; text that a spreadsheet would read as a formula
+    is neutralized by :func:`csv_cell`.
+
+    Every text cell is quoted (RFC 4180): the csv module leaves a lone carriage return
+    unquoted when lines end in ``\\n``, which would split the row in any reader.
+    """
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=FIELDS, lineterminator="\n")
-    writer.writeheader()
+    csv.writer(buffer, lineterminator="\n").writerow(FIELDS)
+    writer = csv.DictWriter(
+        buffer, fieldnames=FIELDS, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC
+    )
     for record in records:
-        writer.writerow({k: "" if v is None else v for k, v in flatten(record).items()})
+        writer.writerow({k: csv_cell(v) for k, v in flatten(record).items()})
     return buffer.getvalue()
 
 
