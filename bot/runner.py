@@ -15,10 +15,11 @@ import logging
 import os
 import signal
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 import httpx
+from cachetools import TTLCache
 
 from bot.app import USER_AGENT, App, open_app, static_token
 from bot.auth import Policy
@@ -59,26 +60,42 @@ def kind_of_rest_id(rest_id: str) -> str:
 
 
 PERSON_TTL = 600.0
+PEOPLE_MAX = 10_000
 
 
-@dataclass
 class PeopleCache:
-    """Person records by id, for the org of a sender; misses and failures are not cached."""
+    """Person records by id, for the org of a sender: each kept ``ttl`` seconds, at most
+    ``maxsize`` of them (the least recently used go first). Failures are not cached."""
 
-    messaging: MessagingClient
-    ttl: float = PERSON_TTL
-    _cache: dict[str, tuple[float, Person]] = field(default_factory=dict)
+    def __init__(
+        self,
+        messaging: MessagingClient,
+        *,
+        ttl: float = PERSON_TTL,
+        maxsize: int = PEOPLE_MAX,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.messaging = messaging
+        self._cache: TTLCache[str, Person] = TTLCache(maxsize=maxsize, ttl=ttl, timer=timer)
+
+    def __len__(self) -> int:
+        """How many records are kept, once the expired ones are dropped."""
+        self._cache.expire()
+        return len(self._cache)
+
+    def __contains__(self, person_id: object) -> bool:
+        return person_id in self._cache
 
     async def get(self, person_id: str) -> Person | None:
-        hit = self._cache.get(person_id)
-        if hit and time.monotonic() - hit[0] < self.ttl:
-            return hit[1]
+        person = self._cache.get(person_id)
+        if person is not None:
+            return person
         try:
             person = await self.messaging.get_person(person_id)
         except WebexError:
             log.warning("person.lookup_failed")
             return None
-        self._cache[person_id] = (time.monotonic(), person)
+        self._cache[person_id] = person
         return person
 
 
