@@ -32,8 +32,10 @@ from bot.sandbox import build_app as build_sandbox
 from bot.settings import Settings
 from bot.transports.webhook import (
     MAX_BODY,
+    NOT_A_NOTIFICATION,
     WebhookIntake,
     WebhookServer,
+    _notification,
     build_webhook_app,
     start_server,
 )
@@ -326,6 +328,35 @@ async def test_malformed_and_oversized_bodies(hook: Hook) -> None:
     assert response.status_code == 413
     assert hook.intake.stats.rejected["malformed"] == 3
     assert hook.intake.stats.rejected["too_large"] == 1
+
+
+async def test_deeply_nested_signed_bodies_are_refused_with_one_line(
+    hook: Hook, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Correctly signed JSON nested past the parser's depth: a 400 with one short line, never a
+    500 or a traceback. 100,000 levels is over the size limit, so it is a 413 before parsing."""
+    deepest = (MAX_BODY - 16) // 2  # as deep as fits under the size limit
+    nested = [
+        b'{"data": ' + b"[" * deepest + b"]" * deepest + b"}",
+        b'{"resource": "messages", "data": ' + b'{"a": ' * 9_000 + b"1" + b"}" * 9_001,
+        b"[" * (MAX_BODY - 1),  # never closed
+    ]
+    for body in nested:
+        assert len(body) <= MAX_BODY
+        response = await hook.post(body, {"X-Spark-Signature": signature(body)})
+        assert response.status_code == 400
+        assert response.text == NOT_A_NOTIFICATION
+        assert response.text.count("\n") == 1
+    huge = b"[" * 50_000 + b"{}" + b"]" * 50_000  # ~100,000 levels
+    response = await hook.post(huge, {"X-Spark-Signature": signature(huge)})
+    assert response.status_code == 413
+    assert _notification(huge) is None  # and were it allowed in, it would still be a 400
+    assert _notification(b'{"a": ' * 100_000 + b"1" + b"}" * 100_000) is None
+    await hook.settled()
+    assert hook.intake.stats.rejected["malformed"] == len(nested)
+    assert hook.runner.handled == 0
+    assert "Traceback" not in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 async def test_health_readiness_and_metrics(hook: Hook, monkeypatch: pytest.MonkeyPatch) -> None:

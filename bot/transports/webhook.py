@@ -73,6 +73,8 @@ FETCHED: dict[tuple[str, str], tuple[str, str]] = {
     ("messages", "created"): ("message", "/messages/"),
     ("attachmentActions", "created"): ("card", "/attachment/actions/"),
 }
+#: The whole answer to a signed body that isn't a webhook notification.
+NOT_A_NOTIFICATION = "The body is not a Webex webhook notification (a JSON object).\n"
 REJECT_REASONS = ("signature", "too_large", "malformed", "stopping")
 KINDS = ("message", "card")
 
@@ -120,10 +122,11 @@ async def _read_body(request: Request, limit: int) -> bytes:
 
 
 def _notification(body: bytes) -> tuple[str, str, dict[str, Any]] | None:
-    """(resource, event, data) of a webhook body, or None when it isn't one."""
+    """(resource, event, data) of a webhook body, or None when it isn't one (not JSON, not
+    an object, or nested too deep for the parser)."""
     try:
         doc = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
     if not isinstance(doc, dict):
         return None
@@ -142,9 +145,11 @@ class WebhookIntake:
         self.stats = WebhookStats()
         self.fetching: set[asyncio.Task[None]] = set()
 
-    def _reject(self, reason: str, status: int, **fields: Any) -> Response:
+    def _reject(self, reason: str, status: int, text: str = "", **fields: Any) -> Response:
         self.stats.rejected[reason] += 1
         log.warning("webhook.rejected", extra={"reason": reason, **fields})
+        if text:
+            return PlainTextResponse(text, status_code=status)
         return Response(status_code=status)
 
     async def webhook(self, request: Request) -> Response:
@@ -162,7 +167,7 @@ class WebhookIntake:
             return self._reject("stopping", 503)  # Webex delivers it again later
         notice = _notification(body)
         if notice is None:
-            return self._reject("malformed", 400, client=client)
+            return self._reject("malformed", 400, NOT_A_NOTIFICATION, client=client)
         resource, event, data = notice
         route = FETCHED.get((resource, event))
         event_id = data.get("id")
