@@ -226,6 +226,51 @@ async def test_pending_intake_is_handed_out_once_per_window(replicas: tuple[Stor
     assert again.attempts == 2
 
 
+async def test_failed_fetches_are_counted_per_pending_intake(store: Store) -> None:
+    """Each failed refetch adds one to that row only; a finished or unknown row counts 0."""
+    await store.record_intake("msg-1", "message", "{}", now=at(0))
+    await store.record_intake("msg-2", "message", "{}", now=at(0))
+    assert [await store.intake_fetch_failed("msg-1") for _ in range(3)] == [1, 2, 3]
+    assert await store.intake_fetch_failed("msg-2") == 1
+    assert await store.intake_fetch_failed("nobody-knows") == 0
+    await store.complete_intake("msg-2", now=at(1))
+    assert await store.intake_fetch_failed("msg-2") == 0
+    [pending] = await store.pending_intake(0, now=at(60))
+    assert (pending.event_id, pending.fetch_failures, pending.attempts) == ("msg-1", 3, 1)
+
+
+async def test_an_abandoned_intake_is_given_up_once(replicas: tuple[Store, Store]) -> None:
+    """Two replicas give up the same row at once: one of them does it; it is pending no more,
+    its payload is gone, and a week later prune takes it like any finished row."""
+    a, b = replicas
+    await a.record_intake("msg-1", "message", '{"text": "x"}', now=at(0))
+    results = await asyncio.gather(
+        a.abandon_intake("msg-1", now=at(10)), b.abandon_intake("msg-1", now=at(10))
+    )
+    assert sorted(results) == [False, True]
+    assert not await a.abandon_intake("msg-1", now=at(11))
+    assert not await a.complete_intake("msg-1", now=at(12))
+    assert await a.pending_intake(0, now=at(1000)) == []
+    assert await a.intake_fetch_failed("msg-1") == 0
+    assert await a.prune(keep_seconds=86_400, now=at(2 * 86_400)) == 1
+
+
+async def test_intake_rows_of_a_version_1_database_survive_the_migration(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database from before the fetch counter: its pending row is kept, counting from 0."""
+    with monkeypatch.context() as patch:
+        patch.setattr("bot.store.sql.MIGRATIONS", {d: m[:1] for d, m in MIGRATIONS.items()})
+        async with await open_store(url) as old:
+            assert await old.schema_version() == 1
+            await old.record_intake("msg-v1", "message", "{}", now=at(0))
+    async with await open_store(url) as new:
+        assert await new.schema_version() == LATEST == 2
+        assert await new.intake_fetch_failed("msg-v1") == 1
+        [pending] = await new.pending_intake(0, now=at(60))
+        assert (pending.event_id, pending.fetch_failures) == ("msg-v1", 1)
+
+
 async def test_completed_intake_is_no_longer_pending(store: Store) -> None:
     """Completing forgets the command; completing twice is a no."""
     await store.record_intake("msg-1", "message", '{"text": "x"}', now=at(0))

@@ -39,6 +39,16 @@ class EventLog(Protocol):
         """Mark it finished or answered, and forget its payload; False if unknown or done."""
         ...
 
+    async def intake_fetch_failed(self, event_id: str) -> int:
+        """Count one more failed fetch of an unfinished command; returns the count so far
+        (0 when it is unknown or finished)."""
+        ...
+
+    async def abandon_intake(self, event_id: str, *, now: datetime | None = None) -> bool:
+        """Give up on an unfinished command for good: finished, marked abandoned, payload
+        forgotten. True for the one caller that did it; False if unknown or already done."""
+        ...
+
     async def pending_intake(
         self, older_than_seconds: float, *, now: datetime | None = None, limit: int = 100
     ) -> list[Intake]:

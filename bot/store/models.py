@@ -31,6 +31,7 @@ class Intake:
     received_at: datetime
     attempts: int  # how many times pending_intake handed it out, this time included
     completed_at: datetime | None = None
+    fetch_failures: int = 0  # how many times fetching it again from Webex failed
 
 
 # --- idempotency keys for trunk creates ---------------------------------------------------

@@ -218,9 +218,20 @@ _POSTGRESQL_V1: Final = [
     )""",
 ]
 
+# v2: an intake row counts its failed refetches, and is marked when given up for good.
+_SQLITE_V2: Final = [
+    "ALTER TABLE intake ADD COLUMN fetch_failures INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE intake ADD COLUMN abandoned_at TEXT",
+]
+
+_POSTGRESQL_V2: Final = [
+    "ALTER TABLE intake ADD COLUMN fetch_failures integer NOT NULL DEFAULT 0",
+    "ALTER TABLE intake ADD COLUMN abandoned_at timestamptz",
+]
+
 MIGRATIONS: Final[dict[str, list[list[str]]]] = {
-    "sqlite": [_SQLITE_V1],
-    "postgresql": [_POSTGRESQL_V1],
+    "sqlite": [_SQLITE_V1, _SQLITE_V2],
+    "postgresql": [_POSTGRESQL_V1, _POSTGRESQL_V2],
 }
 
 # Both dialects reach the same version (tests/test_store.py checks).

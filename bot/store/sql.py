@@ -181,6 +181,23 @@ class SqlStore:
         )
         return bool(rows)
 
+    async def intake_fetch_failed(self, event_id: str) -> int:
+        rows = await self._db.fetch(
+            "UPDATE intake SET fetch_failures = fetch_failures + 1"
+            " WHERE event_id = ? AND completed_at IS NULL RETURNING fetch_failures",
+            [event_id],
+        )
+        return int(rows[0]["fetch_failures"]) if rows else 0
+
+    async def abandon_intake(self, event_id: str, *, now: datetime | None = None) -> bool:
+        at = self._now(now)
+        rows = await self._db.fetch(
+            "UPDATE intake SET completed_at = ?, abandoned_at = ?, payload = NULL"
+            " WHERE event_id = ? AND completed_at IS NULL RETURNING event_id",
+            [at, at, event_id],
+        )
+        return bool(rows)
+
     async def pending_intake(
         self, older_than_seconds: float, *, now: datetime | None = None, limit: int = 100
     ) -> list[Intake]:
@@ -194,7 +211,8 @@ class SqlStore:
             " WHERE event_id IN (SELECT event_id FROM intake"
             "   WHERE completed_at IS NULL AND touched_at <= ? ORDER BY received_at LIMIT ?)"
             " AND completed_at IS NULL AND touched_at <= ?"
-            " RETURNING event_id, kind, payload, received_at, attempts, completed_at",
+            " RETURNING event_id, kind, payload, received_at, attempts, completed_at,"
+            " fetch_failures",
             [at, cutoff, limit, cutoff],
         )
         intakes = [
@@ -205,6 +223,7 @@ class SqlStore:
                 received_at=_dt(r["received_at"]),
                 attempts=r["attempts"],
                 completed_at=_opt_dt(r["completed_at"]),
+                fetch_failures=r["fetch_failures"],
             )
             for r in rows
         ]
