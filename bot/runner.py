@@ -16,7 +16,9 @@ import os
 import signal
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from cachetools import TTLCache
@@ -27,9 +29,11 @@ from bot.errors import BotError, ConfigError, WebexAuthError, WebexError
 from bot.events import Actor, Event, Outbox, Space, SpaceKind
 from bot.maintenance import STALE_CREATE_SECONDS, expire_approvals, reconcile_creates
 from bot.settings import Settings
+from bot.store.models import AuditRecord, utcnow
 from bot.transports.websocket import (
     BotIdentity,
     TrunkbotWebsocketClient,
+    created_of,
     field_of,
     message_event,
 )
@@ -44,6 +48,13 @@ DRAIN_SECONDS = 25.0
 RECOVER_AFTER = 300.0
 MAINTENANCE_EVERY = 60.0
 ACCEPT_TIMEOUT = 5.0
+# Ids recorded before the ack whose fetch hasn't delivered yet: at most this many, for at
+# most this long (past it, a recorded activity is recovery's to finish).
+ACCEPTED_MAX = 10_000
+ACCEPTED_TTL = RECOVER_AFTER
+# A recorded activity whose refetch fails this often is given up, on the audit trail.
+MAX_FETCH_FAILURES = 5
+LOST_REASON = f"couldn't be fetched from Webex after {MAX_FETCH_FAILURES} attempts"
 PRUNE_EVERY = 3600.0
 KEEP_SECONDS = 7 * 24 * 3600.0  # far longer than Webex redelivers anything
 
@@ -99,6 +110,16 @@ class PeopleCache:
         return person
 
 
+def describe_age(seconds: float) -> str:
+    """``3600`` → "1 hour", ``5400`` → "90 minutes", ``2`` → "2 seconds"."""
+    whole = round(seconds)
+    for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60)):
+        if whole >= size and whole % size == 0:
+            count = whole // size
+            return f"{count} {unit}" + ("s" if count != 1 else "")
+    return f"{whole} second" + ("s" if whole != 1 else "")
+
+
 class BotRunner:
     """Owns the loop-side of `trunkbot run`: intake, in-flight tasks, shutdown."""
 
@@ -112,7 +133,10 @@ class BotRunner:
         recover_after: float = RECOVER_AFTER,
         maintenance_every: float = MAINTENANCE_EVERY,
         stale_create: float = STALE_CREATE_SECONDS,
+        clock: Callable[[], datetime] = utcnow,
+        timer: Callable[[], float] = time.monotonic,
     ) -> None:
+        self.clock = clock
         self.recover_after = recover_after
         self.maintenance_every = maintenance_every
         self.stale_create = stale_create
@@ -129,7 +153,9 @@ class BotRunner:
         self._loop = asyncio.get_running_loop()
         self.client: TrunkbotWebsocketClient | None = None
         self._active: set[str] = set()
-        self._accepted: set[str] = set()
+        self._accepted: TTLCache[str, bool] = TTLCache(
+            maxsize=ACCEPTED_MAX, ttl=ACCEPTED_TTL, timer=timer
+        )
 
     def _make_client(self) -> TrunkbotWebsocketClient:
         """webex-bot's constructor does blocking I/O (the service catalog): run it off-loop."""
@@ -164,7 +190,7 @@ class BotRunner:
             log.exception("intake.unavailable")  # answer anyway: better than dropping it
             fresh = True
         if fresh:
-            self._accepted.add(rest_id)
+            self._accepted[rest_id] = True
         return fresh
 
     def accept_threadsafe(self, rest_id: str) -> bool:
@@ -198,13 +224,11 @@ class BotRunner:
         """
         rest_id = str(field_of(obj, "id", "") or "")
         store = self.app.services.store
-        if rest_id in self._accepted:
-            self._accepted.discard(rest_id)  # recorded by accept() before the ack
-        elif rest_id and not await self.accept(rest_id, kind):
+        recorded = self._accepted.pop(rest_id, None) is not None  # by accept(), before the ack
+        if not recorded and rest_id and not await self.accept(rest_id, kind):
             log.info("event.duplicate", extra={"event_id": rest_id})
             return
-        else:
-            self._accepted.discard(rest_id)
+        self._accepted.pop(rest_id, None)  # accept() just added it
         self._active.add(rest_id)
         try:
             await self._handle(kind, obj)  # a cancellation (process dying) skips the next line
@@ -216,23 +240,49 @@ class BotRunner:
 
     async def recover(self) -> int:
         """Finish what a previous process received but never answered; returns how many."""
-        store, http = self.app.services.store, self.messaging.http
+        store = self.app.services.store
         recovered = 0
         for item in await store.pending_intake(self.recover_after):
             if item.event_id in self._active:
                 continue  # still being handled here, just slowly
             kind = item.kind if item.kind in ("message", "card") else kind_of_rest_id(item.event_id)
-            path = "/messages/" if kind == "message" else "/attachment/actions/"
-            try:
-                obj = await http.get_json(path + item.event_id)
-            except BotError:
-                log.warning("intake.refetch_failed", extra={"event_id": item.event_id})
+            obj = await self._refetch(item.event_id, kind)
+            if obj is None:
                 continue
             log.info("intake.recovered", extra={"event_id": item.event_id, "kind": kind})
             await self._handle(kind, obj)
             await store.complete_intake(item.event_id)
             recovered += 1
         return recovered
+
+    async def _refetch(self, event_id: str, kind: str) -> Any | None:
+        """The message or card action fetched again by id; None (counted) when Webex fails."""
+        path = "/messages/" if kind == "message" else "/attachment/actions/"
+        try:
+            return await self.messaging.http.get_json(path + quote(event_id, safe=""))
+        except BotError:
+            await self._fetch_failed(event_id, kind)
+            return None
+
+    async def _fetch_failed(self, event_id: str, kind: str) -> None:
+        """Count a failed refetch; at ``MAX_FETCH_FAILURES`` give the activity up for good and
+        put it on the audit trail as lost (once, whichever replica gets there)."""
+        store = self.app.services.store
+        failures = await store.intake_fetch_failed(event_id)
+        extra = {"event_id": event_id, "kind": kind, "failures": failures}
+        if failures < MAX_FETCH_FAILURES or not await store.abandon_intake(event_id):
+            log.warning("intake.refetch_failed", extra=extra)
+            return
+        log.warning("intake.abandoned", extra=extra)
+        await store.append_audit(
+            AuditRecord(
+                action="message",
+                decision="refused",
+                event_id=event_id,
+                reason=LOST_REASON,
+                result="lost",
+            )
+        )
 
     async def maintain(self) -> None:
         """Recovered intake first (it settles its own creates), then orphan creates and
@@ -264,10 +314,24 @@ class BotRunner:
                 event = await self._card_event(obj)
             if event is None:
                 return
+            if event.created is not None and self._too_old(event.created):
+                await self._ignore_old(event, event.created)
+                return
             await self.app.router.handle(event, self.outbox)
             self.handled += 1
         except Exception:  # the router answers its own errors; this is the last guard
             log.exception("event.crashed")
+
+    def _too_old(self, created: datetime) -> bool:
+        """Sent longer ago than ``max_event_age`` (a replay, or a backlog after an outage)."""
+        return (self.clock() - created).total_seconds() > self.settings.max_event_age
+
+    async def _ignore_old(self, event: Event, created: datetime) -> None:
+        """Put the old event on the record as ignored; it is never dispatched."""
+        sent = created.isoformat(timespec="seconds").replace("+00:00", "Z")
+        reason = f"older than {describe_age(self.settings.max_event_age)} (sent {sent})"
+        log.warning("event.too_old", extra={"event_id": event.id, "sent": sent})
+        await self.app.router.ignored(event, reason)
 
     async def _card_event(self, action: Any) -> Event | None:
         """A card submission: the actor is Webex's personId (looked up), never an input."""
@@ -297,6 +361,7 @@ class BotRunner:
             space=Space(str(field_of(action, "roomId", "")), kind),
             card_inputs=dict(inputs) if isinstance(inputs, dict) else {"_": inputs},
             card_message_id=card_message_id,
+            created=created_of(action),
         )
 
     async def run(self) -> int:

@@ -18,6 +18,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +27,11 @@ import pytest
 from pydantic import SecretStr
 
 from bot import logs
-from bot.runner import BotRunner, prepare
+from bot.runner import KEEP_SECONDS, BotRunner, prepare
 from bot.sandbox import DEMO_ADMIN_TOKEN, SandboxState
 from bot.sandbox import build_app as build_sandbox
 from bot.settings import Settings
+from bot.store import AuditRecord
 from bot.transports.webhook import (
     MAX_BODY,
     NOT_A_NOTIFICATION,
@@ -259,6 +261,58 @@ async def test_redelivered_webhook_is_handled_once(hook: Hook) -> None:
     assert len(hook.fake.messages_from_bot(room=hook.dm)) == 2
     assert hook.runner.handled == 1
     assert [t.name for t in hook.state.trunks.values()].count("dup-1") == 1
+
+
+def ignored_rows(rows: list[AuditRecord]) -> list[AuditRecord]:
+    return [r for r in rows if r.result == "ignored"]
+
+
+async def test_a_replay_after_the_store_prune_is_not_run_again(hook: Hook) -> None:
+    """A signed delivery captured and replayed 8 days later, after the intake rows are pruned:
+    the signature is still good and the id looks new, but the message is older than the age
+    limit. 200 (no retry storm), no answer, no second trunk, an `ignored` audit row."""
+    message = await hook.fake.user_says(
+        hook.alice, hook.dm, "create trunk name=rep-1 location=Madrid"
+    )
+    body = envelope(hook.fake, "messages", message_data(message))
+    headers = {"X-Spark-Signature": signature(body)}
+    assert (await hook.post(body, headers)).status_code == 200
+    await hook.fake.wait_for_bot_messages(2, room=hook.dm, timeout=15)
+    await hook.settled()
+    store = hook.runner.app.services.store
+    later = datetime.now(UTC) + timedelta(days=8)
+    hook.runner.clock = lambda: later
+    assert await store.prune(keep_seconds=KEEP_SECONDS, now=later) >= 1  # message.id forgotten
+
+    assert (await hook.post(body, headers)).status_code == 200
+    await hook.settled()
+    await asyncio.sleep(0.1)
+    assert len(hook.fake.messages_from_bot(room=hook.dm, include_deleted=True)) == 2
+    assert [t.name for t in hook.state.trunks.values()].count("rep-1") == 1
+    assert hook.runner.handled == 1
+    [row] = ignored_rows(await store.list_audit())
+    sent = datetime.fromisoformat(message.created).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert row.reason == f"older than 1 hour (sent {sent})"
+    assert (row.event_id, row.email) == (message.id, "alice@example.com")
+    assert await store.pending_intake(0, now=later) == []  # finished, not retried
+
+
+async def test_a_message_delivered_late_is_ignored(hook: Hook) -> None:
+    """Webex (the fake) says the message was sent two hours ago: recorded, never run."""
+    old = datetime.now(UTC) - timedelta(hours=2)
+    message = await hook.fake.user_says(
+        hook.alice, hook.dm, "create trunk name=late-1 location=Madrid", created=old
+    )
+    assert (await hook.deliver("messages", message_data(message))).status_code == 200
+    await hook.says(hook.alice, hook.dm, "help")  # a fresh one is answered...
+    await hook.fake.wait_for_bot_messages(1, room=hook.dm, timeout=15)
+    await hook.settled()
+    assert hook.runner.handled == 1  # ...the late one never was
+    assert hook.state.trunk_by_name("late-1") is None
+    [row] = ignored_rows(await hook.runner.app.services.store.list_audit())
+    assert row.event_id == message.id
+    assert row.reason is not None
+    assert row.reason.startswith("older than 1 hour (sent ")
 
 
 async def test_card_submission_over_attachment_actions(

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -126,6 +127,27 @@ async def test_message_from_a_bot_is_ignored(live: Live) -> None:
     await live.reply_to(live.alice, live.dm, "help")  # a later message is answered...
     assert live.fake.messages_from_bot(room=room) == []  # ...the bot's never was
     assert live.state.trunk_by_name("b-1") is None
+
+
+async def test_a_message_older_than_an_hour_is_ignored(live: Live) -> None:
+    """webex-bot fetches it over REST (a webexpythonsdk Message) and Webex's `created` says
+    two hours ago: it is put on the record as ignored, never run, never answered."""
+    old = datetime.now(UTC) - timedelta(hours=2)
+    message = await live.fake.user_says(
+        live.alice, live.dm, "create trunk name=old-1 location=Madrid", created=old
+    )
+    store = live.runner.app.services.store
+    for _ in range(300):
+        rows = [r for r in await store.list_audit() if r.event_id == message.id]
+        if rows:
+            break
+        await asyncio.sleep(0.02)
+    [row] = rows
+    assert (row.result, row.decision) == ("ignored", "refused")
+    assert row.reason == f"older than 1 hour (sent {old.strftime('%Y-%m-%dT%H:%M:%SZ')})"
+    await live.reply_to(live.alice, live.dm, "help")  # a fresh message is answered as usual
+    assert len(live.fake.messages_from_bot(room=live.dm, include_deleted=True)) == 1
+    assert live.state.trunk_by_name("old-1") is None
 
 
 async def test_unauthorized_person_gets_a_refusal(live: Live) -> None:

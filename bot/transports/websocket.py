@@ -33,6 +33,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from html import unescape
 from typing import Any
 
@@ -255,6 +256,36 @@ def field_of(obj: Any, name: str, default: Any = None) -> Any:
     return getattr(obj, name, default)
 
 
+def parse_created(value: Any) -> datetime | None:
+    """Webex's ``created`` (``2026-12-06T08:45:56.123Z``, or a datetime) as aware UTC; None
+    when it is missing or garbled. A time without a zone is taken as UTC, as Webex means it."""
+    when: datetime
+    if isinstance(value, datetime):
+        when = value
+    elif isinstance(value, str) and 0 < len(value) <= 40:
+        try:
+            when = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    try:
+        return when.astimezone(UTC)
+    except (OverflowError, ValueError):  # a year 1 or 9999 time pushed past the calendar
+        return None
+
+
+def created_of(obj: Any) -> datetime | None:
+    """When Webex says a message or card action was created; None when it doesn't say."""
+    try:
+        value = field_of(obj, "created")
+    except (ValueError, TypeError, OverflowError):  # webexpythonsdk parses it on access
+        return None
+    return parse_created(value)
+
+
 def is_bot_email(email: str) -> bool:
     return email.lower().endswith("@webex.bot")
 
@@ -296,4 +327,5 @@ async def message_event(message: Any, bot: BotIdentity, org_of: PersonLookup) ->
         message_id=field_of(message, "id"),
         parent_id=field_of(message, "parentId"),
         mentions_bot=mentioned,
+        created=created_of(message),
     )

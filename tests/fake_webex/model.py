@@ -22,7 +22,12 @@ ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 
 def now_iso() -> str:
     """Webex's timestamp format: UTC, milliseconds, ``Z``."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return webex_time(datetime.now(UTC))
+
+
+def webex_time(when: datetime) -> str:
+    """``when`` (aware) in Webex's timestamp format: ``2026-12-06T08:45:56.123Z``."""
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 @dataclass

@@ -19,6 +19,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Coroutine, Sequence
+from datetime import datetime
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -41,6 +42,7 @@ from .model import (
     mention_html,
     now_iso,
     paragraph_html,
+    webex_time,
 )
 from .tls import TlsMaterial, shared_tls
 
@@ -352,6 +354,7 @@ class FakeWebex:
         parent_id: str | None = None,
         mention_text: str | None = None,
         markdown: str | None = None,
+        created: datetime | None = None,
     ) -> Message:
         """``person`` posts ``text`` in ``room``; the bot's websocket gets a ``post`` activity.
 
@@ -360,7 +363,8 @@ class FakeWebex:
         ``html`` carries a ``<spark-mention>`` and ``mentionedPeople`` the bot's id — as Webex
         stores it. In a group space a message that does not mention the bot is stored but not
         pushed (bots only see mentions there). ``parent_id`` (a message id) makes it a thread
-        reply; a reply's id is mapped to its thread root like Webex clients do.
+        reply; a reply's id is mapped to its thread root like Webex clients do. ``created``
+        backdates it (a message Webex delivers late, or replayed); default: now.
         """
         if not room.has_member(person):
             raise ValueError(f"{person.email} is not a member of {room.title!r}")
@@ -389,6 +393,8 @@ class FakeWebex:
             parent_id=parent.id if parent else None,
             mentioned_people=mentioned,
         )
+        if created is not None:
+            message.created = webex_time(created)
         self._store_message(message)
         if room.has_member(self.bot) and (room.kind == "direct" or mention):
             await self._on_server_loop(self._deliver_async(self._post_frame(message)))
@@ -400,15 +406,20 @@ class FakeWebex:
         room: Room,
         card_message_id: str,
         inputs: dict[str, Any],
+        *,
+        created: datetime | None = None,
     ) -> AttachmentAction:
         """``person`` submits the card in message ``card_message_id``; the bot's websocket gets
-        a ``cardAction`` activity. ``inputs`` are stored as given (free-form, like the API)."""
+        a ``cardAction`` activity. ``inputs`` are stored as given (free-form, like the API);
+        ``created`` backdates the submission (default: now)."""
         if not room.has_member(person):
             raise ValueError(f"{person.email} is not a member of {room.title!r}")
         message = self._find_message(card_message_id)
         if message is None or message.room is not room or message.deleted:
             raise ValueError(f"no message {card_message_id!r} in {room.title!r}")
         action = AttachmentAction(message=message, person=person, inputs=dict(inputs))
+        if created is not None:
+            action.created = webex_time(created)
         with self._lock:
             self._actions[action.uuid] = action
         self._notify()
