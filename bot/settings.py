@@ -16,7 +16,10 @@ Secrets are :class:`~pydantic.SecretStr`: masked in ``repr`` and never logged.
 
 from __future__ import annotations
 
+import difflib
+import importlib
 import os
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +35,7 @@ from pydantic_settings import (
 from bot.errors import ConfigError
 
 ENV_PREFIX = "TRUNKBOT_"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_API_URL = "https://webexapis.com/v1"
 DEFAULT_U2C_URL = "https://u2c.wbx2.com/u2c/api/v1/catalog"
 
@@ -63,6 +67,32 @@ class _FileEnvSource(PydanticBaseSettingsSource):
             value, key, _ = self.get_field_value(info, name)
             if value is not None:
                 out[key] = value
+        return out
+
+
+class _Cleaned(PydanticBaseSettingsSource):
+    """Another source's values with surrounding whitespace cut, and empty ones left out.
+
+    ``TRUNKBOT_ADMIN_TOKEN=`` (or a value of only a newline) counts as unset wherever it comes
+    from, so it never hides the same setting in a lower source (``…_FILE``, secrets, TOML),
+    and a token pasted with a trailing newline is the token.
+    """
+
+    def __init__(self, inner: PydanticBaseSettingsSource) -> None:
+        super().__init__(inner.settings_cls)
+        self._inner = inner
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # not used: __call__ asks the wrapped source
+
+    def __call__(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in self._inner().items():
+            if isinstance(value, str):
+                value = value.strip()
+                if not value:
+                    continue
+            out[key] = value
         return out
 
 
@@ -110,6 +140,14 @@ class Settings(BaseSettings):
             raise ValueError("must be text or json")
         return value
 
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError("must be one of " + ", ".join(LOG_LEVELS) + " (any case)")
+        return level
+
     @property
     def has_admin_credentials(self) -> bool:
         return self.admin_token is not None or self.service_app_refresh_token is not None
@@ -129,19 +167,70 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         sources: list[PydanticBaseSettingsSource] = [
             init_settings,
-            env_settings,
-            _FileEnvSource(settings_cls),
-            dotenv_settings,
+            _Cleaned(env_settings),
+            _Cleaned(_FileEnvSource(settings_cls)),
+            _Cleaned(dotenv_settings),
         ]
         secrets_dir = Path(os.environ.get(f"{ENV_PREFIX}SECRETS_DIR", "/run/secrets"))
         if secrets_dir.is_dir():
             from pydantic_settings import SecretsSettingsSource
 
-            sources.append(SecretsSettingsSource(settings_cls, secrets_dir=secrets_dir))
+            secrets = SecretsSettingsSource(settings_cls, secrets_dir=secrets_dir)
+            sources.append(_Cleaned(secrets))
         config = os.environ.get(f"{ENV_PREFIX}CONFIG")
         if config:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config)))
+            toml = TomlConfigSettingsSource(settings_cls, toml_file=Path(config))
+            sources.append(_Cleaned(toml))
         return tuple(sources)
+
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
+POSTGRES_DRIVER_MISSING = (
+    "TRUNKBOT_DATABASE_URL names a PostgreSQL database, but the PostgreSQL driver is not "
+    "installed: pip install 'trunkbot[postgres]' (or use the default SQLite store)."
+)
+
+
+def database_driver_problem(url: str) -> str | None:
+    """The sentence for a PostgreSQL URL without psycopg installed (an optional extra)."""
+    if not url.startswith(POSTGRES_SCHEMES):
+        return None
+    try:
+        importlib.import_module("psycopg")
+        importlib.import_module("psycopg_pool")
+    except ImportError:
+        return POSTGRES_DRIVER_MISSING
+    return None
+
+
+def check_config_file(path: Path) -> None:
+    """The TOML config file parses and every key in it is a setting; ConfigError otherwise.
+
+    A typo must not pass silently (``apl_url`` would leave the default in force), so an
+    unknown key is refused with the nearest real name. No value is ever echoed.
+    """
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"The config file {path} can't be read ({exc.strerror}).") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"The config file {path} is not UTF-8 text.") from None
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib's message is fixed text plus "(at line L, column C)": no file content.
+        raise ConfigError(
+            f"The config file {path} is not valid TOML: {str(exc).splitlines()[0]}."
+        ) from None
+    fields = list(Settings.model_fields)
+    for key in data:
+        if key in fields:
+            continue
+        plain = key.lower().removeprefix(ENV_PREFIX.lower())
+        close = [plain] if plain in fields else difflib.get_close_matches(plain, fields, n=1)
+        hint = f" (did you mean `{close[0]}`?)" if close else ""
+        raise ConfigError(
+            f"The config file {path} has an unknown setting `{key[:60]}`{hint}: keys are the "
+            "setting names in lower case without TRUNKBOT_, e.g. api_url."
+        )
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
@@ -154,6 +243,9 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         env_config = os.environ.get(f"{ENV_PREFIX}CONFIG")
         if env_config and not Path(env_config).is_file():
             raise ConfigError(f"{ENV_PREFIX}CONFIG names {env_config}, which does not exist.")
+    config = os.environ.get(f"{ENV_PREFIX}CONFIG")
+    if config:
+        check_config_file(Path(config))
     try:
         return Settings(**overrides)
     except ValidationError as exc:

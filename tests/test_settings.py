@@ -107,3 +107,88 @@ def test_cli_config_error_exits_2(
     assert out.err.count("\n") == 1
     assert "TRUNKBOT_API_URL" in out.err
     assert TOKEN not in out.err + out.out
+
+
+@pytest.mark.parametrize("level", ["debug", "Warning", "ERROR", " critical\n"])
+def test_log_level_in_any_case(monkeypatch: pytest.MonkeyPatch, level: str) -> None:
+    """A log level is one of Python's five, in any case; it comes out upper-case."""
+    monkeypatch.setenv("TRUNKBOT_LOG_LEVEL", level)
+    assert load_settings().log_level == level.strip().upper()
+
+
+@pytest.mark.parametrize("level", ["LOUD", "TRACE", "10"])
+def test_an_unknown_log_level_names_the_five(monkeypatch: pytest.MonkeyPatch, level: str) -> None:
+    monkeypatch.setenv("TRUNKBOT_LOG_LEVEL", level)
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    assert err.value.user_message == (
+        "Setting TRUNKBOT_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL "
+        "(any case)."
+    )
+
+
+def test_an_empty_value_is_unset_in_every_source(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`NAME=` (or only whitespace) never hides a lower source, nor replaces a default."""
+    (tmp_path / "tok").write_text(TOKEN + "\n")
+    (tmp_path / ".env").write_text("TRUNKBOT_ORG_ID=\nTRUNKBOT_BOT_TOKEN=bot-from-dotenv\n")
+    (tmp_path / "c.toml").write_text('org_id = "org-from-toml"\napi_url = ""\n')
+    monkeypatch.setenv("TRUNKBOT_CONFIG", str(tmp_path / "c.toml"))
+    monkeypatch.setenv("TRUNKBOT_ADMIN_TOKEN", "")
+    monkeypatch.setenv("TRUNKBOT_ADMIN_TOKEN_FILE", str(tmp_path / "tok"))
+    monkeypatch.setenv("TRUNKBOT_BOT_TOKEN", " \n")
+    monkeypatch.setenv("TRUNKBOT_WEBHOOK_SECRET", "")
+    s = load_settings()
+    assert s.admin_token is not None
+    assert s.admin_token.get_secret_value() == TOKEN  # the _FILE, despite the empty variable
+    assert s.bot_token is not None
+    assert s.bot_token.get_secret_value() == "bot-from-dotenv"
+    assert s.org_id == "org-from-toml"  # .env's empty value hides nothing
+    assert s.api_url == "https://webexapis.com/v1"  # TOML's empty value: the default
+    assert s.webhook_secret is None
+
+
+@pytest.mark.parametrize("source", ["env", "dotenv", "secrets-dir"])
+def test_a_token_with_a_trailing_newline_is_the_token(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, source: str
+) -> None:
+    """A token pasted with its newline (or a CRLF) works, from any source."""
+    if source == "env":
+        monkeypatch.setenv("TRUNKBOT_BOT_TOKEN", TOKEN + "\r\n")
+    elif source == "dotenv":
+        (tmp_path / ".env").write_text(f'TRUNKBOT_BOT_TOKEN="{TOKEN}\\n"\n')
+    else:
+        (tmp_path / "secrets").mkdir()
+        (tmp_path / "secrets" / "trunkbot_bot_token").write_text(TOKEN + "\n\n")
+        monkeypatch.setenv("TRUNKBOT_SECRETS_DIR", str(tmp_path / "secrets"))
+    s = load_settings()
+    assert s.bot_token is not None
+    assert s.bot_token.get_secret_value() == TOKEN
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("apl_url = 'x'\n", "unknown setting `apl_url` (did you mean `api_url`?)"),
+        ("API_URL = 'x'\n", "unknown setting `API_URL` (did you mean `api_url`?)"),
+        ("[webex]\napi_url = 'x'\n", "unknown setting `webex`: keys are"),
+        ("frobnicate = 1\n", "unknown setting `frobnicate`: keys are"),
+        ("api_url = \n", "is not valid TOML: Invalid value (at line 1, column 11)."),
+        ("org_id = 'a'\n\nbot_token 'x'\n", "is not valid TOML: Expected '=' after a key"),
+    ],
+    ids=["typo", "upper-case", "table", "no-match", "no-value", "no-equals"],
+)
+def test_config_file_problems_are_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, text: str, message: str
+) -> None:
+    """An unknown key is refused with the nearest setting; a syntax error names line, column."""
+    (tmp_path / "c.toml").write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_settings(tmp_path / "c.toml")
+    assert message in err.value.user_message
+    assert str(tmp_path / "c.toml") in err.value.user_message
+    assert "\n" not in err.value.user_message
+    if "Expected" in message:
+        assert "(at line 3, column 11)" in err.value.user_message
+    assert "'x'" not in err.value.user_message
