@@ -6,18 +6,68 @@ suggests a password and stores nothing.
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TextIO
 
 import httpx
 
 from bot.app import admin_client, admin_http
 from bot.auth import Policy
-from bot.errors import BotError, ConfigError, WebexError, WebexForbidden
-from bot.settings import Settings
+from bot.errors import (
+    BotError,
+    ConfigError,
+    WebexAuthError,
+    WebexError,
+    WebexForbidden,
+    WebexUnreachable,
+)
+from bot.network import cause, host_of
+from bot.settings import Settings, database_driver_problem
 from bot.webex.calling import CallingClient
-from bot.webex.http import WebexHttp
+from bot.webex.http import RetryPolicy, WebexConnectFailed, WebexHttp
+from bot.webex.messaging import Person
+
+#: One try per call: the operator is waiting, and re-runs the check after a fix.
+CHECK_RETRY = RetryPolicy(failure_attempts=1, throttle_attempts=2, max_retry_after=10.0)
+
+REFUSED_BOT = (
+    "Webex didn't accept the bot token (TRUNKBOT_BOT_TOKEN): it is wrong, or was regenerated; "
+    "copy the bot's current access token from developer.webex.com (My Webex Apps)."
+)
+REFUSED_ADMIN = (
+    "Webex didn't accept the admin token (TRUNKBOT_ADMIN_TOKEN): it is wrong or expired (a "
+    "personal access token lasts 12 hours); get a new one, or use a service app."
+)
+REFUSED_SERVICE_APP = (
+    "Webex didn't accept the service app's access token: re-authorize the app in Control Hub "
+    "and set a new TRUNKBOT_SERVICE_APP_REFRESH_TOKEN."
+)
+
+
+def not_a_bot(me: Person) -> str:
+    """The sentence for a bot token that is really a person's (it would act as them)."""
+    return (
+        f"TRUNKBOT_BOT_TOKEN belongs to {me.email or me.display_name}, a {me.type}, not a "
+        "bot: create a bot at developer.webex.com and use its token."
+    )
+
+
+def unreachable(exc: WebexError, url: str, what: str) -> str:
+    """One line for Webex not answering: the host, the cause, and what to check."""
+    host = host_of(url)
+    if isinstance(exc, WebexConnectFailed) or not isinstance(exc, WebexUnreachable):
+        return (
+            f"Couldn't connect to Webex at {host} to check the {what}: {cause(exc)}. Check "
+            "the network, a proxy (HTTPS_PROXY) or TRUNKBOT_API_URL."
+        )
+    return (
+        f"Webex at {host} didn't answer while checking the {what}: {cause(exc)}. Check the "
+        "network, a proxy (HTTPS_PROXY) or TRUNKBOT_API_URL."
+    )
+
 
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE = 0, 1, 2
 
@@ -66,6 +116,7 @@ async def check_admin(settings: Settings, report: Report) -> None:
         report.problem(exc.user_message)
         await client.aclose()
         return
+    http.retry = CHECK_RETRY
     calling = CallingClient(http, org_id=settings.org_id)
     what = "admin token" if settings.admin_token is not None else "service app token"
     try:
@@ -92,9 +143,14 @@ async def check_admin(settings: Settings, report: Report) -> None:
             )
             return
         report.ok("telephony_config_write: the token may create trunks")
+    except WebexAuthError:
+        report.problem(REFUSED_ADMIN if settings.admin_token is not None else REFUSED_SERVICE_APP)
     except WebexError as exc:
-        report.problem(f"Admin credentials: {exc.user_message}")
-        report.unreachable = exc.status is None
+        if exc.status is None:
+            report.problem(unreachable(exc, settings.api_url, what))
+            report.unreachable = True
+        else:
+            report.problem(f"Admin credentials: {exc.user_message}")
     except ConfigError as exc:  # a service app refresh refused (revoked token, wrong secret)
         report.problem(exc.user_message)
     finally:
@@ -108,37 +164,69 @@ async def check_bot(settings: Settings, report: Report) -> None:
             "No bot token is set: `trunkbot run` and `trunkbot serve` need TRUNKBOT_BOT_TOKEN."
         )
         return
+    try:
+        me = await bot_identity(settings)
+    except WebexAuthError:
+        report.problem(REFUSED_BOT)
+        return
+    except WebexError as exc:
+        if exc.status is None:
+            report.problem(unreachable(exc, settings.api_url, "bot token"))
+            report.unreachable = True
+        else:
+            report.problem(f"Bot token (TRUNKBOT_BOT_TOKEN): {exc.user_message}")
+        return
+    except ConfigError as exc:  # a token Webex can't even be sent (a control character)
+        report.problem(f"Bot token (TRUNKBOT_BOT_TOKEN): {exc.user_message}")
+        return
+    if me.type != "bot":
+        report.problem(not_a_bot(me))
+    else:
+        report.ok(f"bot token answers (as {me.display_name or me.email})")
+
+
+async def bot_identity(settings: Settings) -> Person:
+    """Who the bot token is (``/people/me``), tried once; WebexError or ConfigError if not."""
     from bot.app import USER_AGENT, static_token
     from bot.webex.messaging import MessagingClient
 
+    assert settings.bot_token is not None  # noqa: S101  -- callers check
     client = httpx.AsyncClient(
         base_url=settings.api_url, headers={"User-Agent": USER_AGENT}, timeout=20.0
     )
     try:
-        me = await MessagingClient(
-            WebexHttp(client, token_provider=static_token(settings.bot_token))
-        ).me()
-    except WebexError as exc:
-        report.problem(f"Bot token (TRUNKBOT_BOT_TOKEN): {exc.user_message}")
-        report.unreachable = report.unreachable or exc.status is None
-        return
+        http = WebexHttp(client, token_provider=static_token(settings.bot_token))
+        http.retry = CHECK_RETRY
+        return await MessagingClient(http).me()
     finally:
         await client.aclose()
-    if me.type != "bot":
-        report.problem(
-            f"TRUNKBOT_BOT_TOKEN belongs to {me.email or me.display_name}, a {me.type}, not a "
-            "bot: create a bot at developer.webex.com and use its token."
-        )
-    else:
-        report.ok(f"bot token answers (as {me.display_name or me.email})")
+
+
+async def bot_token_refusal(settings: Settings) -> str | None:
+    """Before `run` / `serve` start: the sentence `check` gives when the bot token is a
+    person's (the bot would read and write as them), else None. No token, a refused one or
+    Webex not answering: start-up itself says those, so they are None here."""
+    if settings.bot_token is None:
+        return None
+    try:
+        me = await bot_identity(settings)
+    except BotError:
+        return None
+    return None if me.type == "bot" else not_a_bot(me)
 
 
 async def check_store(settings: Settings, report: Report) -> None:
     """The database opens and its schema is current (migrations run here if needed)."""
     from bot.store import open_store
 
+    url = settings.effective_database_url
+    early = store_before_opening(url)
+    if early is not None:
+        ok, line = early
+        (report.ok if ok else report.problem)(line)
+        return
     try:
-        store = await open_store(settings.effective_database_url)
+        store = await open_store(url)
     except BotError as exc:
         report.problem(f"Database: {exc.user_message}")
         return
@@ -146,6 +234,44 @@ async def check_store(settings: Settings, report: Report) -> None:
         report.ok(f"database ({store.dialect}) at schema version {await store.schema_version()}")
     finally:
         await store.close()
+
+
+def store_before_opening(url: str) -> tuple[bool, str] | None:
+    """(ok, line) when the database can be judged without opening it, else None.
+
+    Opening an SQLite file creates it (and its directory): a check changes nothing, so a
+    file that doesn't exist yet is only judged creatable, and the first start creates it.
+    """
+    from bot.store import sqlite_path
+
+    problem = database_driver_problem(url)
+    if problem:
+        return False, problem
+    if not url.startswith("sqlite:"):
+        return None
+    try:
+        path = sqlite_path(url)
+    except ConfigError as exc:
+        return False, exc.user_message
+    if path == ":memory:" or Path(path).exists():
+        return None
+    problem = new_sqlite_problem(Path(path))
+    if problem:
+        return False, problem
+    return True, f"database (sqlite): {path} will be created at the first start"
+
+
+def new_sqlite_problem(path: Path) -> str | None:
+    """Why an SQLite file that doesn't exist yet couldn't be created, or None if it can."""
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if parent.is_dir() and os.access(parent, os.W_OK | os.X_OK):
+        return None
+    return (
+        f"Database: {path} doesn't exist and can't be created ({parent} is not a writable "
+        "directory): set TRUNKBOT_DATABASE_URL or fix the permissions."
+    )
 
 
 async def run_check(settings: Settings, out: TextIO | None = None) -> int:

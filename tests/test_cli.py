@@ -124,7 +124,7 @@ async def test_check_passes_with_a_good_setup(tmp_path: Path, sandbox_url: str) 
         (DEMO_ADMIN_TOKEN, None, "does not exist"),
         (DEMO_ADMIN_TOKEN, "[[grant]\n", "not valid TOML"),
         (DEMO_READ_ONLY_TOKEN, GOOD_POLICY, "lacks spark-admin:telephony_config_write"),
-        ("not-a-valid-token-at-all", GOOD_POLICY, "didn't accept the bot's admin credentials"),
+        ("not-a-valid-token-at-all", GOOD_POLICY, "didn't accept the admin token"),
         (None, GOOD_POLICY, "No admin credentials"),
     ],
     ids=["no-policy", "broken-policy", "read-only-token", "bad-token", "no-token"],
@@ -206,11 +206,16 @@ async def test_check_the_bot_token(
     if whose == "bot":
         assert run.returncode == 0, out
         assert "ok       bot token answers (as Trunkbot)" in out
-        assert "ok       database (sqlite) at schema version" in out
+        assert "ok       database (sqlite): " in out
+        assert "will be created at the first start" in out
+        assert not (tmp_path / "tb.db").exists(), "a check creates nothing"
+    elif whose == "person":
+        assert run.returncode == 2, out
+        assert "problem  TRUNKBOT_BOT_TOKEN belongs to pat@example.com, a person, not a bot" in out
     else:
         assert run.returncode == 2, out
-        assert "problem  " in out
-        assert ("not a bot" in out) if whose == "person" else ("TRUNKBOT_BOT_TOKEN" in out)
+        assert "problem  Webex didn't accept the bot token (TRUNKBOT_BOT_TOKEN)" in out
+        assert "admin" not in out.split("bot token (TRUNKBOT_BOT_TOKEN)")[1].split("\n")[0]
     assert token not in out
 
 
