@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
 import os
 import sys
-from collections.abc import Sequence
-from importlib import resources
+from collections.abc import Callable, Sequence
+from importlib import metadata, resources
 from pathlib import Path
+from typing import NoReturn
 
 from bot import logs
 from bot.auth import Policy
 from bot.errors import BotError, ConfigError
 from bot.events import SpaceKind
-from bot.settings import Settings, load_settings
+from bot.network import cause, host_of
+from bot.settings import Settings, database_driver_problem, load_settings
 
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE = 0, 1, 2
 DEFAULT_SHELL_PERSON = "you@example.com"
@@ -23,16 +26,70 @@ DEFAULT_SHELL_PERSON = "you@example.com"
 log = logging.getLogger("bot.cli")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line naming the problem and where help is."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message}. See `{self.prog} --help`.\n")
+
+
+def version() -> str:
+    try:
+        return metadata.version("trunkbot")
+    except metadata.PackageNotFoundError:  # pragma: no cover - run from a bare checkout
+        return "unknown"
+
+
+def _port(low: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text, 10)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text[:20]!r} is not a port number") from None
+        if not low <= value <= 65535:
+            raise argparse.ArgumentTypeError(f"{value} is not a port number ({low}-65535)")
+        return value
+
+    return parse
+
+
+def _positive(text: str) -> int:
+    if not text.isascii() or not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text[:20]!r} is not a whole number of rows (1 or more)")
+    return int(text)
+
+
+HINT = (
+    "trunkbot: give a command. New here? `trunkbot shell` tries the bot on the built-in "
+    "sandbox, no Webex account needed."
+)
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="trunkbot",
         description="Create Webex Calling trunks from a Webex chat space, safely.",
+        epilog=(
+            "Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error. "
+            "`trunkbot COMMAND --help` describes each command."
+        ),
     )
-    p.add_argument("--config", type=Path, help="a TOML settings file (also TRUNKBOT_CONFIG)")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    sub.required = True
+    p.add_argument("-V", "--version", action="version", version=f"trunkbot {version()}")
+    p.add_argument(
+        "--config", type=Path, metavar="FILE", help="a TOML settings file (also TRUNKBOT_CONFIG)"
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", title="commands")
 
-    sub.add_parser("run", help="connect to Webex over the websocket and answer messages")
+    sub.add_parser(
+        "run",
+        help="connect to Webex over the websocket and answer messages",
+        description=(
+            "Connects to Webex over a websocket (no public address or inbound port needed) and "
+            "answers in the spaces the bot is in. Needs TRUNKBOT_BOT_TOKEN and admin "
+            "credentials; checks them and the policy first, and exits 2 with one line if one "
+            "is wrong. SIGTERM finishes the commands in flight, then exits 0."
+        ),
+    )
     serve = sub.add_parser(
         "serve",
         help="webhook mode, with /healthz, /readyz and /metrics",
@@ -45,43 +102,178 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8080, help="port to listen on (8080)")
+    serve.add_argument(
+        "--port", type=_port(1), default=8080, metavar="PORT", help="port to listen on (8080)"
+    )
 
     shell = sub.add_parser(
         "shell",
         help="a local console: each line is a message to the bot",
         description=(
             "Each line on stdin is a message from EMAIL. `/as EMAIL` switches person, "
-            "`/space direct|group` switches space, `/submit {json}` submits the last card. "
-            "With no admin credentials it talks to the built-in sandbox."
+            "`/space direct|group` switches space, `/press BUTTON` presses a button of the "
+            "last card, `/submit {json}` submits the last card, `/quit` leaves. With no admin "
+            "credentials it talks to the built-in sandbox."
         ),
     )
-    shell.add_argument("--as", dest="email", default=DEFAULT_SHELL_PERSON, metavar="EMAIL")
-    shell.add_argument("--space", choices=[k.value for k in SpaceKind], default="direct")
+    shell.add_argument(
+        "--as",
+        dest="email",
+        default=DEFAULT_SHELL_PERSON,
+        metavar="EMAIL",
+        help=f"the person you are ({DEFAULT_SHELL_PERSON})",
+    )
+    shell.add_argument(
+        "--space",
+        choices=[k.value for k in SpaceKind],
+        default="direct",
+        help="a 1:1 (direct, the default) or a group space",
+    )
 
-    sandbox = sub.add_parser("sandbox", help="serve the built-in sandbox Webex API on 127.0.0.1")
-    sandbox.add_argument("--port", type=int, default=8765)
+    sandbox = sub.add_parser(
+        "sandbox",
+        help="serve the built-in sandbox Webex API on 127.0.0.1",
+        description=(
+            "Serves the built-in sandbox (a local fake of the Webex API with a demo org) on "
+            "127.0.0.1 until Ctrl-C, and prints its base URL and a demo admin token: point "
+            "TRUNKBOT_API_URL at it to try `trunkbot check` or `trunkbot shell` against HTTP."
+        ),
+    )
+    sandbox.add_argument(
+        "--port",
+        type=_port(0),
+        default=8765,
+        metavar="PORT",
+        help="port to listen on (8765; 0 picks a free one)",
+    )
 
-    sub.add_parser("check", help="check configuration and credentials; one line per problem")
+    sub.add_parser(
+        "check",
+        help="check configuration and credentials; one line per problem",
+        description=(
+            "Checks, without changing anything in Webex or on disk: the policy file parses, "
+            "the bot token answers and is a bot's, the admin credentials answer with the "
+            "read and write scopes, and the database opens. One line per problem. Exit 0 when "
+            "all pass, 1 when Webex can't be reached, 2 for a configuration problem."
+        ),
+    )
 
-    audit = sub.add_parser("audit", help="print the audit trail")
+    audit = sub.add_parser(
+        "audit",
+        help="print the audit trail",
+        description=(
+            "Prints the audit trail, oldest first. The filters are the chat's `audit last N "
+            "person=… location=…`. The table fits a terminal; CSV and JSON have every field."
+        ),
+    )
     audit.add_argument(
         "--since",
         metavar="ISO",
         help="only rows from this date or time on, e.g. 2026-11-01 or 2026-11-01T09:30 (UTC "
         "unless it carries an offset)",
     )
-    audit.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    audit.add_argument(
+        "--last", type=_positive, metavar="N", help="only the newest N rows (printed oldest first)"
+    )
+    audit.add_argument(
+        "--person", metavar="EMAIL_OR_ID", help="only this person's rows (an email or person ID)"
+    )
+    audit.add_argument(
+        "--location",
+        metavar="NAME_OR_ID",
+        help="only rows in this location (its full name, any case, or its ID)",
+    )
+    audit.add_argument(
+        "--format",
+        choices=["table", "csv", "json"],
+        default="table",
+        help="table (default, for people), csv or json (every field, for tools)",
+    )
     return p
 
 
+def _fail(message: str, code: int) -> int:
+    print(f"trunkbot: {message}", file=sys.stderr)
+    return code
+
+
+def _listen_failure(exc: OSError, host: str, port: int) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return f"port {port} on {host} is in use; pick another with --port."
+    if exc.errno == errno.EACCES:
+        return f"port {port} on {host} needs privileges; pick one above 1023 with --port."
+    reason = exc.strerror or "it can't be opened"
+    return f"can't listen on {host}:{port} ({reason}); pick another port with --port."
+
+
+def _websocket_failure(exc: BaseException, settings: Settings) -> tuple[str, int] | None:
+    """One line for webex-bot failing to reach Webex at start (the service catalog, device
+    registration), or None for an error that is not that."""
+    import requests
+
+    if isinstance(exc, PermissionError) and exc.errno is None:
+        # Our websocket client's own sentence: the catalog refused the bot token (401).
+        return str(exc), EXIT_USAGE
+    if not isinstance(exc, requests.RequestException):
+        return None
+    url = exc.request.url if exc.request is not None and exc.request.url else settings.u2c_url
+    host = host_of(str(url))
+    is_catalog = host == host_of(settings.u2c_url)
+    where = "the Webex service catalog (U2C)" if is_catalog else "Webex's device service"
+    fix = "TRUNKBOT_U2C_URL" if is_catalog else "the network"
+    response = exc.response
+    if response is not None:
+        return (
+            f"{where} at {host} answered HTTP {response.status_code}; check {fix}, or try "
+            "again in a few minutes.",
+            EXIT_RUNTIME,
+        )
+    return (
+        f"couldn't reach {where} at {host}: {cause(exc)}. Check the network, a proxy "
+        f"(HTTPS_PROXY) or {fix}.",
+        EXIT_RUNTIME,
+    )
+
+
+async def _refuse_a_wrong_bot_token(settings: Settings) -> None:
+    """What `check` says of the bot token (refused, or a person's), before run/serve start."""
+    from bot.check import bot_token_refusal
+
+    problem = await bot_token_refusal(settings)
+    if problem:
+        raise ConfigError(problem)
+
+
+async def _run(settings: Settings) -> int:
+    from bot.runner import run_bot
+
+    await _refuse_a_wrong_bot_token(settings)
+    return await run_bot(settings)
+
+
+async def _serve(settings: Settings, host: str, port: int) -> int:
+    from bot.transports.webhook import require_secret, serve
+
+    require_secret(settings)
+    await _refuse_a_wrong_bot_token(settings)
+    return await serve(settings, host, port)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        print(f"\n{HINT}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         settings = load_settings(args.config)
     except ConfigError as exc:
-        print(f"trunkbot: {exc.user_message}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(exc.user_message, EXIT_USAGE)
+    if args.command not in {"check", "sandbox"}:
+        problem = database_driver_problem(settings.effective_database_url)
+        if problem:
+            return _fail(problem, EXIT_USAGE)
     level = settings.log_level
     if args.command == "shell" and "TRUNKBOT_LOG_LEVEL" not in os.environ:
         level = "WARNING"  # the console is the transcript; logs only when something is wrong
@@ -101,40 +293,52 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "sandbox":
             from bot.sandbox.server import run_sandbox
 
-            run_sandbox(port=args.port)
+            try:
+                run_sandbox(port=args.port)
+            except OSError as exc:
+                return _fail(_listen_failure(exc, "127.0.0.1", args.port), EXIT_RUNTIME)
             return EXIT_OK
         if args.command == "run":
-            from bot.runner import run_bot
-
-            return asyncio.run(run_bot(settings))
+            try:
+                return asyncio.run(_run(settings))
+            except (OSError, ValueError) as exc:  # requests' errors are OSErrors
+                failure = _websocket_failure(exc, settings)
+                if failure is None:
+                    raise
+                return _fail(*failure)
         if args.command == "serve":
-            from bot.transports.webhook import serve
-
-            return asyncio.run(serve(settings, args.host, args.port))
+            return asyncio.run(_serve(settings, args.host, args.port))
         if args.command == "check":
             from bot.check import run_check
 
             return asyncio.run(run_check(settings))
         if args.command == "audit":
-            from bot import replies
-            from bot.audit_view import parse_since, print_audit
-
-            try:
-                since = None if args.since is None else parse_since(args.since)
-            except ValueError:
-                print(f"trunkbot: {replies.audit_bad_since(args.since)}", file=sys.stderr)
-                return EXIT_USAGE
-            return print_audit(settings.effective_database_url, since=since, fmt=args.format)
+            return _audit(settings, args)
     except ConfigError as exc:
-        print(f"trunkbot: {exc.user_message}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(exc.user_message, EXIT_USAGE)
     except BotError as exc:
-        print(f"trunkbot: {exc.user_message}", file=sys.stderr)
-        return EXIT_RUNTIME
+        return _fail(exc.user_message, EXIT_RUNTIME)
     except KeyboardInterrupt:
         return EXIT_OK
-    print(f"trunkbot: `{args.command}` is not available in this version yet.", file=sys.stderr)
-    return EXIT_USAGE
+    return _fail(f"`{args.command}` is not available in this version yet.", EXIT_USAGE)
+
+
+def _audit(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import replies
+    from bot.audit_table import Query, print_trail
+    from bot.audit_view import parse_since
+
+    try:
+        since = None if args.since is None else parse_since(args.since)
+    except ValueError:
+        return _fail(replies.audit_bad_since(args.since), EXIT_USAGE)
+    query = Query(
+        since=since,
+        last=args.last,
+        person=(args.person or "").strip() or None,
+        location=(args.location or "").strip() or None,
+    )
+    return print_trail(settings.effective_database_url, query, fmt=args.format)
 
 
 def sample_policy() -> Policy:
