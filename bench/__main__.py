@@ -30,7 +30,9 @@ from bot.events import Actor, Event, Reply, Space, SpaceKind
 from bot.sandbox import DEMO_ADMIN_TOKEN, SandboxState, SandboxTransport
 from bot.settings import Settings
 
-POLICY = '[[grant]]\ndomains=["example.com"]\nactions=["trunk.create"]\n'
+POLICY = (
+    '[[grant]]\ndomains=["example.com"]\nactions=["trunk.create"]\nlocations=["*"]\norgs=["*"]\n'
+)
 
 
 class Sink:

@@ -14,11 +14,14 @@ import httpx
 from pydantic import SecretStr
 
 from bot.auth import MembershipCheck, Policy
+from bot.flood import FloodGuard
+from bot.gate import Gate, Permit
 from bot.router import Router
 from bot.settings import Settings
 from bot.store import Store
 from bot.webex.calling import CallingClient
 from bot.webex.http import WebexHttp
+from bot.webex.models import Location
 from bot.webex.tokens import KeyedTokenStore, ServiceAppTokens, TokenStore
 from commands.flow import PasswordVault
 
@@ -31,18 +34,28 @@ APPROVAL_TTL = 24 * 3600.0  # an approval request waits a day for a decision
 
 @dataclass
 class Services:
-    """What commands need: the policy, the admin identity's clients, the default org."""
+    """What commands need: the gate (for a stored request's requester, asked again), the
+    admin identity's clients, the store, the default org."""
 
-    policy: Policy
+    gate: Gate
     calling: CallingClient
     admin_http: WebexHttp
     store: Store
     org_id: str | None = None
-    membership: MembershipCheck | None = None
     vault: PasswordVault = field(default_factory=lambda: PasswordVault())
     card_ttl: float = CARD_TTL
     approval_ttl: float = APPROVAL_TTL
     _token_org: str | None = field(default=None, repr=False)
+
+    @property
+    def policy(self) -> Policy:
+        return self.gate.policy
+
+    async def find_location(self, query: str, org_id: str | None, permit: Permit) -> Location:
+        """``query`` among the org's locations; hints name only those ``permit`` covers."""
+        return await self.calling.find_location(
+            query, org_id=org_id, visible=lambda loc: permit.covers(loc.id, loc.name)
+        )
 
     async def target_org(self, requested: str | None) -> str | None:
         """The org a trunk call acts on: ``org=``, else TRUNKBOT_ORG_ID, else the token's org."""
@@ -115,23 +128,27 @@ def build_app(
 ) -> App:
     """Wire everything for one process. ``admin_transport`` swaps the wire (sandbox, tests);
     ``token_store`` keeps a service app's rotated tokens (default: a 0600 file)."""
-    from commands import all_commands, card_handler
+    from commands import all_commands, card_reader
 
     client = admin_client(settings, admin_transport)
     http = admin_http(settings, client, token_store=token_store)
+    gate = Gate(policy if policy is not None else Policy.load(settings.policy), membership)
     services = Services(
-        policy=policy if policy is not None else Policy.load(settings.policy),
+        gate=gate,
         calling=CallingClient(http, org_id=settings.org_id),
         admin_http=http,
         store=store,
         org_id=settings.org_id,
-        membership=membership,
     )
     router = Router(
         all_commands(services),
         bot_names=bot_names,
-        on_card=card_handler(services),
+        gate=gate,
+        resolve_org=services.target_org,
+        find_location=services.find_location,
+        read_card=card_reader(services),
         audit=store,
+        flood=FloodGuard(settings.rate_per_minute, settings.max_in_flight),
     )
     return App(settings=settings, services=services, router=router, clients=[client])
 

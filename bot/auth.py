@@ -17,9 +17,16 @@ import tomllib
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from bot.errors import ConfigError
 from bot.events import Actor, Space
@@ -27,16 +34,27 @@ from bot.events import Actor, Space
 log = logging.getLogger(__name__)
 
 ACTIONS = frozenset(
-    {"trunk.create", "trunk.read", "trunk.update", "trunk.delete", "audit.read", "approve"}
+    {
+        "trunk.create",
+        "trunk.read",
+        "trunk.update",
+        "trunk.delete",
+        "routegroup.write",
+        "pstn.write",
+        "audit.read",
+        "approve",
+    }
 )
 ANY = "*"
+UNLISTED = "no grant names this person"  # the reason for someone the policy doesn't know
 
 # Asks Webex whether a person is a member of a space (used by `spaces = [...]` grants).
 MembershipCheck = Callable[[str, str], Awaitable[bool]]
 
 
 class Grant(BaseModel):
-    """One ``[[grant]]`` table. Unknown keys are refused so a typo cannot widen or narrow it."""
+    """One ``[[grant]]`` table. Unknown keys are refused so a typo cannot widen or narrow it;
+    ``locations`` and ``orgs`` must be stated (``["*"]`` for all): nothing is implied."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -44,8 +62,8 @@ class Grant(BaseModel):
     domains: tuple[str, ...] = ()
     spaces: tuple[str, ...] = ()
     actions: tuple[str, ...] = ()
-    locations: tuple[str, ...] = (ANY,)
-    orgs: tuple[str, ...] = (ANY,)
+    locations: tuple[str, ...]
+    orgs: tuple[str, ...]
     confirm: bool = True
     approval: Literal["none", "required"] = "none"
     approvers_space: str | None = None
@@ -63,14 +81,24 @@ class Grant(BaseModel):
             raise ValueError(f"unknown action {unknown[0]!r}; known: {', '.join(sorted(ACTIONS))}")
         return values
 
-    def names_person(self, actor: Actor) -> bool:
-        """By email (any case), person ID or email domain — and only people of the grant's orgs.
+    @field_validator("locations", "orgs")
+    @classmethod
+    def _not_empty(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        values = tuple(v.strip() for v in values if v.strip())
+        if not values:
+            raise ValueError('is empty: name at least one, or "*" for all')
+        return values
 
-        The actor's org is Webex's record of them; when it is unknown, only grants open to
-        every org can name them (fail closed).
-        """
-        if ANY not in self.orgs and actor.org_id not in self.orgs:
-            return False
+    @model_validator(mode="after")
+    def _approvers_named(self) -> Grant:
+        if self.approval == "required" and not (self.approvers_space or "").strip():
+            raise ValueError(
+                'approval = "required" needs approvers_space (the room where approvers decide)'
+            )
+        return self
+
+    def names_person(self, actor: Actor) -> bool:
+        """By email (any case), person ID or email domain (the org is checked by the policy)."""
         email = actor.email.lower()
         if email and email in self.people:
             return True
@@ -91,10 +119,53 @@ class Grant(BaseModel):
     def names_org(self, org_id: str | None) -> bool:
         return ANY in self.orgs or (org_id is not None and org_id in self.orgs)
 
+    def describe(self) -> str:
+        """How the grant names people, for messages about the policy file."""
+        for key, values in (("people", self.people), ("domains", self.domains)):
+            if values:
+                return f"{key} = {', '.join(values[:2])}{'…' if len(values) > 2 else ''}"
+        if self.spaces:
+            return f"spaces = {self.spaces[0][:24]}…"
+        return "naming nobody"
+
 
 class _PolicyFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     grant: list[Grant] = Field(default_factory=list)
+
+
+def _grant_problem(raw: object, err: Any, source: str) -> str:
+    """One sentence for the first thing wrong in a policy file, in the file's own words."""
+    loc = [str(p) for p in err["loc"]]
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    if len(loc) < 2 or loc[0] != "grant" or not loc[1].isdigit():
+        where = ".".join(loc) or "the top level"
+        if err["type"] == "extra_forbidden":
+            return f"The policy file {source} has an unknown table or key `{where}`."
+        return f"The policy file {source} is invalid at {where}: {msg}."
+    index = int(loc[1])
+    grants = raw.get("grant") if isinstance(raw, dict) else None
+    table = grants[index] if isinstance(grants, list) and index < len(grants) else {}
+    who = ""
+    if isinstance(table, dict):
+        for key in ("people", "domains", "spaces"):
+            values = table.get(key)
+            if isinstance(values, list) and values:
+                who = f" ({key} = {values[0]}{', …' if len(values) > 1 else ''})"
+                break
+    grant = f"grant {index + 1}{who}"
+    key = loc[2] if len(loc) > 2 else ""
+    if err["type"] == "missing" and key in ("locations", "orgs"):
+        return (
+            f"The policy file {source}: {grant} must say `{key}` — the {key} it covers, "
+            'or ["*"] for all.'
+        )
+    if err["type"] == "extra_forbidden":
+        known = ", ".join(Grant.model_fields)
+        return f"The policy file {source}: {grant} has an unknown key `{key}` (known: {known})."
+    if key:
+        return f"The policy file {source}: {grant}, `{key}` {msg}."
+    return f"The policy file {source}: {grant}: {msg}."
 
 
 @dataclass(frozen=True)
@@ -102,6 +173,7 @@ class Decision:
     allowed: bool
     reason: str  # for the audit trail and logs, not for chat
     grant: Grant | None = None
+    org_unknown: bool = False
 
 
 @dataclass
@@ -122,10 +194,9 @@ class Policy:
         try:
             parsed = _PolicyFile.model_validate(raw)
         except ValidationError as exc:
-            err = exc.errors()[0]
-            where = ".".join(str(p) for p in err["loc"])
-            msg = err["msg"].removeprefix("Value error, ")
-            raise ConfigError(f"The policy file {source} is invalid at {where}: {msg}.") from None
+            # A misspelt key explains a "missing" one: name it first.
+            errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+            raise ConfigError(_grant_problem(raw, errors[0], source)) from None
         return cls(grants=parsed.grant, source=source)
 
     @classmethod
@@ -146,11 +217,17 @@ class Policy:
             policy.problem = f"The policy file {path} has no [[grant]]: nobody may do anything."
         return policy
 
-    async def _grants_naming(
+    async def grants_naming(
         self, actor: Actor, space: Space | None, membership: MembershipCheck | None
     ) -> list[Grant]:
+        """The grants that name this person — by person, domain or space — *and* cover the
+        person's own org. A person whose org Webex didn't tell us is named by none."""
+        if actor.is_bot or actor.org_id is None:
+            return []
         out = []
         for grant in self.grants:
+            if not grant.names_org(actor.org_id):
+                continue
             if grant.names_person(actor):
                 out.append(grant)
             elif grant.spaces and space is not None and space.room_id in grant.spaces:
@@ -176,14 +253,18 @@ class Policy:
         check_location: bool = True,
     ) -> Decision:
         """May ``actor`` do ``action`` here? ``check_scope=False`` asks only about the action;
-        ``check_location=False`` about the action and the org (before a location is known)."""
+        ``check_location=False`` about the action and the org (before a location is known).
+        The first grant that covers the request decides its ``confirm``/``approval`` rules."""
         if actor.is_bot:
             return Decision(False, "actor is a bot")
         if self.problem and not self.grants:
             return Decision(False, f"policy unusable: {self.problem}")
-        grants = [
-            g for g in await self._grants_naming(actor, space, membership) if g.names_action(action)
-        ]
+        if actor.org_id is None:
+            return Decision(False, "the person's org is unknown (lookup failed)", org_unknown=True)
+        naming = await self.grants_naming(actor, space, membership)
+        if not naming:
+            return Decision(False, UNLISTED)
+        grants = [g for g in naming if g.names_action(action)]
         if not grants:
             return Decision(False, f"no grant names this person for {action}")
         if not check_scope:
@@ -198,75 +279,18 @@ class Policy:
         self, actor: Actor, space: Space | None = None, membership: MembershipCheck | None = None
     ) -> set[str]:
         """Every action some grant gives this person (for `help`)."""
-        if actor.is_bot:
-            return set()
         out: set[str] = set()
-        for grant in await self._grants_naming(actor, space, membership):
+        for grant in await self.grants_naming(actor, space, membership):
             out.update(ACTIONS if ANY in grant.actions else grant.actions)
         return out
 
-    async def scope_for(
-        self,
-        actor: Actor,
-        action: str,
-        space: Space | None = None,
-        membership: MembershipCheck | None = None,
-    ) -> tuple[list[str], list[str]]:
-        """The locations and orgs this person may do ``action`` in (``["*"]`` = all)."""
-        locations: list[str] = []
-        orgs: list[str] = []
-        for grant in await self._grants_naming(actor, space, membership):
-            if grant.names_action(action):
-                locations.extend(x for x in grant.locations if x not in locations)
-                orgs.extend(x for x in grant.orgs if x not in orgs)
-        return _collapse(locations), _collapse(orgs)
 
-
-def _collapse(values: Iterable[str]) -> list[str]:
-    values = list(values)
-    return [ANY] if ANY in values else values
-
-
-async def require(
-    policy: Policy,
-    actor: Actor,
-    action: str,
-    *,
-    space: Space | None,
-    membership: MembershipCheck | None = None,
-    location_id: str | None = None,
-    location_name: str | None = None,
-    org_id: str | None = None,
-    check_scope: bool = True,
-    check_location: bool = True,
-) -> Decision:
-    """The gate: return the Decision if allowed, else raise NotAllowed with its sentence."""
-    from bot import replies
-    from bot.errors import NotAllowed
-
-    decision = await policy.decide(
-        actor,
-        action,
-        space=space,
-        location_id=location_id,
-        location_name=location_name,
-        org_id=org_id,
-        membership=membership,
-        check_scope=check_scope,
-        check_location=check_location,
-    )
-    log.info(
-        "auth.decision",
-        extra={"action": action, "allowed": decision.allowed, "reason": decision.reason},
-    )
-    if decision.allowed:
-        return decision
-    why = decision.reason
-    if policy.problem and not policy.grants:
-        raise NotAllowed(replies.NO_POLICY, reason=why)
-    if not check_scope or not decision.reason.startswith("no grant covers"):
-        raise NotAllowed(replies.not_allowed(action), reason=why)
-    locations, orgs = await policy.scope_for(actor, action, space, membership)
-    if ANY not in orgs and org_id not in orgs:
-        raise NotAllowed(replies.only_in_orgs(action, org_id or "?"), reason=why)
-    raise NotAllowed(replies.only_in_locations(action, locations), reason=why)
+def collapse(values: Iterable[str]) -> tuple[str, ...]:
+    """Distinct values in order; just ``("*",)`` when any is ``"*"``."""
+    out: list[str] = []
+    for value in values:
+        if value == ANY:
+            return (ANY,)
+        if value not in out:
+            out.append(value)
+    return tuple(out)

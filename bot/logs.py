@@ -16,6 +16,9 @@ import re
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 REDACTED = "[redacted]"
@@ -36,6 +39,24 @@ _PATTERNS = [
     re.compile(rf"(?i)(\b{_SENSITIVE_KEYS}['\"]?\s*[:=]\s*){_VALUE}"),
 ]
 
+# What a registered value is, for whoever listens (the test suite's secret scan).
+CREDENTIAL, GENERATED, TYPED = "credential", "generated", "typed"
+SecretListener = Callable[[str, str], None]
+_LISTENERS: list[SecretListener] = []
+
+
+def listen_for_secrets(listener: SecretListener) -> Callable[[], None]:
+    """Call ``listener(value, kind)`` for every secret registered from now on (process-wide
+    or for a request); returns the function that stops it."""
+    _LISTENERS.append(listener)
+    return lambda: _LISTENERS.remove(listener)
+
+
+def _notify(value: str, kind: str) -> None:
+    for listener in list(_LISTENERS):
+        listener(value, kind)
+
+
 # Record attributes that are not "extra" fields.
 _STD_ATTRS = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
 
@@ -55,9 +76,12 @@ class SecretRegistry:
         self._next_purge = math.inf
         self._lock = threading.Lock()
 
-    def add(self, value: str | None, ttl: float | None = None) -> None:
+    def add(self, value: str | None, ttl: float | None = None, kind: str = CREDENTIAL) -> None:
+        """Scrub ``value`` from every record (``kind``: :data:`CREDENTIAL` or
+        :data:`GENERATED`, for the listeners)."""
         if not value or len(value) < MIN_SECRET:
             return
+        _notify(value, kind)
         expires = math.inf if ttl is None else time.monotonic() + ttl
         with self._lock:
             self._values[value] = max(self._values.get(value, 0.0), expires)
@@ -101,6 +125,40 @@ class SecretRegistry:
 
 SECRETS = SecretRegistry()
 
+# Typed passwords belong to the request that typed them: scrubbed from that request's own
+# records only. Putting them in the process-wide SECRETS would let anyone blind the record
+# ("password=London" and every later "London" reads [redacted]).
+_REQUEST_SECRETS: ContextVar[list[str] | None] = ContextVar("request_secrets", default=None)
+
+
+@contextmanager
+def request_scope() -> Iterator[None]:
+    """Everything logged inside (this task and the tasks it starts) is scrubbed of the
+    values :func:`scrub_in_request` adds; nothing outside is."""
+    token = _REQUEST_SECRETS.set([])
+    try:
+        yield
+    finally:
+        _REQUEST_SECRETS.reset(token)
+
+
+def scrub_in_request(value: str | None) -> None:
+    """Scrub ``value`` from the current request's log records (a typed password)."""
+    values = _REQUEST_SECRETS.get()
+    if value and len(value) >= MIN_SECRET:
+        _notify(value, TYPED)
+    if values is not None and value and len(value) >= MIN_SECRET and value not in values:
+        values.append(value)
+        values.sort(key=len, reverse=True)
+
+
+def scrub(text: str) -> str:
+    """``text`` without the current request's secrets and the process-wide ones."""
+    for value in _REQUEST_SECRETS.get() or ():
+        if value in text:
+            text = text.replace(value, REDACTED)
+    return SECRETS.scrub(text)
+
 
 class RedactingFilter(logging.Filter):
     """Renders the message once, scrubs it and every extra field, and freezes the result."""
@@ -110,17 +168,17 @@ class RedactingFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # noqa: BLE001  -- a library's bad format string must not kill logging
             message = str(record.msg)
-        record.msg = SECRETS.scrub(message)
+        record.msg = scrub(message)
         record.args = None
         for key, value in list(vars(record).items()):
             if key in _STD_ATTRS or value is None or isinstance(value, bool | int | float):
                 continue
             text = value if isinstance(value, str) else str(value)
-            scrubbed = SECRETS.scrub(text)
+            scrubbed = scrub(text)
             if scrubbed != text or isinstance(value, str):
                 setattr(record, key, scrubbed)  # a dict or list extra is scrubbed as its text
         if record.exc_info and record.exc_info[1] is not None:
-            record.exc_text = SECRETS.scrub(logging.Formatter().formatException(record.exc_info))
+            record.exc_text = scrub(logging.Formatter().formatException(record.exc_info))
             record.exc_info = None
         return True
 

@@ -438,9 +438,31 @@ ACTION_PHRASES = {
     "trunk.read": "look at trunks",
     "trunk.update": "change trunks",
     "trunk.delete": "delete trunks",
+    "routegroup.write": "change route groups",
+    "pstn.write": "change a location's PSTN connection",
     "audit.read": "read the audit trail",
     "approve": "approve other people's requests",
 }
+
+WHO_ARE_YOU_UNKNOWN = (
+    "I couldn't look you up in Webex just now, so I can't tell what you may do. "
+    "Nothing happened; please try again in a minute."
+)
+
+
+def slow_down(seconds: float) -> str:
+    wait = max(1, round(seconds))
+    return (
+        "You're sending commands faster than I take them, so I've set the last ones aside "
+        f"and done nothing with them. Send them again in about {wait} seconds."
+    )
+
+
+def one_at_a_time(limit: int) -> str:
+    return (
+        f"I'm still working on {limit} of your requests; this one was set aside and nothing "
+        "happened. Send it again when those are answered."
+    )
 
 
 def not_allowed(action: str) -> str:

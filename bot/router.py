@@ -15,43 +15,136 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from bot import replies
-from bot.errors import BotError, CardRefused, NotAllowed, WebexError
+from bot.auth import ACTIONS, UNLISTED
+from bot.errors import BotError, CardRefused, ConfigError, NotAllowed, WebexError
 from bot.events import Context, Event, Outbox
+from bot.flood import FloodGuard, Verdict
+from bot.gate import NO_TARGET, PUBLIC, Gate, Permit
 from bot.grammar import split_command
-from bot.store import AuditLog, AuditRecord
+from bot.logs import request_scope
+from bot.store import AuditLog, AuditRecord, CardNonce
 from bot.webex.http import user_sentence
+from bot.webex.models import Location
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Context, str], Awaitable[None]]
+
+@dataclass(frozen=True)
+class CardSubmission:
+    """A card submission whose nonce is ours, bound to this space and card message."""
+
+    nonce: str
+    verb: str
+    record: CardNonce
+    inputs: dict[str, Any]
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the person sent: the words after the command, or a card submission."""
+
+    args: str = ""
+    card: CardSubmission | None = None
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a request says it touches, read from the request alone (no Webex call yet).
+
+    ``org`` is the ``org=`` asked for (None: the default org) or :data:`NO_TARGET` when the
+    command touches no org of its own; ``location`` a location name or ID to resolve (None:
+    not named yet). ``parsed`` is whatever the command read, handed to its handler.
+    """
+
+    org: str | object | None = NO_TARGET
+    location: str | None = None
+    parsed: Any = None
+    request: Request = Request()
+
+
+ScopeReader = Callable[[Context, Request], Awaitable[Scope]]
+GatedHandler = Callable[[Context, Permit, Scope], Awaitable[None]]
+CardReader = Callable[[Context], Awaitable[CardSubmission]]
+CardCheck = Callable[[Context, CardSubmission], Awaitable[None]]
+OrgResolver = Callable[[str | None], Awaitable[str | None]]
+LocationFinder = Callable[[str, str | None, Permit], Awaitable[Location]]
+
+
+async def no_scope(_ctx: Context, request: Request) -> Scope:
+    """For commands that touch no org or location (help, audit)."""
+    return Scope(request=request)
 
 
 @dataclass(frozen=True)
 class Command:
-    """One command: the words that start it, the policy action it needs, its handler."""
+    """One command, declared: the action it needs, how its scope is read, its handler.
 
-    words: tuple[str, ...]
-    action: str | None
-    handler: Handler
+    Text commands have ``words``; card commands answer the cards whose nonce has
+    ``purpose``. The router gates every one the same way before its handler runs.
+    """
+
+    action: str
+    handler: GatedHandler
+    scope: ScopeReader = no_scope
+    words: tuple[str, ...] = ()
+    purpose: str | None = None
+    example: str = ""  # a complete request, for the authorization matrix
+
+    @property
+    def name(self) -> str:
+        return " ".join(self.words) if self.words else f"card:{self.purpose}"
+
+
+def check_declarations(commands: Sequence[Command]) -> None:
+    """Refuse at start-up a command the gate could not decide on."""
+    seen: set[object] = set()
+    for command in commands:
+        if command.action != PUBLIC and command.action not in ACTIONS:
+            raise ConfigError(f"Command {command.name!r} declares no known action.")
+        if bool(command.words) == (command.purpose is not None):
+            raise ConfigError(f"Command {command.name!r} needs words or a card purpose.")
+        if command.purpose is not None and command.action == PUBLIC:
+            raise ConfigError(f"Card command {command.name!r} can't be public.")
+        key = command.words or command.purpose
+        if key in seen:
+            raise ConfigError(f"Command {command.name!r} is declared twice.")
+        seen.add(key)
 
 
 class Router:
+    """Matches an event to its command and lets it run only with the gate's permit."""
+
     def __init__(
         self,
         commands: Sequence[Command],
         bot_names: Sequence[str] = (),
         *,
-        on_card: Handler | None = None,
+        gate: Gate,
+        resolve_org: OrgResolver,
+        find_location: LocationFinder,
+        read_card: tuple[CardReader, CardCheck] | None = None,
         audit: AuditLog | None = None,
+        flood: FloodGuard | None = None,
     ) -> None:
+        check_declarations(commands)
         # Longest command words first, so `create trunk` wins over a future `create`.
-        self.commands = sorted(commands, key=lambda c: -len(c.words))
+        self.commands = sorted((c for c in commands if c.words), key=lambda c: -len(c.words))
+        self.cards = {c.purpose: c for c in commands if c.purpose is not None}
+        self.gate = gate
+        self.resolve_org = resolve_org
+        self.find_location = find_location
+        self.read_card = read_card
         self.bot_names = [n for n in bot_names if n]
-        self.on_card = on_card
         self.audit = audit
+        self.flood = flood or FloodGuard()
+
+    @property
+    def all_commands(self) -> list[Command]:
+        return [*self.commands, *self.cards.values()]
 
     def strip_mention(self, text: str) -> str:
         """Remove the bot's name from the start of a group message (webex-bot never does)."""
@@ -73,12 +166,59 @@ class Router:
             # Webex shows bots only mentions in group spaces; anything else is not for us.
             await self.ignored(event, "a group message that doesn't mention the bot")
             return None
+        person = event.actor.person_id or event.actor.email
+        verdict = self.flood.enter(person)
+        if verdict is Verdict.DROP:
+            log.debug("event.dropped", extra={"reason": "flood", "event_id": event.id})
+            return None
         ctx = Context(event=event, outbox=outbox)
+        if verdict is not Verdict.GO:
+            await self._set_aside(ctx, verdict)
+            return ctx
+        try:
+            with request_scope():
+                await self._handle(ctx)
+        finally:
+            self.flood.leave(person)
+        return ctx
+
+    async def _set_aside(self, ctx: Context, verdict: Verdict) -> None:
+        person = ctx.event.actor.person_id or ctx.event.actor.email
+        if verdict is Verdict.TELL_RATE:
+            sentence = replies.slow_down(self.flood.retry_after(person))
+        else:
+            sentence = replies.one_at_a_time(self.flood.in_flight)
+        log.info("event.set_aside", extra={"reason": verdict.value, "event_id": ctx.event.id})
+        await self._safe_reply(ctx, sentence)
+        if self.audit is not None:
+            ev = ctx.event
+            await self._write(
+                AuditRecord(
+                    action="message",
+                    decision="refused",
+                    event_id=ev.id,
+                    person_id=ev.actor.person_id,
+                    email=ev.actor.email,
+                    room_id=ev.space.room_id,
+                    reason=f"flood control ({verdict.value}); later ones dropped for a minute",
+                    result="rate-limited",
+                )
+            )
+
+    async def _handle(self, ctx: Context) -> None:
+        event = ctx.event
         started = time.monotonic()
         failure: BaseException | None = None
         incident: str | None = None
         try:
             await self._dispatch(ctx)
+        except NotAllowed as exc:
+            failure = exc
+            quiet = exc.reason == UNLISTED and not (
+                self.flood.may_answer_refusal(event.actor.person_id or event.actor.email)
+            )
+            if not quiet:
+                await self._answer_error(ctx, exc)
         except BotError as exc:
             failure = exc
             await self._answer_error(ctx, exc)
@@ -88,7 +228,6 @@ class Router:
             await self._safe_reply(ctx, replies.incident(incident))
         if ctx.audit.action:
             await self._record(ctx, failure, incident, started)
-        return ctx
 
     async def ignored(self, event: Event, reason: str) -> None:
         """Record an event we deliberately did not act on (a bot, a group message without
@@ -172,10 +311,17 @@ class Router:
         event = ctx.event
         if event.is_card_action:
             ctx.audit.action = "card"
-            if self.on_card is None:
+            if self.read_card is None:
                 await ctx.reply(replies.CARD_NOT_ACTIVE)
                 return
-            await self.on_card(ctx, "")
+            read, check = self.read_card
+            card = await read(ctx)
+            command = self.cards.get(card.record.purpose)
+            if command is None:
+                raise CardRefused(replies.CARD_NOT_OURS)
+            ctx.audit.action = command.action
+            await check(ctx, card)
+            await self._run(ctx, command, Request(card=card))
             return
         text = event.text
         if not event.space.is_direct:
@@ -189,12 +335,32 @@ class Router:
             if split is not None:
                 log.info(
                     "command.received",
-                    extra={"command": " ".join(command.words), "event_id": event.id},
+                    extra={"command": command.name, "event_id": event.id},
                 )
-                ctx.audit.action = command.action
-                await command.handler(ctx, split[1])
+                await self._run(ctx, command, Request(args=split[1]))
                 return
         await ctx.reply(replies.unknown_command(text.split()[0]))
+
+    async def _run(self, ctx: Context, command: Command, request: Request) -> None:
+        """The gate, in order: the action (before anything typed is read), the org (before
+        any Webex call about it), the location; then the handler, with the permit."""
+        ev = ctx.event
+        ctx.audit.action = None if command.action == PUBLIC else command.action
+        if command.action == PUBLIC:
+            permit = await self.gate.admit(ev.actor, ev.space, PUBLIC)
+            await command.handler(ctx, permit, Scope(request=request))
+            return
+        await self.gate.admit(ev.actor, ev.space, command.action)
+        scope = await command.scope(ctx, request)
+        org: str | object | None = NO_TARGET
+        if scope.org is not NO_TARGET:
+            org = await self.resolve_org(scope.org if isinstance(scope.org, str) else None)
+        permit = await self.gate.admit(ev.actor, ev.space, command.action, org)
+        if scope.location is not None:
+            location = await self.find_location(scope.location, permit.org_id, permit)
+            ctx.audit.location_id, ctx.audit.location_name = location.id, location.name
+            permit = await self.gate.narrow(permit, location)
+        await command.handler(ctx, permit, scope)
 
     async def _answer_error(self, ctx: Context, exc: BotError) -> None:
         level = logging.WARNING if isinstance(exc, WebexError) else logging.INFO

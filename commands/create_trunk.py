@@ -2,33 +2,37 @@
 
 The order matters, and each step changes nothing when it fails:
 
-1. the person may create trunks at all (before we look at anything they typed);
-2. ``create trunk`` alone answers with the form card;
-3. a password typed in a group space is refused before any Webex call;
-4. the request is parsed and validated, every problem reported at once (with the form,
-   prefilled from what was typed, when only something is missing);
-5. :func:`commands.flow.prepare`: org, location, certificate details, name;
-6. a confirm card, unless the person's grant says ``confirm = false``; then
-   :func:`commands.flow.execute`, keyed on the Webex message id (a redelivery is a no-op).
+1. the gate: the person may create trunks at all (before we look at anything they typed);
+2. :func:`scope` reads the request: a password typed in a group space is refused, and the
+   fields are validated, every problem reported at once;
+3. the gate again: the org (before any Webex call about it), then the location;
+4. the handler: ``create trunk`` alone, or a request missing something, answers with the
+   form (only the locations the person may use); :func:`commands.flow.prepare` checks the
+   certificate details and the name;
+5. a confirm card unless the grant says ``confirm = false``, an approval request where the
+   grant requires one (whatever ``confirm`` says), else :func:`commands.flow.execute`, keyed
+   on the Webex message id (a redelivery is a no-op).
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
 from bot import cards, replies
-from bot.auth import require
-from bot.errors import UsageError
+from bot.errors import NotAllowed
 from bot.events import Context
-from bot.grammar import Fields, parse_args
-from bot.logs import PASSWORD_TTL, SECRETS
+from bot.gate import Permit
+from bot.grammar import Fields, canonical_key, parse_args
+from bot.logs import scrub_in_request
 from bot.maintenance import STALE_CREATE_SECONDS, settle
-from bot.router import Handler
+from bot.router import Command, Request, Scope
 from bot.validation import InvalidRequest, TrunkRequest
+from commands.approval import ask_approval
 from commands.flow import ACTION, Prepared, execute, prepare
 
 if TYPE_CHECKING:
@@ -37,11 +41,13 @@ if TYPE_CHECKING:
 FORM, CONFIRM = "form", "confirm"
 
 
-def handler(services: Services) -> Handler:
-    async def run(ctx: Context, args: str) -> None:
-        await create(services, ctx, args)
+@dataclass(frozen=True)
+class Parsed:
+    """A text create as read: its fields, and the request when it is complete."""
 
-    return run
+    fields: Fields
+    request: TrunkRequest | None
+    missing: InvalidRequest | None = None
 
 
 def _typed_password(fields: dict[str, str]) -> bool:
@@ -51,8 +57,6 @@ def _typed_password(fields: dict[str, str]) -> bool:
 
 def _form_values(fields: dict[str, str]) -> dict[str, str]:
     """What a form may show back: canonical keys, never a password."""
-    from bot.grammar import canonical_key
-
     out: dict[str, str] = {}
     for key, value in fields.items():
         canon = canonical_key(key)
@@ -61,45 +65,73 @@ def _form_values(fields: dict[str, str]) -> dict[str, str]:
     return out
 
 
-async def create(services: Services, ctx: Context, args: str) -> None:
-    ev = ctx.event
-    await require(
-        services.policy,
-        ev.actor,
-        ACTION,
-        space=ev.space,
-        membership=services.membership,
-        check_scope=False,
-    )
-    if not args.strip():
-        await send_form(services, ctx, values={}, errors={})
-        return
-    fields = parse_args(args)
+async def scope(ctx: Context, request: Request) -> Scope:
+    """Read ``create trunk …`` (no Webex call): the org and location it names.
+
+    A password typed in a group space is refused here, before anything else happens.
+    """
+    fields = parse_args(request.args) if request.args.strip() else Fields()
     if _typed_password(fields):
-        SECRETS.add(fields["password"], ttl=PASSWORD_TTL)
-    if not ev.space.is_direct and _typed_password(fields):
-        raise UsageError(replies.TYPED_IN_GROUP_REFUSAL)
-    ctx.audit.request = {k: v for k, v in fields.items() if k != "password"}
+        scrub_in_request(fields["password"])
+        if not ctx.event.space.is_direct:
+            raise NotAllowed(replies.TYPED_IN_GROUP_REFUSAL, reason="password typed in a group")
+    ctx.audit.request = {k: v for k, v in fields.items() if k != "password"} or None
+    org = fields.get("org") or None
+    if not fields:
+        return Scope(org=org, parsed=Parsed(fields, None), request=request)
+    try:
+        trunk = TrunkRequest.from_fields(fields)
+    except InvalidRequest as exc:
+        if all(p.code == "missing" for p in exc.problems):
+            return Scope(org=org, parsed=Parsed(fields, None, exc), request=request)
+        raise
+    return Scope(
+        org=trunk.org_id, location=trunk.location, parsed=Parsed(fields, trunk), request=request
+    )
+
+
+def command(services: Services) -> Command:
+    async def run(ctx: Context, permit: Permit, scope_: Scope) -> None:
+        await create(services, ctx, permit, scope_.parsed)
+
+    return Command(
+        action=ACTION,
+        words=("create", "trunk"),
+        scope=scope,
+        handler=run,
+        example="create trunk name=gate-1 location=Madrid",
+    )
+
+
+async def create(services: Services, ctx: Context, permit: Permit, parsed: Parsed) -> None:
+    ev = ctx.event
+    if not parsed.fields:
+        await send_form(services, ctx, permit, values={}, errors={})
+        return
     key = f"message:{ev.message_id or ev.id}"
     if await answered_before(services, ctx, key):
         return
-    try:
-        request = TrunkRequest.from_fields(fields)
-    except InvalidRequest as exc:
-        if all(p.code == "missing" for p in exc.problems):
-            errors = {p.key or p.field: p.message for p in exc.problems}
-            await send_form(
-                services, ctx, values=_form_values(fields), errors=errors, text=exc.user_message
-            )
-            ctx.audit.result = "invalid"
-            return
-        raise
-    prepared = await prepare(services, ctx, request)
-    ctx.audit.request = prepared.summary()
-    if prepared.decision.grant is None or prepared.decision.grant.confirm:
-        await send_confirm(services, ctx, prepared, request.password)
+    if parsed.request is None:
+        missing = parsed.missing
+        errors = {p.key or p.field: p.message for p in missing.problems} if missing else {}
+        await send_form(
+            services,
+            ctx,
+            permit,
+            values=_form_values(parsed.fields),
+            errors=errors,
+            text=missing.user_message if missing else None,
+        )
+        ctx.audit.result = "invalid"
         return
-    await execute(services, ctx, prepared, key=key, password=request.password)
+    prepared = await prepare(services, ctx, parsed.request, permit)
+    ctx.audit.request = prepared.summary()
+    if permit.confirm:
+        await send_confirm(services, ctx, prepared, parsed.request.password)
+    elif permit.needs_approval:
+        await ask_approval(services, ctx, prepared, parsed.request.password)
+    else:
+        await execute(services, ctx, prepared, key=key, password=parsed.request.password)
 
 
 async def answered_before(services: Services, ctx: Context, key: str) -> bool:
@@ -128,15 +160,21 @@ async def answered_before(services: Services, ctx: Context, key: str) -> bool:
 async def send_form(
     services: Services,
     ctx: Context,
+    permit: Permit,
     *,
     values: dict[str, str],
     errors: dict[str, str],
     text: str | None = None,
 ) -> None:
-    """Post the form card (prefilled, problems at their fields), bound to a fresh nonce."""
+    """Post the form card (prefilled, problems at their fields), bound to a fresh nonce.
+    It offers only the locations ``permit`` covers, in the org the gate admitted."""
     ev = ctx.event
-    org_id = await services.target_org(values.get("org") or None)
-    locations = await services.calling.list_locations(org_id=org_id)
+    org_id = permit.org_id
+    locations = [
+        loc
+        for loc in await services.calling.list_locations(org_id=org_id)
+        if permit.covers(loc.id, loc.name)
+    ]
     trunk_types = await services.calling.trunk_types(org_id=org_id)
     offered = {
         "locations": [loc.id for loc in locations],
@@ -193,7 +231,7 @@ async def send_confirm(
         nonce=nonce,
         facts=prepared.facts(),
         requester=ev.actor.email or ev.actor.person_id,
-        note=replies.confirm_note(prepared.decision.grant is not None),
+        note=replies.confirm_note(prepared.permit.grant is not None),
     )
     message_id = await ctx.reply(replies.confirm_text(prepared.request.name), card=card)
     if message_id:
@@ -204,16 +242,3 @@ async def send_confirm(
 def _stale(updated_at: datetime) -> bool:
     age = (datetime.now(UTC) - updated_at).total_seconds()
     return age >= STALE_CREATE_SECONDS
-
-
-def fields_from_summary(summary: dict[str, object]) -> Fields:
-    """The confirm card's stored summary as grammar fields again (to re-validate)."""
-    out = Fields()
-    for key in ("name", "type", "device", "address", "domain", "port", "max-calls", "org"):
-        value = summary.get(key)
-        if value is not None:
-            out[key] = str(value)
-    out["location"] = str(summary["location_id"])
-    if summary.get("dual-identity") is not None:
-        out["dual-identity"] = "yes" if summary["dual-identity"] else "no"
-    return out

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import SecretStr
 
 from bot import cards, replies
-from bot.auth import Decision, require
 from bot.errors import (
+    NotAllowed,
     UsageError,
     WebexBadRequest,
     WebexConflict,
@@ -32,7 +32,9 @@ from bot.errors import (
     WebexServerError,
 )
 from bot.events import Context
-from bot.logs import PASSWORD_TTL, SECRETS
+from bot.gate import Permit
+from bot.grammar import Fields
+from bot.logs import GENERATED, PASSWORD_TTL, SECRETS, scrub_in_request
 from bot.store import ClaimStatus
 from bot.validation import TrunkRequest, check_certificate, to_create_body
 from bot.webex.calling import TrunkCreateUnknown, TrunkNotCreated
@@ -58,7 +60,7 @@ class Prepared:
     location: Location
     org_id: str | None
     device: DeviceType | None
-    decision: Decision
+    permit: Permit
 
     def summary(self) -> dict[str, Any]:
         """What the audit trail, the confirm card and an approval keep (never a password)."""
@@ -128,38 +130,23 @@ def known_refusal(exc: WebexError, address: str | None, domain: str | None) -> W
 
 
 async def prepare(
-    services: Services, ctx: Context, request: TrunkRequest, *, check_name: bool = True
+    services: Services,
+    ctx: Context,
+    request: TrunkRequest,
+    permit: Permit,
+    *,
+    check_name: bool = True,
 ) -> Prepared:
-    """Authorize and check ``request`` against Webex without creating anything.
+    """Check ``request`` against Webex without creating anything, within ``permit`` (the
+    gate's decision for its org and location: the router made it before this runs).
 
     ``check_name=False`` when resuming a request whose create key may already be claimed:
     then the key, not the name, says whether it exists (and a real clash is Webex's 409).
     """
-    ev = ctx.event
-    policy, calling = services.policy, services.calling
-    org_id = await services.target_org(request.org_id)
-    # The org first: never ask Webex about an org this person may not touch.
-    await require(
-        policy,
-        ev.actor,
-        ACTION,
-        space=ev.space,
-        membership=services.membership,
-        org_id=org_id,
-        check_location=False,
-    )
-    location = await calling.find_location(request.location, org_id=org_id)
+    calling, location, org_id = services.calling, permit.location, permit.org_id
+    if location is None or permit.action != ACTION or not permit.issued:
+        raise NotAllowed(replies.not_allowed(ACTION), reason="no permit for a location")
     ctx.audit.location_id, ctx.audit.location_name = location.id, location.name
-    decision = await require(
-        policy,
-        ev.actor,
-        ACTION,
-        space=ev.space,
-        membership=services.membership,
-        location_id=location.id,
-        location_name=location.name,
-        org_id=org_id,
-    )
     device = None
     if request.trunk_type is TrunkType.CERTIFICATE_BASED or request.device_type:
         device = check_certificate(request, await calling.trunk_types(org_id=org_id))
@@ -172,7 +159,7 @@ async def prepare(
             raise known_refusal(exc, request.address, request.domain) from None
     if check_name and await calling.find_trunk_by_name(request.name, org_id=org_id) is not None:
         raise UsageError(replies.name_taken(request.name))
-    return Prepared(request, location, org_id, device, decision)
+    return Prepared(request, location, org_id, device, permit)
 
 
 @dataclass
@@ -234,6 +221,8 @@ async def execute(
     """Create the trunk once for ``key`` and answer with the result (or the first answer)."""
     ev, store, calling = ctx.event, services.store, services.calling
     req, location, org_id = prepared.request, prepared.location, prepared.org_id
+    # The gate's decision, for exactly this org and location, approved where required.
+    prepared.permit.check_write(ACTION, org_id, location.id)
     claim = await store.begin_create(
         key, name=req.name, org_id=org_id, location_id=location.id, requester=ev.actor.person_id
     )
@@ -258,9 +247,10 @@ async def execute(
     try:
         if password is None:
             generated = password = await calling.generate_password(location.id, org_id=org_id)
-        SECRETS.add(
-            password.get_secret_value(), ttl=PASSWORD_TTL
-        )  # scrubbed from every log line from now on
+            # Webex made it: scrubbed from every log line from now on.
+            SECRETS.add(password.get_secret_value(), ttl=PASSWORD_TTL, kind=GENERATED)
+        else:
+            scrub_in_request(password.get_secret_value())  # typed: this request's records
         body = to_create_body(
             req, location_id=location.id, password=password, device=prepared.device
         )
@@ -342,3 +332,16 @@ async def deliver_result(
     card = cards.result_card(title=title, facts=facts, password=None, next_step=replies.NEXT_STEP)
     await ctx.reply(summary + "\n" + replies.sent_privately(generated is not None), card=card)
     await ctx.reply_private(replies.private_delivery(req.name, location.name, settings, secret))
+
+
+def fields_from_summary(summary: dict[str, object]) -> Fields:
+    """The confirm card's stored summary as grammar fields again (to re-validate)."""
+    out = Fields()
+    for key in ("name", "type", "device", "address", "domain", "port", "max-calls", "org"):
+        value = summary.get(key)
+        if value is not None:
+            out[key] = str(value)
+    out["location"] = str(summary["location_id"])
+    if summary.get("dual-identity") is not None:
+        out["dual-identity"] = "yes" if summary["dual-identity"] else "no"
+    return out

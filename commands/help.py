@@ -6,20 +6,20 @@ from typing import TYPE_CHECKING
 
 from bot import replies
 from bot.events import Context
-from bot.router import Handler
+from bot.gate import PUBLIC, Permit
+from bot.router import Command, Scope
 
 if TYPE_CHECKING:
     from bot.app import Services
 
 
-def handler(services: Services) -> Handler:
-    async def run(ctx: Context, _args: str) -> None:
+def command(services: Services) -> Command:
+    async def run(ctx: Context, _permit: Permit, _scope: Scope) -> None:
         ev = ctx.event
-        actions = await services.policy.actions_for(ev.actor, ev.space, services.membership)
+        policy = services.gate.policy
+        actions = await policy.actions_for(ev.actor, ev.space, services.gate.membership)
         await ctx.reply(
-            replies.help_text(
-                actions, direct=ev.space.is_direct, policy_problem=services.policy.problem
-            )
+            replies.help_text(actions, direct=ev.space.is_direct, policy_problem=policy.problem)
         )
 
-    return run
+    return Command(action=PUBLIC, words=("help",), handler=run, example="help")

@@ -38,35 +38,46 @@ people    = ["pat@example.com"]
 actions   = ["trunk.create"]
 locations = ["London HQ", "Paris Office"]
 confirm   = false
+orgs      = ["*"]
 
 # Cards: carol confirms every create (the default); dave's creates need an approver.
 [[grant]]
 people    = ["carol@example.com"]
 actions   = ["trunk.create"]
+locations = ["*"]
+orgs      = ["*"]
 
 [[grant]]
 people    = ["dave@example.com"]
 actions   = ["trunk.create"]
 approval  = "required"
 approvers_space = "ROOM-APPROVERS"
+locations = ["*"]
+orgs      = ["*"]
 
 [[grant]]
 people    = ["erin@example.com", "dave@example.com"]
 actions   = ["approve"]
+locations = ["*"]
+orgs      = ["*"]
 
 [[grant]]
 people    = ["olga@example.com"]
 actions   = ["trunk.create"]
 orgs      = ["{sandbox_org}"]
+locations = ["*"]
 
 [[grant]]
 people    = ["outsider@example.com"]
 actions   = ["trunk.create"]
 orgs      = ["Y2lzY29zcGFyazovL3VzL09SR0FOSVpBVElPTi9zb21lLW90aGVyLW9yZw"]
+locations = ["*"]
 
 [[grant]]
 people    = ["audrey@example.com"]
 actions   = ["audit.read"]
+locations = ["*"]
+orgs      = ["*"]
 """
 
 
@@ -173,6 +184,10 @@ async def make_chat(
     **settings: object,
 ) -> Chat:
     state = state or SandboxState.seeded()
+    # A transcript sends many messages as one person in no time: flood control (tested on
+    # its own in test_flood.py) would set them aside.
+    settings.setdefault("rate_per_minute", 10_000)
+    settings.setdefault("max_in_flight", 1_000)
     store = await open_store(store_url)
     config = Settings(
         admin_token=SecretStr(DEMO_ADMIN_TOKEN),

@@ -86,14 +86,8 @@ GENERATED = "generated password"
 PASSWORD = "password"  # registered by the create flow: typed or generated
 SECRET = "registered secret"
 
-#: Who registered a value with SECRETS says what it is.
-_REGISTRAR_KIND = {
-    "commands.create_trunk": TYPED,
-    "commands.card_actions": TYPED,
-    "commands.flow": PASSWORD,
-    "bot.webex.tokens": TOKEN,
-    "bot.cli": TOKEN,
-}
+#: What the product says a registered value is (bot.logs.listen_for_secrets).
+_REGISTERED_KIND = {"typed": TYPED, "generated": PASSWORD, "credential": TOKEN}
 _STRICTNESS = {GENERATED: 0, PASSWORD: 1, SECRET: 2, TYPED: 3, TOKEN: 4}
 MIN_LENGTH = 8
 #: A password's piece this long is a leak too (what a pattern-based scrub left of it, or
@@ -653,15 +647,11 @@ def _passwords(mp: pytest.MonkeyPatch, collector: Collector) -> None:
     from bot.webex.calling import CallingClient
     from commands import flow
 
-    original_add = logs.SECRETS.add
+    def registered(value: str, said: str) -> None:
+        kind = _REGISTERED_KIND.get(said, SECRET)
+        collector.secret(value, kind, scoped=kind != TOKEN, origin=f"bot.logs ({said})")
 
-    def add(value: str | None, ttl: float | None = None) -> None:
-        original_add(value, ttl)
-        caller = sys._getframe(1).f_globals.get("__name__", "?")
-        kind = _REGISTRAR_KIND.get(caller, SECRET)
-        collector.secret(value, kind, scoped=kind != TOKEN, origin=caller)
-
-    mp.setattr(logs.SECRETS, "add", add)
+    _STATE["stop_listening"] = logs.listen_for_secrets(registered)
 
     original_generate = CallingClient.generate_password
 
@@ -828,6 +818,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         logging.getLogger("httpx").removeFilter(quiet)
     for name, level in _LEVELS.items():
         logging.getLogger(name or None).setLevel(level)
+    if (stop := _STATE.pop("stop_listening", None)) is not None:
+        stop()
     if (mp := _STATE.pop("monkeypatch", None)) is not None:
         mp.undo()
 

@@ -130,7 +130,7 @@ async def test_more_than_the_maximum_is_capped_and_said(chat: Chat) -> None:
     assert len(rows_of(reply)) == 4
 
 
-@pytest.mark.parametrize("person", ["alice@example.com", MALLORY, "erin@example.com"])
+@pytest.mark.parametrize("person", ["alice@example.com", "eve@evil.example", "erin@example.com"])
 async def test_refused_without_audit_read(chat: Chat, person: str) -> None:
     """Someone without audit.read gets one refusal, no rows, and the refusal is on record."""
     replies_ = await chat.say("audit last 5", person=person)
@@ -166,7 +166,7 @@ async def test_grant_for_some_locations_shows_only_those() -> None:
     """audit.read for London HQ only: other locations' rows stay hidden, and asking is refused."""
     policy = DEFAULT_POLICY + (
         '\n[[grant]]\npeople = ["lara@example.com"]\nactions = ["audit.read"]\n'
-        'locations = ["London HQ"]\n'
+        'locations = ["London HQ"]\norgs = ["*"]\n'
     )
     chat = await make_chat(policy=policy)
     try:

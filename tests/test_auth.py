@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
-from bot.auth import Policy, require
+from bot.auth import Policy
 from bot.errors import ConfigError, NotAllowed
 from bot.events import Actor, Space, SpaceKind
+from bot.gate import Gate, Permit
+from bot.webex.models import Location
 
 POLICY = """
 [[grant]]
@@ -20,19 +23,27 @@ orgs      = ["ORG-1"]
 [[grant]]
 domains   = ["voice.example.com"]
 actions   = ["trunk.read"]
+locations = ["*"]
+orgs      = ["*"]
 
 [[grant]]
 spaces    = ["ROOM-OPS"]
 actions   = ["trunk.create"]
 locations = ["*"]
+orgs      = ["ORG-5"]
 """
 
 ALICE = Actor(person_id="PERSONID-ALICE", email="alice@example.com", org_id="ORG-1")
 ALICE_ABROAD = Actor(person_id="PERSONID-ALICE2", email="alice@example.com", org_id="ORG-2")
 BOB = Actor(person_id="PERSONID-BOB", email="bob@elsewhere.example", org_id="ORG-1")
-CAROL = Actor(person_id="PERSONID-CAROL", email="carol@voice.example.com")
-MALLORY = Actor(person_id="PERSONID-M", email="mallory@evil.example", display_name="alice")
-BOT = Actor(person_id="PERSONID-ALICE", email="alice@example.com", is_bot=True)
+CAROL = Actor(person_id="PERSONID-CAROL", email="carol@voice.example.com", org_id="ORG-9")
+CAROL_UNKNOWN = Actor(person_id="PERSONID-CAROL", email="carol@voice.example.com")
+MALLORY = Actor(
+    person_id="PERSONID-M", email="mallory@evil.example", org_id="ORG-5", display_name="alice"
+)
+MALLORY_ABROAD = dataclasses.replace(MALLORY, org_id="ORG-6")
+MALLORY_UNKNOWN = dataclasses.replace(MALLORY, org_id=None)
+BOT = Actor(person_id="PERSONID-ALICE", email="alice@example.com", org_id="ORG-1", is_bot=True)
 DIRECT = Space("ROOM-DM", SpaceKind.DIRECT)
 OPS = Space("ROOM-OPS", SpaceKind.GROUP)
 
@@ -57,6 +68,9 @@ def policy() -> Policy:
         (MALLORY, "trunk.create", "Madrid", "ORG-5", OPS, True),
         (BOT, "trunk.create", "London HQ", "ORG-1", DIRECT, False),
         (ALICE_ABROAD, "trunk.create", "London HQ", "ORG-1", DIRECT, False),
+        (MALLORY_ABROAD, "trunk.create", "Madrid", "ORG-5", OPS, False),
+        (MALLORY_UNKNOWN, "trunk.create", "Madrid", "ORG-5", OPS, False),
+        (CAROL_UNKNOWN, "trunk.read", "Anywhere", "ORG-9", DIRECT, False),
     ],
     ids=[
         "listed-email-any-case",
@@ -71,6 +85,9 @@ def policy() -> Policy:
         "member-of-granted-space",
         "bots-never",
         "same-email-from-another-org",
+        "space-member-from-another-org",
+        "space-member-org-unknown",
+        "domain-grant-org-unknown",
     ],
 )
 async def test_decide(
@@ -92,7 +109,9 @@ async def test_membership_lookup_counts_for_space_grants(policy: Policy) -> None
         asked.append((room, person))
         return person == MALLORY.person_id
 
-    d = await policy.decide(MALLORY, "trunk.create", space=DIRECT, org_id="X", membership=member)
+    d = await policy.decide(
+        MALLORY, "trunk.create", space=DIRECT, org_id="ORG-5", membership=member
+    )
     assert d.allowed
     assert asked == [("ROOM-OPS", MALLORY.person_id)]
 
@@ -118,6 +137,37 @@ def test_broken_policy_is_one_line(text: str, fragment: str) -> None:
     assert "\n" not in err.value.user_message
 
 
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        (
+            '[[grant]]\npeople=["a@b.c"]\nactions=["trunk.create"]\norgs=["*"]',
+            "grant 1 (people = a@b.c) must say `locations`",
+        ),
+        (
+            '[[grant]]\ndomains=["b.c"]\nactions=["trunk.create"]\nlocations=["*"]',
+            "grant 1 (domains = b.c) must say `orgs`",
+        ),
+        (
+            '[[grant]]\npeople=["a@b.c"]\nlocations=[]\norgs=["*"]',
+            "`locations` is empty",
+        ),
+        (
+            '[[grant]]\npeople=["a@b.c"]\nactions=["trunk.create"]\nlocations=["*"]\n'
+            'orgs=["*"]\napproval="required"',
+            "needs approvers_space",
+        ),
+    ],
+    ids=["no-locations", "no-orgs", "empty-locations", "approval-without-approvers"],
+)
+def test_scope_is_explicit(text: str, fragment: str) -> None:
+    """Nothing is implied: a grant states its locations and orgs, and one that requires
+    approval names where approvers decide; the line names the grant and the key."""
+    with pytest.raises(ConfigError) as err:
+        Policy.parse(text)
+    assert fragment in err.value.user_message, err.value.user_message
+
+
 @pytest.mark.parametrize("content", [None, "", "[[grant]\n"], ids=["missing", "empty", "broken"])
 async def test_unusable_policy_denies_everyone(tmp_path: Path, content: str | None) -> None:
     """Missing, empty or broken policy files deny everything and keep the reason."""
@@ -127,22 +177,95 @@ async def test_unusable_policy_denies_everyone(tmp_path: Path, content: str | No
     policy = Policy.load(path)
     assert policy.problem
     with pytest.raises(NotAllowed) as err:
-        await require(policy, ALICE, "trunk.create", space=DIRECT, check_scope=False)
+        await Gate(policy).admit(ALICE, DIRECT, "trunk.create")
     assert "trunkbot check" in err.value.user_message
 
 
 async def test_refusal_names_the_granted_locations(policy: Policy) -> None:
     """Someone allowed elsewhere is told where they may act."""
+    gate = Gate(policy)
+    permit = await gate.admit(ALICE, DIRECT, "trunk.create", "ORG-1")
     with pytest.raises(NotAllowed) as err:
-        await require(
-            policy,
-            ALICE,
-            "trunk.create",
-            space=DIRECT,
-            location_id="LOC-NY",
-            location_name="New York",
-            org_id="ORG-1",
-        )
+        await gate.narrow(permit, Location(id="LOC-NY", name="New York"))
     assert err.value.user_message == (
         "You may create trunks only in **London HQ** and **LOC-PARIS**."
     )
+
+
+async def test_an_unknown_org_is_asked_to_try_again(policy: Policy) -> None:
+    """A person Webex couldn't tell us about is refused (fail closed), politely."""
+    with pytest.raises(NotAllowed) as err:
+        await Gate(policy).admit(CAROL_UNKNOWN, DIRECT, "trunk.read")
+    assert "try again" in err.value.user_message
+    assert "unknown" in str(err.value.reason)
+
+
+LONDON = Location(id="LOC-LONDON", name="London HQ")
+
+APPROVALS = """
+[[grant]]
+people = ["alice@example.com"]
+actions = ["trunk.create"]
+locations = ["*"]
+orgs = ["ORG-1"]
+confirm = false
+approval = "required"
+approvers_space = "ROOM-APPROVERS"
+
+[[grant]]
+people = ["paris-approver@example.com"]
+actions = ["approve"]
+locations = ["Paris Office"]
+orgs = ["ORG-1"]
+
+[[grant]]
+people = ["boss@example.com", "alice@example.com"]
+actions = ["approve"]
+locations = ["*"]
+orgs = ["ORG-1"]
+"""
+
+
+async def test_a_write_takes_only_a_permit_the_gate_issued_for_it() -> None:
+    """A permit built by hand, copied with changes, for another org or location, or whose
+    grant requires an approval that nobody gave, writes nothing."""
+    gate = Gate(Policy.parse(APPROVALS))
+    permit = await gate.narrow(await gate.admit(ALICE, DIRECT, "trunk.create", "ORG-1"), LONDON)
+    forged = [
+        Permit(ALICE, DIRECT, "trunk.create", "ORG-1", permit.grants, LONDON, permit.grant),
+        dataclasses.replace(permit, approver=BOB),
+        permit,  # needs approval
+    ]
+    for candidate in forged:
+        with pytest.raises(NotAllowed):
+            candidate.check_write("trunk.create", "ORG-1", LONDON.id)
+    boss = Actor("PERSONID-BOSS", "boss@example.com", "ORG-1")
+    approver = await gate.narrow(await gate.admit(boss, OPS, "approve", "ORG-1"), LONDON)
+    approved = gate.approve(permit, approver)
+    approved.check_write("trunk.create", "ORG-1", LONDON.id)
+    for org, location in (("ORG-2", LONDON.id), ("ORG-1", "LOC-OTHER")):
+        with pytest.raises(NotAllowed):
+            approved.check_write("trunk.create", org, location)
+    with pytest.raises(NotAllowed):
+        approved.check_write("trunk.delete", "ORG-1", LONDON.id)
+
+
+async def test_an_approver_is_authorized_on_the_requests_location_and_org() -> None:
+    """Approving needs `approve` where the request is, and someone other than the requester."""
+    gate = Gate(Policy.parse(APPROVALS))
+    request = await gate.narrow(await gate.admit(ALICE, DIRECT, "trunk.create", "ORG-1"), LONDON)
+    paris_only = Actor("PERSONID-P", "paris-approver@example.com", "ORG-1")
+    paris = await gate.admit(paris_only, OPS, "approve", "ORG-1")
+    with pytest.raises(NotAllowed) as err:
+        await gate.narrow(paris, LONDON)
+    assert "Paris Office" in err.value.user_message
+    with pytest.raises(NotAllowed):  # not even an unnarrowed approve permit will do
+        gate.approve(request, paris)
+    own = await gate.narrow(await gate.admit(ALICE, OPS, "approve", "ORG-1"), LONDON)
+    with pytest.raises(NotAllowed) as err:
+        gate.approve(request, own)
+    assert "your own request" in err.value.user_message
+    with pytest.raises(NotAllowed):  # an approver of another org
+        await gate.admit(
+            Actor("PERSONID-BOSS", "boss@example.com", "ORG-2"), OPS, "approve", "ORG-1"
+        )

@@ -224,7 +224,9 @@ async def test_authorization_is_checked_again_at_submit(chat: Chat) -> None:
     from bot.auth import Policy
 
     confirm = await form_to_confirm(chat)
-    chat.app.services.policy = Policy.parse('[[grant]]\npeople=["x@y.z"]\nactions=["approve"]')
+    chat.app.services.gate.policy = Policy.parse(
+        '[[grant]]\npeople=["x@y.z"]\nactions=["approve"]\nlocations=["*"]\norgs=["*"]'
+    )
     replies = await chat.submit(confirm, "Create", person=CAROL)
     assert replies[-1].markdown.startswith("You're not allowed to create trunks.")
     assert posts(chat) == 0

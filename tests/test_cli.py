@@ -73,6 +73,7 @@ def test_shell_with_a_policy_file_uses_it(tmp_path: Path) -> None:
     """A policy.toml in the working directory replaces the sample policy, even in the sandbox."""
     (tmp_path / "policy.toml").write_text(
         '[[grant]]\npeople=["ann@example.com"]\nactions=["trunk.create"]\n'
+        'locations=["*"]\norgs=["*"]\n'
     )
     run = trunkbot("shell", stdin="create trunk name=a location=Madrid\n", cwd=tmp_path)
     assert "You're not allowed to create trunks." in run.stdout
@@ -107,7 +108,9 @@ def _check(tmp_path: Path, url: str, token: str | None, policy: str | None) -> t
     return run.returncode, run.stdout + run.stderr
 
 
-GOOD_POLICY = '[[grant]]\npeople=["a@example.com"]\nactions=["trunk.create"]\n'
+GOOD_POLICY = (
+    '[[grant]]\npeople=["a@example.com"]\nactions=["trunk.create"]\nlocations=["*"]\norgs=["*"]\n'
+)
 
 
 async def test_check_passes_with_a_good_setup(tmp_path: Path, sandbox_url: str) -> None:
@@ -150,6 +153,7 @@ async def _in_thread(fn, *args):  # type: ignore[no-untyped-def]
 def _shell_against(tmp_path: Path, url: str) -> subprocess.CompletedProcess[str]:
     (tmp_path / "policy.toml").write_text(
         '[[grant]]\npeople=["you@example.com"]\nactions=["trunk.create"]\n'
+        'locations=["*"]\norgs=["*"]\n'
     )
     return trunkbot(
         "shell",

@@ -52,7 +52,9 @@ from bot.webex.tokens import (
 )
 
 API = "https://webexapis.com/v1"
-POLICY = '[[grant]]\npeople=["a@example.com"]\nactions=["trunk.create"]\n'
+POLICY = (
+    '[[grant]]\npeople=["a@example.com"]\nactions=["trunk.create"]\nlocations=["*"]\norgs=["*"]\n'
+)
 
 
 @dataclass

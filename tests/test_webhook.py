@@ -52,12 +52,14 @@ domains   = ["example.com"]
 actions   = ["trunk.create"]
 locations = ["*"]
 confirm   = false
+orgs      = ["*"]
 """
 WITH_CONFIRM = """
 [[grant]]
 domains   = ["example.com"]
 actions   = ["trunk.create"]
 locations = ["*"]
+orgs      = ["*"]
 """
 
 

@@ -30,15 +30,20 @@ people    = ["dave@example.com"]
 actions   = ["trunk.create"]
 approval  = "required"
 approvers_space = "{approvers}"
+locations = ["*"]
+orgs      = ["*"]
 
 [[grant]]
 domains   = ["example.com"]
 actions   = ["trunk.create"]
 locations = ["*"]
+orgs      = ["*"]
 
 [[grant]]
 people    = ["erin@example.com"]
 actions   = ["approve"]
+locations = ["*"]
+orgs      = ["*"]
 """
 
 

@@ -32,6 +32,7 @@ domains   = ["example.com"]
 actions   = ["trunk.create"]
 locations = ["*"]
 confirm   = false
+orgs      = ["*"]
 """
 
 

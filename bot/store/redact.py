@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from bot.logs import SECRETS
+from bot.logs import scrub
 
 # Matched against the key with case, "_" and "-" ignored: "password", "exampleSipPassword",
 # "client_secret", "refresh_token", "accessToken", "Authorization", "passwd".
@@ -38,9 +38,9 @@ def strip_secrets(value: Any) -> Any:
     if isinstance(value, list | tuple | set | frozenset):
         return [strip_secrets(v) for v in value]
     if isinstance(value, str):
-        return SECRETS.scrub(value)
+        return scrub(value)
     return value
 
 
 def scrub_text(value: str | None) -> str | None:
-    return None if value is None else SECRETS.scrub(value)
+    return None if value is None else scrub(value)

@@ -14,6 +14,7 @@ POST: after no answer or a 5xx it looks the trunk up by name and says what it fo
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -168,16 +169,29 @@ class CallingClient:
         items = await self._http.get_pages(LOCATIONS, self._params(org_id), "locations")
         return self._parse(_Locations, {"locations": items}).locations
 
-    async def find_location(self, query: str, org_id: str | None = None) -> Location:
+    async def find_location(
+        self,
+        query: str,
+        org_id: str | None = None,
+        *,
+        visible: Callable[[Location], bool] | None = None,
+    ) -> Location:
         """The location whose ID is ``query``, else whose name is it (any case), else the
-        only one whose name contains it."""
+        only one whose name contains it. With ``visible``, partial matches and the names a
+        hint lists are only those it admits (a person is never shown locations outside
+        their scope); an exact match is returned either way, for the gate to refuse."""
         locations = await self.list_locations(org_id)
         wanted = _norm(query)
         for location in locations:
             if location.id == query.strip():
                 return location
+        exact = [loc for loc in locations if _norm(loc.name) == wanted]
+        if visible is not None:
+            locations = [loc for loc in locations if visible(loc)]
+            if len(exact) > 1:
+                exact = [loc for loc in exact if visible(loc)] or exact[:1]
         for matches in (
-            [loc for loc in locations if _norm(loc.name) == wanted],
+            exact,
             [loc for loc in locations if wanted and wanted in _norm(loc.name)],
         ):
             if len(matches) == 1:

@@ -1,0 +1,172 @@
+"""Two-person approval: the request goes to the approvers' space; an approver the gate
+admits for ``approve`` on the request's own org and location (never the requester) decides.
+
+On Approve the requester is authorized again, now, for the create, and the gate puts the
+approver on that permit: :func:`commands.flow.execute` refuses a permit whose grant requires
+approval without one, so no entry path can skip this.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from pydantic import SecretStr
+
+from bot import cards, replies
+from bot.errors import CardRefused, NotAllowed, UsageError
+from bot.events import Actor, Context, Event, Space, SpaceKind
+from bot.gate import APPROVE, Permit
+from bot.router import Command, Request, Scope
+from bot.store import ApprovalOutcome
+from bot.validation import TrunkRequest
+from commands.cardkit import APPROVAL, consume
+from commands.flow import ACTION, Prepared, execute, fields_from_summary, prepare
+
+if TYPE_CHECKING:
+    from bot.app import Services
+
+
+async def ask_approval(
+    services: Services, ctx: Context, prepared: Prepared, password: SecretStr | None
+) -> None:
+    """Post the request to the approvers' space and tell the requester it waits there."""
+    ev = ctx.event
+    approvers_space = prepared.permit.approvers_space
+    if not approvers_space:
+        raise UsageError(replies.NO_APPROVERS_SPACE)
+    request = {
+        "summary": prepared.summary(),
+        "requester": {
+            "person_id": ev.actor.person_id,
+            "email": ev.actor.email,
+            "org_id": ev.actor.org_id,
+        },
+        "room_id": ev.space.room_id,
+        "room_kind": ev.space.kind.value,
+        "thread_id": ev.thread_id,
+        "typed_password": password is not None,
+    }
+    approval_id = await services.store.create_approval(
+        request_json=json.dumps(request),
+        requester_id=ev.actor.person_id,
+        approvers_room=approvers_space,
+        ttl_seconds=services.approval_ttl,
+    )
+    if password is not None:
+        services.vault.put(f"approval:{approval_id}", password, services.approval_ttl)
+    nonce = await services.store.issue_nonce(
+        purpose=APPROVAL,
+        room_id=approvers_space,
+        person_id=ev.actor.person_id,
+        message_id=None,
+        payload_json=json.dumps({"approval_id": approval_id}),
+        ttl_seconds=services.approval_ttl,
+    )
+    card = cards.approval_card(
+        nonce=nonce,
+        facts=prepared.facts(),
+        requester=ev.actor.email or ev.actor.person_id,
+        expires=replies.expires_in(services.approval_ttl),
+    )
+    message_id = await ctx.post(
+        approvers_space,
+        replies.approval_request_text(ev.actor.email or ev.actor.person_id, prepared.request.name),
+        card=card,
+    )
+    if message_id:
+        await services.store.attach_message(nonce, message_id)
+    ctx.audit.result = "awaiting-approval"
+    await ctx.reply(replies.sent_for_approval(prepared.request.name))
+
+
+def command(services: Services) -> Command:
+    """The approvers' card: action ``approve``, scoped to the request's org and location."""
+
+    async def scope(ctx: Context, request: Request) -> Scope:
+        card = request.card
+        if card is None:
+            raise CardRefused(replies.CARD_NOT_OURS)
+        approval = await services.store.get_approval(str(card.payload.get("approval_id", "")))
+        if approval is None:
+            raise CardRefused(replies.CARD_NOT_OURS)
+        if approval.requester_id == ctx.event.actor.person_id:  # the reader checked the card's
+            raise NotAllowed(replies.NO_SELF_APPROVAL, reason="requester can't approve")
+        stored = json.loads(approval.request_json)
+        summary = stored.get("summary") or {}
+        ctx.audit.request = summary
+        return Scope(
+            org=summary.get("org"),
+            location=str(summary.get("location_id", "")),
+            parsed=(approval.approval_id, stored),
+            request=request,
+        )
+
+    async def run(ctx: Context, permit: Permit, scope_: Scope) -> None:
+        assert scope_.request.card is not None  # noqa: S101  -- scope() refused otherwise
+        await consume(services, ctx, scope_.request.card)
+        approval_id, stored = scope_.parsed
+        await decide(services, ctx, permit, scope_.request.card.verb, approval_id, stored)
+
+    return Command(action=APPROVE, purpose=APPROVAL, scope=scope, handler=run)
+
+
+async def decide(
+    services: Services,
+    ctx: Context,
+    approver: Permit,
+    verb: str,
+    approval_id: str,
+    stored: dict[str, Any],
+) -> None:
+    ev = ctx.event
+    ctx.audit.approver_id = ev.actor.person_id
+    result = await services.store.decide_approval(
+        approval_id, approver_id=ev.actor.person_id, approve=verb == cards.APPROVE
+    )
+    if result.outcome is ApprovalOutcome.EXPIRED:
+        raise CardRefused(replies.APPROVAL_EXPIRED)
+    if not result.decided:
+        raise CardRefused(replies.CARD_ALREADY_USED)
+    requester = stored["requester"]
+    name = stored["summary"]["name"]
+    requester_ctx = Context(
+        event=Event(
+            id=f"approval:{approval_id}",
+            actor=Actor(requester["person_id"], requester["email"], requester.get("org_id")),
+            space=Space(stored["room_id"], SpaceKind(stored["room_kind"])),
+            message_id=stored.get("thread_id"),
+        ),
+        outbox=ctx.outbox,
+        sent=ctx.sent,
+        audit=ctx.audit,
+    )
+    who = ev.actor.email or ev.actor.person_id
+    if verb == cards.REJECT:
+        ctx.audit.result = "rejected"
+        await ctx.reply(replies.approval_rejected_here(name))
+        await requester_ctx.reply(replies.approval_rejected(name, who))
+        return
+    await ctx.reply(replies.approval_approved_here(name))
+    password = services.vault.pop(f"approval:{approval_id}")
+    if stored.get("typed_password") and password is None:
+        await requester_ctx.reply(replies.TYPED_PW_FORGOTTEN)
+        return
+    trunk_request = TrunkRequest.from_fields(fields_from_summary(stored["summary"]))
+    if password is not None:
+        trunk_request = trunk_request.model_copy(update={"password": password})
+    # The requester, authorized again now, for this org and location; then the approver on it.
+    assert approver.location is not None  # noqa: S101  -- the router narrowed it
+    requester_permit = await services.gate.reauthorize(
+        requester_ctx.event.actor,
+        requester_ctx.event.space,
+        ACTION,
+        approver.org_id,
+        approver.location,
+    )
+    approved = services.gate.approve(requester_permit, approver)
+    await requester_ctx.reply(replies.approval_approved(name, who))
+    prepared = await prepare(services, requester_ctx, trunk_request, approved)
+    await execute(
+        services, requester_ctx, prepared, key=f"approval:{approval_id}", password=password
+    )
