@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from bot.cli import EXIT_USAGE
+from bot.cli import EXIT_USAGE, _parser
 from bot.runner import DRAIN_SECONDS
 from bot.settings import ENV_PREFIX, Settings, default_state_dir, load_settings
 
@@ -33,6 +33,8 @@ DEPLOY = ROOT / "deploy"
 DOCKERFILE = DEPLOY / "Dockerfile"
 COMPOSE = DEPLOY / "compose.yaml"
 COMPOSE_PG = DEPLOY / "compose.postgres.yaml"
+COMPOSE_SERVE = DEPLOY / "compose.serve.yaml"
+SERVE_UNIT = DEPLOY / "trunkbot-serve.service"
 UNIT = DEPLOY / "trunkbot.service"
 CHECK_UNIT = DEPLOY / "trunkbot-check.service"
 ENV_EXAMPLE = DEPLOY / "trunkbot.env.example"
@@ -137,7 +139,7 @@ def seconds(duration: str) -> float:
 
 def test_compose_secret_targets_are_settings_file_names_textually() -> None:
     """Without any YAML parser: every secret target is trunkbot_<a real setting>."""
-    for path in (COMPOSE, COMPOSE_PG):
+    for path in (COMPOSE, COMPOSE_PG, COMPOSE_SERVE):
         targets = re.findall(r"^\s*target:\s*(trunkbot_\w+)\s*$", path.read_text(), re.M)
         assert targets, f"{path.name} mounts no trunkbot_* secret"
         for target in targets:
@@ -206,6 +208,56 @@ def test_compose_postgres_adds_the_database_url_secret_and_a_healthy_postgres() 
     assert "healthcheck" in postgres
     assert "ports" not in postgres, "the database is for the bot only"
     assert set(doc["volumes"]) == {"pgdata"}
+
+
+def test_compose_postgres_builds_the_image_with_the_postgres_extra() -> None:
+    """PostgreSQL's driver is an extra: the overlay builds the image with it, under its own tag."""
+    bot = load_yaml(COMPOSE_PG)["services"]["trunkbot"]
+    extras = bot["build"]["args"]["EXTRAS"]
+    assert extras in pyproject()["project"]["optional-dependencies"]
+    assert any("psycopg" in d for d in pyproject()["project"]["optional-dependencies"][extras])
+    assert bot["image"] != load_yaml(COMPOSE)["services"]["trunkbot"]["image"]
+
+
+def test_compose_serve_runs_webhook_mode_on_loopback_with_its_secret() -> None:
+    """`serve` on 0.0.0.0 in the container, published on the host's 127.0.0.1 only; the
+    webhook secret as a file; a health check on /healthz of the same port."""
+    doc = load_yaml(COMPOSE_SERVE)
+    bot = doc["services"]["trunkbot"]
+    command = bot["command"]
+    args = _parser().parse_args(command)  # the CLI itself accepts it
+    assert args.command == "serve"
+    assert args.host == "0.0.0.0"  # noqa: S104 - inside the container, published below
+    (published,) = bot["ports"]
+    host_ip, host_port, container_port = str(published).split(":")
+    assert host_ip == "127.0.0.1", "plain HTTP: only the reverse proxy on the host reaches it"
+    assert int(container_port) == args.port
+    assert int(host_port) > 0
+    (entry,) = bot["secrets"]
+    assert entry == {"source": "webhook_secret", "target": "trunkbot_webhook_secret"}
+    assert secret_file_field(entry["target"]) == "webhook_secret"
+    assert doc["secrets"]["webhook_secret"] == {"file": "./secrets/webhook_secret"}
+    probe = " ".join(bot["healthcheck"]["test"])
+    assert f"http://127.0.0.1:{args.port}/healthz" in probe
+    assert probe.startswith("CMD python"), "the image has python, not curl"
+    # The base file's hardening still applies: the overlay adds, never loosens.
+    for key in ("read_only", "cap_drop", "security_opt", "user", "privileged", "network_mode"):
+        assert key not in bot, key
+
+
+def test_no_deploy_file_calls_serve_planned() -> None:
+    """`trunkbot serve` exists: nothing in deploy/ may still call it planned."""
+    for path in sorted(DEPLOY.iterdir()):
+        if path.is_file():
+            text = path.read_text(encoding="utf-8")
+            assert not re.search(r"\bserve\b[^\n]{0,60}\bplanned\b", text), path.name
+
+
+def test_deploy_readme_lists_every_file() -> None:
+    text = README.read_text(encoding="utf-8")
+    for path in sorted(DEPLOY.iterdir()):
+        if path.is_file() and path.name != "README.md":
+            assert f"| `{path.name}` |" in text, path.name
 
 
 def test_secret_files_are_kept_out_of_git_and_the_image() -> None:
@@ -467,6 +519,23 @@ def test_check_unit_is_the_service_with_check_instead_of_run() -> None:
     assert shared_check == shared_run
 
 
+def test_serve_unit_is_the_service_in_webhook_mode() -> None:
+    """trunkbot-serve.service: trunkbot.service running `serve` on loopback; they conflict."""
+    run, serve = service(UNIT), service(SERVE_UNIT)
+    (exec_start,) = serve["ExecStart"]
+    program, *argv = shlex.split(exec_start)
+    assert program == "/opt/trunkbot/.venv/bin/trunkbot"
+    args = _parser().parse_args(argv)
+    assert (args.command, args.host) == ("serve", "127.0.0.1")
+    assert {k: v for k, v in serve.items() if k != "ExecStart"} == {
+        k: v for k, v in run.items() if k != "ExecStart"
+    }
+    unit = [(k, v) for section, k, v in unit_directives(SERVE_UNIT) if section == "Unit"]
+    assert ("Conflicts", UNIT.name) in unit
+    install = [(k, v) for s, k, v in unit_directives(SERVE_UNIT) if s == "Install"]
+    assert install == [("WantedBy", "multi-user.target")]
+
+
 def _verifiable_copy(unit: Path, tmp_path: Path) -> Path:
     """systemd-analyze checks ExecStart exists: point it at this venv's trunkbot."""
     trunkbot = Path(os.environ.get("VIRTUAL_ENV", ROOT / ".venv")) / "bin" / "trunkbot"
@@ -490,7 +559,7 @@ needs_systemd_analyze = pytest.mark.skipif(
 
 
 @needs_systemd_analyze
-@pytest.mark.parametrize("unit", [UNIT, CHECK_UNIT], ids=lambda p: p.name)
+@pytest.mark.parametrize("unit", [UNIT, CHECK_UNIT, SERVE_UNIT], ids=lambda p: p.name)
 def test_unit_passes_systemd_analyze_verify(unit: Path, tmp_path: Path) -> None:
     assert SYSTEMD_ANALYZE is not None
     copy = _verifiable_copy(unit, tmp_path)
@@ -508,9 +577,10 @@ def test_unit_passes_systemd_analyze_verify(unit: Path, tmp_path: Path) -> None:
 
 
 @needs_systemd_analyze
-def test_unit_hardening_scores_ok_in_systemd_analyze_security(tmp_path: Path) -> None:
+@pytest.mark.parametrize("unit", [UNIT, SERVE_UNIT], ids=lambda p: p.name)
+def test_unit_hardening_scores_ok_in_systemd_analyze_security(unit: Path, tmp_path: Path) -> None:
     assert SYSTEMD_ANALYZE is not None
-    copy = _verifiable_copy(UNIT, tmp_path)
+    copy = _verifiable_copy(unit, tmp_path)
     result = subprocess.run(  # noqa: S603 - systemd-analyze on our own unit file
         [SYSTEMD_ANALYZE, "security", "--offline=yes", "--no-pager", str(copy)],
         capture_output=True,
@@ -667,3 +737,61 @@ def test_no_secret_values_in_deploy_files() -> None:
     )
     if tracked.returncode == 0:
         assert set(tracked.stdout.split()) <= {"deploy/secrets/.gitignore"}
+
+
+# --- packaging: licence, changelog, dependencies ----------------------------------------
+
+
+@cache
+def pyproject() -> dict[str, Any]:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+def test_license_file_is_the_apache_2_text_pyproject_names() -> None:
+    assert pyproject()["project"]["license"] == "Apache-2.0"
+    text = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert "Apache License" in text
+    assert "Version 2.0, January 2004" in text
+    assert "TERMS AND CONDITIONS FOR USE, REPRODUCTION, AND DISTRIBUTION" in text
+    assert "END OF TERMS AND CONDITIONS" in text
+    assert len(text) > 10_000, "the full text, not a pointer to it"
+
+
+def test_changelog_has_unreleased_and_the_current_version() -> None:
+    text = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    headings = re.findall(r"^## \[([^\]]+)\]", text, re.M)
+    assert headings[0] == "Unreleased"
+    assert pyproject()["project"]["version"] in headings
+    assert "CHANGELOG.md" in README.read_text(encoding="utf-8"), "upgrade notes point at it"
+
+
+def _requirement_name(spec: str) -> str:
+    return re.split(r"[\[<>=!~; ]", spec, maxsplit=1)[0].lower()
+
+
+def test_every_runtime_dependency_has_an_upper_bound() -> None:
+    """A new major version of a dependency must not reach an image by surprise."""
+    for spec in pyproject()["project"]["dependencies"]:
+        assert "==" in spec or "<" in spec, f"{spec}: give it an upper bound"
+    for extra, specs in pyproject()["project"]["optional-dependencies"].items():
+        if extra == "test":
+            continue
+        for spec in specs:
+            assert "==" in spec or "<" in spec, f"{extra}: {spec}: give it an upper bound"
+
+
+def test_postgres_is_an_extra_that_the_tests_install() -> None:
+    """SQLite-only installs carry no PostgreSQL driver; `make test` installs it."""
+    project = pyproject()["project"]
+    base = {_requirement_name(spec) for spec in project["dependencies"]}
+    assert not base & {"psycopg", "psycopg-binary", "psycopg-pool"}
+    extras = project["optional-dependencies"]
+    assert {_requirement_name(spec) for spec in extras["postgres"]} == {"psycopg"}
+    assert "trunkbot[postgres]" in extras["test"]
+    # The image installs the extra when asked: ARG EXTRAS in the build stage feeds pip.
+    instructions = list(dockerfile_instructions())
+    last_from = max(i for i, (k, _) in enumerate(instructions) if k == "FROM")
+    build = instructions[:last_from]
+    assert any(k == "ARG" and a.startswith("EXTRAS") for k, a in build)
+    runs = " ".join(a for k, a in build if k == "RUN")
+    assert '"/src${EXTRAS:+[$EXTRAS]}"' in runs
