@@ -538,7 +538,7 @@ async def test_serve_without_a_webhook_secret_exits_2(
     (tmp_path / "policy.toml").write_text(NO_CONFIRM)
     run = await asyncio.to_thread(
         subprocess.run,
-        [sys.executable, "-m", "bot", "serve", "--port", "0"],
+        [sys.executable, "-m", "bot", "serve", "--port", str(_free_port())],
         env=bot_env(fake, tmp_path),
         cwd=tmp_path,
         capture_output=True,
