@@ -103,7 +103,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     serve.add_argument(
-        "--port", type=_port(1), default=8080, metavar="PORT", help="port to listen on (8080)"
+        "--port",
+        type=_port(0),
+        default=8080,
+        metavar="PORT",
+        help="port to listen on (8080; 0 picks a free one)",
     )
 
     shell = sub.add_parser(

@@ -85,6 +85,15 @@ class _Cleaned(PydanticBaseSettingsSource):
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
         return None, field_name, False  # not used: __call__ asks the wrapped source
 
+    # pydantic-settings hands every source what the higher ones found: pass it on.
+    def _set_current_state(self, state: dict[str, Any]) -> None:
+        super()._set_current_state(state)
+        self._inner._set_current_state(state)
+
+    def _set_settings_sources_data(self, states: dict[str, dict[str, Any]]) -> None:
+        super()._set_settings_sources_data(states)
+        self._inner._set_settings_sources_data(states)
+
     def __call__(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key, value in self._inner().items():

@@ -135,7 +135,7 @@ def test_out_of_range_port_is_one_usage_line(tmp_path: Path) -> None:
     assert run.code == 2
     line = run.one_line()
     assert "--port" in line
-    assert "99999 is not a port number (1-65535)" in line
+    assert "99999 is not a port number (0-65535)" in line
     assert "trunkbot serve --help" in line
 
 
