@@ -9,6 +9,8 @@ most ``max_people`` people are tracked, the least recently seen forgotten first.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
@@ -17,6 +19,21 @@ from enum import Enum
 
 WINDOW = 60.0
 MAX_PEOPLE = 10_000
+
+
+def person_key(person_id: str) -> str:
+    """One key per person whether Webex named them by REST id (``ciscospark://…/PEOPLE/uuid``
+    in base64) or, on the websocket, by the bare uuid."""
+    try:
+        raw = base64.urlsafe_b64decode(person_id + "=" * (-len(person_id) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return person_id
+    head, _, uuid = raw.rpartition("/")
+    return (
+        uuid
+        if raw.startswith("ciscospark://") and head.endswith("/PEOPLE") and uuid
+        else (person_id)
+    )
 
 
 class Verdict(Enum):
@@ -29,6 +46,7 @@ class Verdict(Enum):
 @dataclass
 class _Person:
     times: deque[float] = field(default_factory=deque)
+    arrivals: deque[float] = field(default_factory=deque)
     in_flight: int = 0
     told_at: float = -1e18
     refused_at: float = -1e18
@@ -82,6 +100,23 @@ class FloodGuard:
         person.times.append(now)
         person.in_flight += 1
         return Verdict.GO
+
+    def screen(self, person_id: str) -> bool:
+        """At the socket, before anything is fetched: True to drop this arrival unread.
+
+        Arrivals are counted apart from :meth:`enter` (a burst arrives before the first is
+        handled): ``per_minute`` + 1 a minute get through — the last of them to be told
+        "slow down" by the router — and the rest are dropped where they cost least.
+        """
+        now = self.clock()
+        person = self._person(person_id)
+        while person.arrivals and person.arrivals[0] <= now - WINDOW:
+            person.arrivals.popleft()
+        if len(person.arrivals) > self.per_minute:
+            self.dropped += 1
+            return True
+        person.arrivals.append(now)
+        return False
 
     def leave(self, person_id: str) -> None:
         person = self._people.get(person_id)

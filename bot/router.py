@@ -21,7 +21,7 @@ from bot import replies
 from bot.auth import ACTIONS, UNLISTED
 from bot.errors import BotError, CardRefused, ConfigError, NotAllowed, WebexError
 from bot.events import Context, Event, Outbox
-from bot.flood import FloodGuard, Verdict
+from bot.flood import FloodGuard, Verdict, person_key
 from bot.gate import NO_TARGET, PUBLIC, Gate, Permit
 from bot.grammar import split_command
 from bot.logs import request_scope
@@ -166,7 +166,7 @@ class Router:
             # Webex shows bots only mentions in group spaces; anything else is not for us.
             await self.ignored(event, "a group message that doesn't mention the bot")
             return None
-        person = event.actor.person_id or event.actor.email
+        person = person_key(event.actor.person_id or event.actor.email)
         verdict = self.flood.enter(person)
         if verdict is Verdict.DROP:
             log.debug("event.dropped", extra={"reason": "flood", "event_id": event.id})
@@ -183,7 +183,7 @@ class Router:
         return ctx
 
     async def _set_aside(self, ctx: Context, verdict: Verdict) -> None:
-        person = ctx.event.actor.person_id or ctx.event.actor.email
+        person = person_key(ctx.event.actor.person_id or ctx.event.actor.email)
         if verdict is Verdict.TELL_RATE:
             sentence = replies.slow_down(self.flood.retry_after(person))
         else:
@@ -215,7 +215,9 @@ class Router:
         except NotAllowed as exc:
             failure = exc
             quiet = exc.reason == UNLISTED and not (
-                self.flood.may_answer_refusal(event.actor.person_id or event.actor.email)
+                self.flood.may_answer_refusal(
+                    person_key(event.actor.person_id or event.actor.email)
+                )
             )
             if not quiet:
                 await self._answer_error(ctx, exc)

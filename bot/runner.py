@@ -27,6 +27,7 @@ from bot.app import USER_AGENT, App, open_app, static_token
 from bot.auth import Policy
 from bot.errors import BotError, ConfigError, WebexAuthError, WebexError
 from bot.events import Actor, Event, Outbox, Space, SpaceKind
+from bot.flood import person_key
 from bot.maintenance import STALE_CREATE_SECONDS, expire_approvals, reconcile_creates
 from bot.settings import Settings
 from bot.store.models import AuditRecord, utcnow
@@ -169,6 +170,14 @@ class BotRunner:
             ca_file=os.environ.get("SSL_CERT_FILE") or None,
             deliver=self._deliver_threadsafe,
             before_ack=self.accept_threadsafe,
+            screen=self._screen,
+        )
+
+    def _screen(self, actor_uuid: str) -> bool:
+        """Drop at the socket, before any fetch: our own posts coming back, and a person
+        the router is already ignoring for flooding."""
+        return actor_uuid == person_key(self.bot.person_id) or self.app.router.flood.screen(
+            actor_uuid
         )
 
     def _deliver_threadsafe(self, kind: str, obj: Any, activity: dict[str, Any]) -> None:

@@ -109,6 +109,18 @@ class PostgresDatabase:
             await cur.execute(_placeholders(sql), params)
             return await cur.fetchall() if cur.description else []
 
+    async def fetch_light(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """One transaction with ``synchronous_commit = off``: durable against a crash of
+        this process (the server has it), not against the server losing power."""
+        async with (
+            self._pool.connection() as conn,
+            conn.transaction(),
+            conn.cursor(row_factory=dict_row) as cur,
+        ):
+            await cur.execute("SET LOCAL synchronous_commit = off")
+            await cur.execute(_placeholders(sql), params)
+            return await cur.fetchall() if cur.description else []
+
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         async with self._pool.connection() as conn, conn.cursor() as cur:
             await cur.execute(_placeholders(sql), params)

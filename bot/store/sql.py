@@ -44,6 +44,12 @@ class Database(Protocol):
 
     async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
 
+    async def fetch_light(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """:meth:`fetch`, committed without waiting for the disk: it survives the process
+        dying, but a power cut may take the last few back (for intake bookkeeping, where a
+        flood must not queue everyone behind one fsync per message)."""
+        ...
+
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one statement; returns the rows it changed."""
         ...
@@ -166,7 +172,7 @@ class SqlStore:
         self, event_id: str, kind: str, payload_json: str, *, now: datetime | None = None
     ) -> bool:
         at = self._now(now)
-        rows = await self._db.fetch(
+        rows = await self._db.fetch_light(
             "INSERT INTO intake (event_id, kind, payload, received_at, touched_at, attempts)"
             " VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
             [event_id, kind, _json_text(payload_json), at, at],
@@ -174,7 +180,7 @@ class SqlStore:
         return bool(rows)
 
     async def complete_intake(self, event_id: str, *, now: datetime | None = None) -> bool:
-        rows = await self._db.fetch(
+        rows = await self._db.fetch_light(
             "UPDATE intake SET completed_at = ?, payload = NULL"
             " WHERE event_id = ? AND completed_at IS NULL RETURNING event_id",
             [self._now(now), event_id],

@@ -5,7 +5,9 @@ event loop never blocks on disk and the connection is never shared across thread
 processes (a second ``trunkbot`` on the same file, the CLI's ``audit``) get their own
 connection; WAL lets them read while we write, and ``busy_timeout`` makes writers queue
 rather than fail. ``synchronous=FULL``: a create key recorded as pending must survive a
-power cut, or the POST after it could be made twice.
+power cut, or the POST after it could be made twice. Intake bookkeeping (one row per
+activity) is committed with ``NORMAL`` (:meth:`SqliteDatabase.fetch_light`): it survives
+the process dying, and a flood of messages doesn't queue every command behind an fsync each.
 """
 
 from __future__ import annotations
@@ -140,6 +142,17 @@ class SqliteDatabase:
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         return await self._run(self._execute, sql, params)
+
+    def _fetch_light(self, sql: str, params: Sequence[Any]) -> list[Row]:
+        conn = self._c()
+        conn.execute("PRAGMA synchronous = NORMAL")  # WAL: safe from a crash, not a power cut
+        try:
+            return self._fetch(sql, params)
+        finally:
+            conn.execute("PRAGMA synchronous = FULL")
+
+    async def fetch_light(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return await self._run(self._fetch_light, sql, params)
 
     def _version(self) -> int:
         conn = self._c()

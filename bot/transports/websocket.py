@@ -76,6 +76,7 @@ class TrunkbotWebsocketClient(wbx.WebexWebsocketClient):  # type: ignore[misc]  
         ca_file: str | None,
         deliver: Deliver,
         before_ack: Callable[[str], bool] | None = None,
+        screen: Callable[[str], bool] | None = None,
     ) -> None:
         self._u2c_url = u2c_url
         self._ca_file = ca_file
@@ -85,6 +86,7 @@ class TrunkbotWebsocketClient(wbx.WebexWebsocketClient):  # type: ignore[misc]  
             os.environ["REQUESTS_CA_BUNDLE"] = ca_file
         self._deliver = deliver
         self._before_ack = before_ack
+        self._screen = screen
         self._loop: asyncio.AbstractEventLoop | None = None
         self.registrations = 0
         # The parent's __init__ builds a requests session and calls _get_device_url().
@@ -210,11 +212,45 @@ class TrunkbotWebsocketClient(wbx.WebexWebsocketClient):  # type: ignore[misc]  
             stopper.cancel()
 
     async def _process(self, frame: dict[str, Any]) -> None:
-        """webex-bot's fetch-ack-callback for one frame, in a thread (it uses requests)."""
+        """webex-bot's fetch-ack-callback for one frame, in a thread (it uses requests).
+
+        An activity whose actor ``screen`` says to drop (our own echo, a person being
+        flood-limited) is only acked: no message fetch, no intake row, no handler.
+        """
         try:
+            if self._screened(frame):
+                await asyncio.to_thread(self._ack_only, frame)
+                return
             await asyncio.to_thread(self._process_incoming_websocket_message, frame)
         except Exception:
             log.exception("websocket.fetch_failed")
+
+    def _screened(self, frame: dict[str, Any]) -> bool:
+        if self._screen is None:
+            return False
+        data = frame.get("data")
+        activity = data.get("activity") if isinstance(data, dict) else None
+        if not isinstance(activity, dict) or activity.get("verb") not in ("post", "cardAction"):
+            return False
+        actor = activity.get("actor")
+        actor_id = actor.get("id") if isinstance(actor, dict) else None
+        return isinstance(actor_id, str) and bool(actor_id) and self._screen(actor_id)
+
+    def _ack_only(self, frame: dict[str, Any]) -> None:
+        """Ack a screened activity (resolving its REST id costs one GET), so Webex doesn't
+        send it again."""
+        rest_id = self._get_base64_message_id(frame["data"]["activity"])
+        if rest_id is None:
+            return
+        log.debug("websocket.screened", extra={"message_id": rest_id})
+        if self._loop is None or self.websocket is None:
+            return
+        ack = json.dumps({"type": "ack", "messageId": rest_id})
+        future = asyncio.run_coroutine_threadsafe(self.websocket.send(ack), self._loop)
+        try:
+            future.result(timeout=ACK_TIMEOUT)
+        except Exception:  # noqa: BLE001  -- a dropped socket: Webex sends it again, screened again
+            log.warning("websocket.ack_failed", extra={"message_id": rest_id})
 
 
 @dataclass(frozen=True)
