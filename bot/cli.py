@@ -239,27 +239,16 @@ def _websocket_failure(exc: BaseException, settings: Settings) -> tuple[str, int
     )
 
 
-async def _refuse_a_wrong_bot_token(settings: Settings) -> None:
-    """What `check` says of the bot token (refused, or a person's), before run/serve start."""
-    from bot.check import bot_token_refusal
-
-    problem = await bot_token_refusal(settings)
-    if problem:
-        raise ConfigError(problem)
-
-
 async def _run(settings: Settings) -> int:
     from bot.runner import run_bot
 
-    await _refuse_a_wrong_bot_token(settings)
-    return await run_bot(settings)
+    return await run_bot(settings)  # its start refuses a person's token as the bot's
 
 
 async def _serve(settings: Settings, host: str, port: int) -> int:
     from bot.transports.webhook import require_secret, serve
 
     require_secret(settings)
-    await _refuse_a_wrong_bot_token(settings)
     return await serve(settings, host, port)
 
 

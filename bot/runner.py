@@ -426,6 +426,12 @@ async def prepare(settings: Settings) -> tuple[App, MessagingClient, BotIdentity
         await bot_client.aclose()
         # Not a configuration problem (Webex unreachable, 5xx): exit 1 so a supervisor retries.
         raise BotError(f"Couldn't check the bot token: {exc.user_message}") from None
+    if me.type != "bot":
+        # A person's token would act as them, and see every space they are in.
+        await bot_client.aclose()
+        from bot.check import not_a_bot
+
+        raise ConfigError(not_a_bot(me))
     try:
         app = await open_app(
             settings,

@@ -126,10 +126,10 @@ async def open_store(
     elif url.startswith(_POSTGRES):
         try:
             from bot.store.postgres import PostgresDatabase
-        except ImportError as exc:  # pragma: no cover - psycopg is a dependency
-            raise ConfigError(
-                "PostgreSQL needs psycopg: pip install 'psycopg[binary,pool]'."
-            ) from exc
+        except ImportError as exc:  # the optional `postgres` extra is not installed
+            from bot.settings import POSTGRES_DRIVER_MISSING
+
+            raise ConfigError(POSTGRES_DRIVER_MISSING) from exc
         db = await PostgresDatabase.open(
             url.replace("postgresql+psycopg://", "postgresql://", 1), max_size=pool_size
         )
