@@ -129,8 +129,26 @@ async def test_check_passes_with_a_good_setup(tmp_path: Path, sandbox_url: str) 
         (DEMO_READ_ONLY_TOKEN, GOOD_POLICY, "lacks spark-admin:telephony_config_write"),
         ("not-a-valid-token-at-all", GOOD_POLICY, "didn't accept the admin token"),
         (None, GOOD_POLICY, "No admin credentials"),
+        (
+            DEMO_ADMIN_TOKEN,
+            GOOD_POLICY.replace("orgs=", 'approval="required"\norgs='),
+            'grant 1 (people = a@example.com): approval = "required" needs approvers_space',
+        ),
+        (
+            DEMO_ADMIN_TOKEN,
+            GOOD_POLICY.replace('locations=["*"]\n', ""),
+            "grant 1 (people = a@example.com) must say `locations`",
+        ),
     ],
-    ids=["no-policy", "broken-policy", "read-only-token", "bad-token", "no-token"],
+    ids=[
+        "no-policy",
+        "broken-policy",
+        "read-only-token",
+        "bad-token",
+        "no-token",
+        "approval-without-approvers",
+        "implicit-locations",
+    ],
 )
 async def test_check_names_each_problem(
     tmp_path: Path, sandbox_url: str, token: str | None, policy: str | None, problem: str
