@@ -119,14 +119,21 @@ class Grant(BaseModel):
     def names_org(self, org_id: str | None) -> bool:
         return ANY in self.orgs or (org_id is not None and org_id in self.orgs)
 
-    def describe(self) -> str:
-        """How the grant names people, for messages about the policy file."""
-        for key, values in (("people", self.people), ("domains", self.domains)):
-            if values:
-                return f"{key} = {', '.join(values[:2])}{'…' if len(values) > 2 else ''}"
-        if self.spaces:
-            return f"spaces = {self.spaces[0][:24]}…"
-        return "naming nobody"
+    def explain(self) -> str:
+        """What this grant allows, in one line (for `trunkbot check`)."""
+        who = [
+            *self.people,
+            *(f"anyone @{d}" for d in self.domains),
+            *(f"members of space {s[:16]}…" for s in self.spaces),
+        ]
+        names = ", ".join(who) if who else "nobody"
+        actions = "every action" if ANY in self.actions else ", ".join(self.actions) or "nothing"
+        where = "every location" if ANY in self.locations else ", ".join(self.locations)
+        orgs = "any org" if ANY in self.orgs else "org " + ", ".join(self.orgs)
+        rules = "a summary card first" if self.confirm else "no summary card"
+        if self.approval == "required":
+            rules += f", approval in {self.approvers_space}"
+        return f"{names} (people of {orgs}) may: {actions}; in {where} of {orgs}; {rules}"
 
 
 class _PolicyFile(BaseModel):

@@ -95,6 +95,13 @@ def check_policy(settings: Settings, report: Report) -> None:
         report.problem(policy.problem)
     else:
         report.ok(f"policy {settings.policy}: {len(policy.grants)} grant(s)")
+        for number, grant in enumerate(policy.grants, start=1):
+            report.note(f"grant {number}: {grant.explain()}")
+        if len(policy.grants) > 1:
+            report.note(
+                "when several grants allow a request, the first of them in the file sets "
+                "its summary card and approval rules"
+            )
 
 
 async def check_admin(settings: Settings, report: Report) -> None:

@@ -10,7 +10,9 @@ import pytest
 from bot.auth import Policy
 from bot.errors import ConfigError, NotAllowed
 from bot.events import Actor, Space, SpaceKind
-from bot.gate import Gate, Permit
+from bot.gate import PUBLIC, Gate, Permit
+from bot.logs import SECRETS, request_scope, scrub, scrub_in_request
+from bot.router import Command, check_declarations
 from bot.webex.models import Location
 
 POLICY = """
@@ -269,3 +271,55 @@ async def test_an_approver_is_authorized_on_the_requests_location_and_org() -> N
         await gate.admit(
             Actor("PERSONID-BOSS", "boss@example.com", "ORG-2"), OPS, "approve", "ORG-1"
         )
+
+
+def test_check_says_what_each_grant_means(tmp_path: Path) -> None:
+    """`trunkbot check` explains the policy grant by grant, and the first-grant-wins rule."""
+    import io
+
+    from bot.check import Report, check_policy
+    from bot.settings import Settings
+
+    path = tmp_path / "policy.toml"
+    path.write_text(APPROVALS)
+    report = Report(io.StringIO())
+    check_policy(Settings(policy=path), report)
+    out = report.out.getvalue()  # type: ignore[attr-defined]
+    assert report.problems == []
+    assert (
+        "grant 1: alice@example.com (people of org ORG-1) may: trunk.create; in every location "
+        "of org ORG-1; no summary card, approval in ROOM-APPROVERS"
+    ) in out
+    assert "grant 2: paris-approver@example.com (people of org ORG-1) may: approve; in Paris" in out
+    assert "the first of them in the file sets its summary card and approval rules" in out
+
+
+async def _noop(*_args: object) -> None:
+    return None
+
+
+@pytest.mark.parametrize(
+    ("command", "problem"),
+    [
+        (Command(action="trunk.explode", handler=_noop, words=("x",)), "declares no known action"),
+        (Command(action="", handler=_noop, words=("x",)), "declares no known action"),
+        (Command(action="trunk.read", handler=_noop), "needs words or a card purpose"),
+        (Command(action=PUBLIC, handler=_noop, purpose="form"), "can't be public"),
+    ],
+    ids=["unknown-action", "no-action", "no-words", "public-card"],
+)
+def test_a_command_the_gate_cant_decide_on_stops_the_start(command: Command, problem: str) -> None:
+    """Registering a command without a usable declaration fails at start-up, not in chat."""
+    with pytest.raises(ConfigError) as err:
+        check_declarations([command])
+    assert problem in err.value.user_message
+
+
+def test_a_typed_password_is_scrubbed_from_its_own_requests_records_only() -> None:
+    """Inside the request that typed it, every record hides it; outside, the word is just a
+    word (no one can blind the log for everyone)."""
+    with request_scope():
+        scrub_in_request("Madrid#2026")
+        assert scrub("password was Madrid#2026, ok") == "password was [redacted], ok"
+    assert scrub("trunk in Madrid#2026") == "trunk in Madrid#2026"
+    assert "Madrid#2026" not in SECRETS.snapshot()
