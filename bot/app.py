@@ -14,60 +14,21 @@ import httpx
 from pydantic import SecretStr
 
 from bot.auth import MembershipCheck, Policy
+from bot.events import Job
 from bot.flood import FloodGuard
-from bot.gate import Gate, Permit
+from bot.gate import Gate
 from bot.router import Router
+from bot.services import APPROVAL_TTL, CARD_TTL, Services
 from bot.settings import Settings
 from bot.store import Store
 from bot.webex.calling import CallingClient
 from bot.webex.http import WebexHttp
-from bot.webex.models import Location
 from bot.webex.tokens import KeyedTokenStore, ServiceAppTokens, TokenStore
-from commands.flow import PasswordVault
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = "trunkbot/0.1 (+https://github.com/trunkbot)"
-CARD_TTL = 15 * 60.0  # a card works for 15 minutes (issue: card integrity)
-APPROVAL_TTL = 24 * 3600.0  # an approval request waits a day for a decision
-
-
-@dataclass
-class Services:
-    """What commands need: the gate (for a stored request's requester, asked again), the
-    admin identity's clients, the store, the default org."""
-
-    gate: Gate
-    calling: CallingClient
-    admin_http: WebexHttp
-    store: Store
-    org_id: str | None = None
-    vault: PasswordVault = field(default_factory=lambda: PasswordVault())
-    card_ttl: float = CARD_TTL
-    approval_ttl: float = APPROVAL_TTL
-    _token_org: str | None = field(default=None, repr=False)
-
-    @property
-    def policy(self) -> Policy:
-        return self.gate.policy
-
-    async def find_location(self, query: str, org_id: str | None, permit: Permit) -> Location:
-        """``query`` among the org's locations; hints name only those ``permit`` covers."""
-        return await self.calling.find_location(
-            query, org_id=org_id, visible=lambda loc: permit.covers(loc.id, loc.name)
-        )
-
-    async def target_org(self, requested: str | None) -> str | None:
-        """The org a trunk call acts on: ``org=``, else TRUNKBOT_ORG_ID, else the token's org."""
-        if requested:
-            return requested
-        if self.org_id:
-            return self.org_id
-        if self._token_org is None:
-            me = await self.admin_http.get_json("/people/me")
-            org = me.get("orgId") if isinstance(me, dict) else None
-            self._token_org = org if isinstance(org, str) else ""
-        return self._token_org or None
+__all__ = ["APPROVAL_TTL", "CARD_TTL", "App", "Services", "build_app", "open_app"]
 
 
 def static_token(token: SecretStr) -> Any:
@@ -107,6 +68,7 @@ class App:
     services: Services
     router: Router
     clients: list[httpx.AsyncClient]
+    jobs: list[Job] = field(default_factory=list)
     owns_store: bool = False
 
     async def aclose(self) -> None:
@@ -128,7 +90,7 @@ def build_app(
 ) -> App:
     """Wire everything for one process. ``admin_transport`` swaps the wire (sandbox, tests);
     ``token_store`` keeps a service app's rotated tokens (default: a 0600 file)."""
-    from commands import all_commands, card_reader
+    from commands import all_commands, all_jobs, card_reader
 
     client = admin_client(settings, admin_transport)
     http = admin_http(settings, client, token_store=token_store)
@@ -150,7 +112,13 @@ def build_app(
         audit=store,
         flood=FloodGuard(settings.rate_per_minute, settings.max_in_flight),
     )
-    return App(settings=settings, services=services, router=router, clients=[client])
+    return App(
+        settings=settings,
+        services=services,
+        router=router,
+        clients=[client],
+        jobs=all_jobs(services),
+    )
 
 
 async def open_app(settings: Settings, **kwargs: Any) -> App:

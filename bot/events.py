@@ -10,6 +10,7 @@ never a display name or anything typed in it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -157,3 +158,12 @@ class Context:
             )
         self.sent.append(reply)
         return await self.outbox.send(reply)
+
+
+#: Housekeeping a feature asks the intake to run every minute: (where to tell people,
+#: how old unfinished work must be to count as abandoned) → anything.
+Job = Callable[[Outbox, float], Awaitable[object]]
+
+#: Unfinished work (a create key still pending) this old is taken to be a dead process's:
+#: above the longest a create can take (Webex calls, 429 waits within the retry budget).
+STALE_AFTER = 300.0

@@ -1,6 +1,7 @@
-"""Every command the router knows, declared in one place: text commands and card commands.
+"""Every command the router knows, declared in one place, and the jobs features run.
 
-Each declares its action and how its scope is read (bot.router.Command); the router's gate
+Each feature is a package or module owning its grammar, flow and cards; each command
+declares its action and how its scope is read (bot.router.Command), and the router's gate
 decides before any handler runs. A command without a known action fails at start-up.
 """
 
@@ -8,25 +9,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.events import Job
 from bot.router import CardCheck, CardReader, Command
-from commands import approval, audit, card_actions, cardkit, create_trunk, help
+from commands import audit, cardkit, create, help
 
 if TYPE_CHECKING:
-    from bot.app import Services
+    from bot.services import Services
 
 
 def all_commands(services: Services) -> list[Command]:
     """Every command, bound to the services it needs."""
-    return [
-        create_trunk.command(services),
-        help.command(services),
-        audit.command(services),
-        *card_actions.commands(services),
-        approval.command(services),
-    ]
+    return [*create.commands(services), help.command(services), audit.command(services)]
 
 
 def card_reader(services: Services) -> tuple[CardReader, CardCheck]:
     """Reads a submission (ours, this space, this card, an offered verb), then checks the
     person is the one it is for (after the router knows which command it is)."""
     return cardkit.reader(services), cardkit.check_person
+
+
+def all_jobs(services: Services) -> list[Job]:
+    """What the intake runs every minute: each feature's housekeeping."""
+    return create.jobs(services)

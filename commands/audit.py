@@ -37,7 +37,7 @@ from bot.router import Command, Scope
 from bot.store import AuditRecord
 
 if TYPE_CHECKING:
-    from bot.app import Services
+    from bot.services import Services
 
 ACTION = "audit.read"
 DEFAULT_LAST, MAX_LAST = 10, 50

@@ -22,7 +22,7 @@ from bot.router import CardReader, CardSubmission
 from bot.store import NonceOutcome, NonceResult
 
 if TYPE_CHECKING:
-    from bot.app import Services
+    from bot.services import Services
 
 FORM, CONFIRM, APPROVAL = "form", "confirm", "approval"
 VERBS = {

@@ -10,7 +10,7 @@ from bot.gate import PUBLIC, Permit
 from bot.router import Command, Scope
 
 if TYPE_CHECKING:
-    from bot.app import Services
+    from bot.services import Services
 
 
 def command(services: Services) -> Command:

@@ -13,10 +13,10 @@ from typing import Any, cast
 from bot.app import App
 from bot.errors import WebexError
 from bot.events import Event, Outbox
+from bot.inbound import BotIdentity
 from bot.runner import BotRunner
 from bot.settings import Settings
 from bot.store import Store, open_store
-from bot.transports.websocket import BotIdentity
 from bot.webex.messaging import Message, MessagingClient, Person
 
 BOT = BotIdentity("bot-id", "Trunkbot", ("trunkbot@webex.bot",))

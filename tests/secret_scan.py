@@ -25,7 +25,7 @@ except for this one exemption.
 
 **The exemption** (the product's promise: no reply ever contains a password, except the 1:1
 delivery of a generated one). A *generated* password — returned by generatePassword and
-delivered by the create flow (``commands.flow.deliver_result``) — may appear in a *reply*
+delivered by the create flow (``commands.create.flow.deliver_result``) — may appear in a *reply*
 that is a 1:1 delivery to the person who asked for that trunk: a ``private`` reply addressed
 to them (person id or email) or posted into the direct space they asked in, or an ordinary
 reply in that direct space. Nowhere else: not in a group space, not 1:1 to anyone else (an
@@ -645,7 +645,7 @@ def _passwords(mp: pytest.MonkeyPatch, collector: Collector) -> None:
     passwords, who they were delivered to."""
     from bot import logs
     from bot.webex.calling import CallingClient
-    from commands import flow
+    from commands.create import flow
 
     def registered(value: str, said: str) -> None:
         kind = _REGISTERED_KIND.get(said, SECRET)
@@ -666,7 +666,7 @@ def _passwords(mp: pytest.MonkeyPatch, collector: Collector) -> None:
     signature = inspect.signature(original_deliver)
     if not {"ctx", "generated"} <= set(signature.parameters):
         raise pytest.UsageError(
-            "tests/secret_scan.py: commands.flow.deliver_result no longer takes `ctx` and "
+            "tests/secret_scan.py: commands.create.flow.deliver_result no longer takes `ctx` and "
             "`generated`; update how the scan learns whom a generated password belongs to."
         )
 

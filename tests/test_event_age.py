@@ -10,8 +10,8 @@ import pytest
 from webexpythonsdk.models.immutable import AttachmentAction as SdkAction
 from webexpythonsdk.models.immutable import Message as SdkMessage
 
-from bot.runner import describe_age
-from bot.transports.websocket import created_of, message_event, parse_created
+from bot.inbound import created_of, message_event, parse_created
+from bot.intake import describe_age
 from tests.runner_harness import BOT, NOW, Webex, card_action, harness, message
 
 

@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from bot import runner as runner_module
-from bot.runner import ACCEPTED_TTL, LOST_REASON, MAX_FETCH_FAILURES
+from bot import intake as intake_module
+from bot.intake import ACCEPTED_TTL, LOST_REASON, MAX_FETCH_FAILURES
 from tests.runner_harness import Harness, harness, message
 
 
@@ -75,7 +75,7 @@ async def test_accepted_ids_expire_when_their_fetch_never_delivers() -> None:
 
 
 async def test_accepted_ids_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(runner_module, "ACCEPTED_MAX", 5)
+    monkeypatch.setattr(intake_module, "ACCEPTED_MAX", 5)
     async with harness() as h:
         for n in range(12):
             assert await h.runner.accept(f"acked-{n}", "message")

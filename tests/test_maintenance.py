@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.maintenance import expire_approvals, reconcile_creates
 from bot.sandbox import seeded_id
+from commands.create.reconcile import expire_approvals, reconcile_creates
 from tests.chat import Chat, make_chat
 
 MADRID = seeded_id("LOCATION", "Madrid")

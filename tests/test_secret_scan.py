@@ -132,7 +132,7 @@ def test_a_finding_says_what_where_and_which_test() -> None:
     """One finding: the kind of secret, masked; the artefact; the test; an excerpt."""
     finding = scan(
         [Artefact(LOG, f"{HERE}::test_x", f"user typed {TYPED_PW} here", "bot.router")],
-        [Secret(TYPED_PW, TYPED, frozenset({HERE}), origin="commands.create_trunk")],
+        [Secret(TYPED_PW, TYPED, frozenset({HERE}), origin="commands.create.text")],
     )[0].describe()
     assert finding.startswith("typed password Typ…(15 chars), registered by commands.create")
     assert "in a log record (bot.router)" in finding
@@ -154,7 +154,7 @@ def test_the_collector_keeps_memory_bounded_and_reports_each_leak_once() -> None
     registered a moment later); a leak found twice is reported once; a typed value later
     typed as ordinary input is excused; and a module's end scans and drops the rest."""
     collector = secret_scan.Collector(test=f"{HERE}::t", budget=1_000, tail=2)
-    collector.secret(TYPED_PW, TYPED, scoped=True, origin="commands.create_trunk")
+    collector.secret(TYPED_PW, TYPED, scoped=True, origin="commands.create.text")
     for i in range(30):
         collector.add(Artefact(LOG, f"{HERE}::t", f"line {i:03d} " + "." * 80, "bot"))
     assert len(collector.pending) < 30
@@ -163,7 +163,7 @@ def test_the_collector_keeps_memory_bounded_and_reports_each_leak_once() -> None
     collector.flush(keep=2)
     assert [f.artefact.text for f in collector.findings] == [f"oops {TYPED_PW}"]
     other = "Other9Typed#pw"
-    collector.secret(other, TYPED, scoped=True, origin="commands.create_trunk")
+    collector.secret(other, TYPED, scoped=True, origin="commands.create.text")
     collector.typed_as_input(f"create trunk name={other}", secret_scan._EventFrame(start=0))
     collector.add(Artefact(REPLY, f"{HERE}::t", f"Creating **{other}**", "outbox"))
     collector.begin("tests/test_next.py::t")

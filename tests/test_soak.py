@@ -35,10 +35,10 @@ import pytest
 
 from bot import cards, replies
 from bot.events import Actor, Event, Reply, Space, SpaceKind
-from bot.maintenance import reconcile_creates
 from bot.sandbox import Fault, FaultKind, FaultPlan, SandboxState
 from bot.store import AuditRecord, CreateState
 from bot.transports.shell import person_id_for
+from commands.create.reconcile import reconcile_creates
 from tests.chat import Chat, make_chat
 
 SIZE = int(os.environ.get("TRUNKBOT_SOAK", "150"))
@@ -499,7 +499,7 @@ async def test_soak_when_the_lookup_fails_too(chat: Chat) -> None:
     * its audit row is "failed" with no trunk id; its key stays PENDING;
     * the trunks missing from the audit trail are exactly those of these answers whose POST
       had committed — no more (nothing else is unaccounted for), and none twice;
-    * reconciliation (``bot.maintenance.reconcile_creates``, run by the bot's maintenance
+    * reconciliation (``commands.create.reconcile.reconcile_creates``, run by the bot's maintenance
       loop) then settles each key by name, puts each on the audit trail — which from then on
       agrees with the sandbox exactly —, tells each requester the truth, and a redelivery
       answers "already done" without a POST.

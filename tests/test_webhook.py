@@ -27,10 +27,12 @@ import pytest
 from pydantic import SecretStr
 
 from bot import logs
-from bot.runner import KEEP_SECONDS, BotRunner, prepare
+from bot.intake import KEEP_SECONDS
+from bot.runner import BotRunner
 from bot.sandbox import DEMO_ADMIN_TOKEN, SandboxState
 from bot.sandbox import build_app as build_sandbox
 from bot.settings import Settings
+from bot.startup import prepare
 from bot.store import AuditRecord
 from bot.transports.webhook import (
     MAX_BODY,

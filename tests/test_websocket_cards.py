@@ -15,10 +15,11 @@ from typing import Any
 
 import pytest
 
-from bot.runner import BotRunner, prepare
+from bot.runner import BotRunner
 from bot.sandbox import DEMO_ADMIN_TOKEN, SandboxState, seeded_id
 from bot.sandbox import build_app as build_sandbox
 from bot.settings import Settings
+from bot.startup import prepare
 from tests.fake_webex import FakeWebex, Message, Person, Room
 from tests.fake_webex.plugin import fake_webex_factory  # noqa: F401  -- fixture
 
@@ -302,7 +303,7 @@ async def test_approval_rejected_over_the_websocket(live: Live) -> None:
 
 async def test_approval_expired_over_the_websocket(live: Live) -> None:
     """Nobody decides in time: the approver's late click does nothing, the requester is told."""
-    from bot.maintenance import expire_approvals
+    from commands.create.reconcile import expire_approvals
 
     live.runner.app.services.approval_ttl = 0.3
     _dave, erin, dm, approvers, card = await _approval_request(live, "exp-ws")

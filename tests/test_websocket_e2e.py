@@ -18,10 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.runner import BotRunner, prepare
+from bot.runner import BotRunner
 from bot.sandbox import DEMO_ADMIN_TOKEN, SandboxState
 from bot.sandbox import build_app as build_sandbox
 from bot.settings import Settings
+from bot.startup import prepare
 from tests.fake_webex import FakeWebex, Person, Room
 from tests.fake_webex.plugin import fake_webex_factory  # noqa: F401  -- fixture
 from tests.live import bot_env
@@ -313,7 +314,7 @@ async def test_a_command_cut_short_by_a_crash_is_finished_after_restart(
 ) -> None:
     """The process dies mid-create (webex-bot already acked): the next start fetches the
     message again, settles the half-done create by name, and answers — one trunk, no loss."""
-    import commands.create_trunk
+    import commands.create.text
 
     state = SandboxState.seeded()
     fake = fake_webex_factory(extra_app=build_sandbox(state))
@@ -335,7 +336,7 @@ async def test_a_command_cut_short_by_a_crash_is_finished_after_restart(
     await app.aclose()
     await asyncio.sleep(2)  # whatever Webex was doing with the POST, it has finished now
 
-    monkeypatch.setattr(commands.create_trunk, "STALE_CREATE_SECONDS", 0.0)
+    monkeypatch.setattr(commands.create.text, "STALE_CREATE_SECONDS", 0.0)
     app, messaging, bot = await prepare(settings)
     second = BotRunner(
         settings, app=app, messaging=messaging, bot=bot, recover_after=0.0, stale_create=0.0

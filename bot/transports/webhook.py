@@ -58,8 +58,9 @@ from starlette.routing import Route
 
 from bot import replies
 from bot.errors import BotError, ConfigError
-from bot.runner import DRAIN_SECONDS, BotRunner, prepare
+from bot.intake import DRAIN_SECONDS, Intake
 from bot.settings import Settings
+from bot.startup import prepare
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +140,7 @@ def _notification(body: bytes) -> tuple[str, str, dict[str, Any]] | None:
 class WebhookIntake:
     """The endpoints' state: the runner, the key, the counters, the fetches under way."""
 
-    def __init__(self, runner: BotRunner, secret: SecretStr) -> None:
+    def __init__(self, runner: Intake, secret: SecretStr) -> None:
         self.runner = runner
         self._key = secret.get_secret_value().encode("utf-8")
         self.stats = WebhookStats()
@@ -296,7 +297,7 @@ class WebhookIntake:
             log.warning("webhook.fetch_drain_timeout", extra={"cancelled": len(late)})
 
 
-def build_webhook_app(runner: BotRunner, secret: SecretStr) -> Starlette:
+def build_webhook_app(runner: Intake, secret: SecretStr) -> Starlette:
     """The webhook, health and metrics endpoints for ``runner``; ``app.state.intake`` is the
     :class:`WebhookIntake` (counters, ``drain()``)."""
     intake = WebhookIntake(runner, secret)
@@ -390,7 +391,7 @@ def require_secret(settings: Settings) -> SecretStr:
 
 
 async def serve_runner(
-    runner: BotRunner, secret: SecretStr, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT
+    runner: Intake, secret: SecretStr, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT
 ) -> int:
     """Serve webhooks for ``runner`` until ``runner.stop`` (SIGTERM, SIGINT); then stop
     accepting, let fetches and commands in flight finish (bounded), and return 0."""
@@ -422,7 +423,7 @@ async def serve(settings: Settings, host: str = DEFAULT_HOST, port: int = DEFAUL
     secret = require_secret(settings)
     app, messaging, bot = await prepare(settings)
     try:
-        runner = BotRunner(settings, app=app, messaging=messaging, bot=bot)
+        runner = Intake(settings, app=app, messaging=messaging, bot=bot)
         return await serve_runner(runner, secret, host, port)
     finally:
         await app.aclose()

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
@@ -42,7 +41,7 @@ from bot.webex.http import WebexConnectFailed, user_sentence
 from bot.webex.models import DeviceType, Location, TrunkDetails, TrunkType
 
 if TYPE_CHECKING:
-    from bot.app import Services
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -160,36 +159,6 @@ async def prepare(
     if check_name and await calling.find_trunk_by_name(request.name, org_id=org_id) is not None:
         raise UsageError(replies.name_taken(request.name))
     return Prepared(request, location, org_id, device, permit)
-
-
-@dataclass
-class PasswordVault:
-    """Typed passwords between a card step and the create, in memory only, never stored.
-
-    A restart forgets them (the person is asked to submit again): better than a password in
-    the database. Entries expire with their card.
-    """
-
-    _items: dict[str, tuple[float, SecretStr]] = field(default_factory=dict)
-
-    def put(self, key: str, password: SecretStr, ttl: float) -> None:
-        self._purge()
-        self._items[key] = (time.monotonic() + ttl, password)
-
-    def get(self, key: str) -> SecretStr | None:
-        self._purge()
-        item = self._items.get(key)
-        return item[1] if item else None
-
-    def pop(self, key: str) -> SecretStr | None:
-        self._purge()
-        item = self._items.pop(key, None)
-        return item[1] if item else None
-
-    def _purge(self) -> None:
-        now = time.monotonic()
-        for key in [k for k, (exp, _) in self._items.items() if exp < now]:
-            del self._items[key]
 
 
 def _certainly_nothing_created(exc: WebexError) -> bool:

@@ -29,14 +29,14 @@ from bot.events import Context
 from bot.gate import Permit
 from bot.grammar import Fields, canonical_key, parse_args
 from bot.logs import scrub_in_request
-from bot.maintenance import STALE_CREATE_SECONDS, settle
 from bot.router import Command, Request, Scope
 from bot.validation import InvalidRequest, TrunkRequest
-from commands.approval import ask_approval
-from commands.flow import ACTION, Prepared, execute, prepare
+from commands.create.approval import ask_approval
+from commands.create.flow import ACTION, Prepared, execute, prepare
+from commands.create.reconcile import STALE_CREATE_SECONDS, settle
 
 if TYPE_CHECKING:
-    from bot.app import Services
+    from bot.services import Services
 
 FORM, CONFIRM = "form", "confirm"
 

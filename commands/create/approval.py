@@ -21,10 +21,10 @@ from bot.router import Command, Request, Scope
 from bot.store import ApprovalOutcome
 from bot.validation import TrunkRequest
 from commands.cardkit import APPROVAL, consume
-from commands.flow import ACTION, Prepared, execute, fields_from_summary, prepare
+from commands.create.flow import ACTION, Prepared, execute, fields_from_summary, prepare
 
 if TYPE_CHECKING:
-    from bot.app import Services
+    from bot.services import Services
 
 
 async def ask_approval(

@@ -17,16 +17,16 @@ from typing import TYPE_CHECKING
 
 from bot import replies
 from bot.errors import WebexError
-from bot.events import Outbox, Reply
+from bot.events import STALE_AFTER, Outbox, Reply
 from bot.store import AuditRecord, CreateRecord
 
 if TYPE_CHECKING:
-    from bot.app import Services
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
 
 # Longer than any create can take: client timeouts, 429 waits and the lookup included.
-STALE_CREATE_SECONDS = 300.0
+STALE_CREATE_SECONDS = STALE_AFTER
 
 
 async def settle(services: Services, record: CreateRecord) -> bool | None:

@@ -19,13 +19,13 @@ from bot.grammar import Fields
 from bot.logs import scrub_in_request
 from bot.router import CardSubmission, Command, Request, Scope
 from bot.validation import CERTIFICATE_ONLY_KEYS, InvalidRequest, TrunkRequest
-from commands.approval import ask_approval
 from commands.cardkit import CONFIRM, FORM, consume
-from commands.create_trunk import answered_before, send_confirm, send_form
-from commands.flow import ACTION, execute, fields_from_summary, prepare
+from commands.create.approval import ask_approval
+from commands.create.flow import ACTION, execute, fields_from_summary, prepare
+from commands.create.text import answered_before, send_confirm, send_form
 
 if TYPE_CHECKING:
-    from bot.app import Services
+    from bot.services import Services
 
 FORM_KEYS = frozenset(cards.FORM_INPUTS)  # the only keys a form submission may carry
 MAX_VALUE = 256

@@ -1,0 +1,334 @@
+"""The transport-neutral intake: record, deduplicate, date, dispatch, recover, maintain.
+
+The websocket host (bot/runner.py) and the webhook (bot/transports/webhook.py) both hand
+their activities here. One asyncio loop runs every command as a task, so a slow Webex
+answer for one person never delays another's; :meth:`Intake.drain` lets the tasks in
+flight finish when the process is asked to stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from cachetools import TTLCache
+
+from bot.app import App
+from bot.errors import BotError, WebexError
+from bot.events import STALE_AFTER, Actor, Event, Outbox, Space, SpaceKind
+from bot.inbound import BotIdentity, created_of, field_of, message_event
+from bot.settings import Settings
+from bot.store.models import AuditRecord, utcnow
+from bot.webex.messaging import MessagingClient, Person
+
+log = logging.getLogger(__name__)
+
+DRAIN_SECONDS = 25.0
+# An unanswered activity this old is taken to be a dead process's: above the longest a
+# command can take (Webex calls, 429 waits within the HTTP retry budget, the lookup).
+RECOVER_AFTER = 300.0
+MAINTENANCE_EVERY = 60.0
+ACCEPT_TIMEOUT = 5.0
+# Ids recorded before the ack whose fetch hasn't delivered yet: at most this many, for at
+# most this long (past it, a recorded activity is recovery's to finish).
+ACCEPTED_MAX = 10_000
+ACCEPTED_TTL = RECOVER_AFTER
+# A recorded activity whose refetch fails this often is given up, on the audit trail.
+MAX_FETCH_FAILURES = 5
+LOST_REASON = f"couldn't be fetched from Webex after {MAX_FETCH_FAILURES} attempts"
+PRUNE_EVERY = 3600.0
+KEEP_SECONDS = 7 * 24 * 3600.0  # far longer than Webex redelivers anything
+
+
+def kind_of_rest_id(rest_id: str) -> str:
+    """ "message" or "card" from a Webex REST id (url-safe base64 of ciscospark://…/TYPE/…)."""
+    import base64
+
+    try:
+        raw = base64.urlsafe_b64decode(rest_id + "=" * (-len(rest_id) % 4)).decode("ascii")
+    except (ValueError, UnicodeDecodeError):
+        return "message"
+    return "card" if "/ATTACHMENT_ACTION/" in raw else "message"
+
+
+PERSON_TTL = 600.0
+PEOPLE_MAX = 10_000
+
+
+class PeopleCache:
+    """Person records by id, for the org of a sender: each kept ``ttl`` seconds, at most
+    ``maxsize`` of them (the least recently used go first). Failures are not cached."""
+
+    def __init__(
+        self,
+        messaging: MessagingClient,
+        *,
+        ttl: float = PERSON_TTL,
+        maxsize: int = PEOPLE_MAX,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.messaging = messaging
+        self._cache: TTLCache[str, Person] = TTLCache(maxsize=maxsize, ttl=ttl, timer=timer)
+
+    def __len__(self) -> int:
+        """How many records are kept, once the expired ones are dropped."""
+        self._cache.expire()
+        return len(self._cache)
+
+    def __contains__(self, person_id: object) -> bool:
+        return person_id in self._cache
+
+    async def get(self, person_id: str) -> Person | None:
+        person = self._cache.get(person_id)
+        if person is not None:
+            return person
+        try:
+            person = await self.messaging.get_person(person_id)
+        except WebexError:
+            log.warning("person.lookup_failed")
+            return None
+        self._cache[person_id] = person
+        return person
+
+
+def describe_age(seconds: float) -> str:
+    """``3600`` → "1 hour", ``5400`` → "90 minutes", ``2`` → "2 seconds"."""
+    whole = round(seconds)
+    for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60)):
+        if whole >= size and whole % size == 0:
+            count = whole // size
+            return f"{count} {unit}" + ("s" if count != 1 else "")
+    return f"{whole} second" + ("s" if whole != 1 else "")
+
+
+class Intake:
+    """What every transport hands its activities to: each is recorded before Webex is told
+    we have it, deduplicated, dated, turned into an Event and answered as a task; what a
+    dead process left unanswered is finished later; the features' jobs run every minute."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        app: App,
+        messaging: MessagingClient,
+        bot: BotIdentity,
+        recover_after: float = RECOVER_AFTER,
+        maintenance_every: float = MAINTENANCE_EVERY,
+        stale_create: float = STALE_AFTER,
+        clock: Callable[[], datetime] = utcnow,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.clock = clock
+        self.recover_after = recover_after
+        self.maintenance_every = maintenance_every
+        self.stale_create = stale_create
+        self.settings = settings
+        self.app = app
+        self.messaging = messaging
+        self.outbox: Outbox = messaging
+        self.bot = bot
+        self.people = PeopleCache(messaging)
+        self.stop = asyncio.Event()
+        self.connected = asyncio.Event()
+        self.in_flight: set[asyncio.Task[None]] = set()
+        self.handled = 0
+        self._loop = asyncio.get_running_loop()
+        self._active: set[str] = set()
+        self._accepted: TTLCache[str, bool] = TTLCache(
+            maxsize=ACCEPTED_MAX, ttl=ACCEPTED_TTL, timer=timer
+        )
+
+    async def accept(self, rest_id: str, kind: str) -> bool:
+        """Record an activity *before* the transport tells Webex it has it (the websocket ack,
+        the webhook's 200); False for a redelivery of one already recorded.
+
+        From here on it can't be lost: if the process dies before it is answered,
+        :meth:`recover` fetches it again by id on the next start.
+        """
+        try:
+            fresh = await self.app.services.store.record_intake(
+                rest_id, kind, json.dumps({"id": rest_id})
+            )
+        except BotError:
+            log.exception("intake.unavailable")  # answer anyway: better than dropping it
+            fresh = True
+        if fresh:
+            self._accepted[rest_id] = True
+        return fresh
+
+    def submit(self, kind: str, obj: Any) -> None:
+        """Handle a fetched message or card action (kind "message" or "card"; a REST JSON
+        object) as a task, exactly as a websocket activity: recorded, deduplicated by its
+        REST id, answered; ``drain()`` waits for it. Call on the loop (the webhook transport).
+        """
+        self._start(kind, obj)
+
+    def _start(self, kind: str, obj: Any) -> None:
+        task = self._loop.create_task(self._intake(kind, obj))
+        self.in_flight.add(task)
+        task.add_done_callback(self.in_flight.discard)
+
+    async def _intake(self, kind: str, obj: Any) -> None:
+        """Record the activity before handling it; mark it done only when it was answered.
+
+        webex-bot acks an activity before we handle it, so a process that dies mid-command
+        would lose it; the intake row (ids only — the text may hold a password) lets the next
+        start fetch it again and finish or answer it. A redelivered activity is dropped here.
+        """
+        rest_id = str(field_of(obj, "id", "") or "")
+        store = self.app.services.store
+        recorded = self._accepted.pop(rest_id, None) is not None  # by accept(), before the ack
+        if not recorded and rest_id and not await self.accept(rest_id, kind):
+            log.info("event.duplicate", extra={"event_id": rest_id})
+            return
+        self._accepted.pop(rest_id, None)  # accept() just added it
+        self._active.add(rest_id)
+        try:
+            await self._handle(kind, obj)  # a cancellation (process dying) skips the next line
+            if rest_id:
+                with contextlib.suppress(BotError):
+                    await store.complete_intake(rest_id)
+        finally:
+            self._active.discard(rest_id)
+
+    async def recover(self) -> int:
+        """Finish what a previous process received but never answered; returns how many."""
+        store = self.app.services.store
+        recovered = 0
+        for item in await store.pending_intake(self.recover_after):
+            if item.event_id in self._active:
+                continue  # still being handled here, just slowly
+            kind = item.kind if item.kind in ("message", "card") else kind_of_rest_id(item.event_id)
+            obj = await self._refetch(item.event_id, kind)
+            if obj is None:
+                continue
+            log.info("intake.recovered", extra={"event_id": item.event_id, "kind": kind})
+            await self._handle(kind, obj)
+            await store.complete_intake(item.event_id)
+            recovered += 1
+        return recovered
+
+    async def _refetch(self, event_id: str, kind: str) -> Any | None:
+        """The message or card action fetched again by id; None (counted) when Webex fails."""
+        path = "/messages/" if kind == "message" else "/attachment/actions/"
+        try:
+            return await self.messaging.http.get_json(path + quote(event_id, safe=""))
+        except BotError:
+            await self._fetch_failed(event_id, kind)
+            return None
+
+    async def _fetch_failed(self, event_id: str, kind: str) -> None:
+        """Count a failed refetch; at ``MAX_FETCH_FAILURES`` give the activity up for good and
+        put it on the audit trail as lost (once, whichever replica gets there)."""
+        store = self.app.services.store
+        failures = await store.intake_fetch_failed(event_id)
+        extra = {"event_id": event_id, "kind": kind, "failures": failures}
+        if failures < MAX_FETCH_FAILURES or not await store.abandon_intake(event_id):
+            log.warning("intake.refetch_failed", extra=extra)
+            return
+        log.warning("intake.abandoned", extra=extra)
+        await store.append_audit(
+            AuditRecord(
+                action="message",
+                decision="refused",
+                event_id=event_id,
+                reason=LOST_REASON,
+                result="lost",
+            )
+        )
+
+    async def maintain(self) -> None:
+        """Recovered intake first (it settles its own creates), then orphan creates and
+        expired approvals; every ``maintenance_every`` seconds until stopped. Once an hour,
+        housekeeping rows (handled events, used nonces, settled keys) older than a week go;
+        audit rows never do."""
+        last_prune = 0.0
+        while not self.stop.is_set():
+            try:
+                await self.recover()
+                for job in self.app.jobs:
+                    await job(self.outbox, self.stale_create)
+                if time.monotonic() - last_prune >= PRUNE_EVERY:
+                    last_prune = time.monotonic()
+                    gone = await self.app.services.store.prune(keep_seconds=KEEP_SECONDS)
+                    log.info("store.pruned", extra={"rows": gone})
+            except Exception:
+                log.exception("maintenance.failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), timeout=self.maintenance_every)
+
+    async def _handle(self, kind: str, obj: Any) -> None:
+        try:
+            if kind == "message":
+                event = await message_event(obj, self.bot, self.people.get)
+            else:
+                event = await self._card_event(obj)
+            if event is None:
+                return
+            if event.created is not None and self._too_old(event.created):
+                await self._ignore_old(event, event.created)
+                return
+            await self.app.router.handle(event, self.outbox)
+            self.handled += 1
+        except Exception:  # the router answers its own errors; this is the last guard
+            log.exception("event.crashed")
+
+    def _too_old(self, created: datetime) -> bool:
+        """Sent longer ago than ``max_event_age`` (a replay, or a backlog after an outage)."""
+        return (self.clock() - created).total_seconds() > self.settings.max_event_age
+
+    async def _ignore_old(self, event: Event, created: datetime) -> None:
+        """Put the old event on the record as ignored; it is never dispatched."""
+        sent = created.isoformat(timespec="seconds").replace("+00:00", "Z")
+        reason = f"older than {describe_age(self.settings.max_event_age)} (sent {sent})"
+        log.warning("event.too_old", extra={"event_id": event.id, "sent": sent})
+        await self.app.router.ignored(event, reason)
+
+    async def _card_event(self, action: Any) -> Event | None:
+        """A card submission: the actor is Webex's personId (looked up), never an input."""
+        person_id = str(field_of(action, "personId", "") or "")
+        if person_id == self.bot.person_id:
+            return None
+        person = await self.people.get(person_id)
+        card_message_id = field_of(action, "messageId", None)
+        kind = SpaceKind.GROUP
+        if card_message_id:
+            try:
+                card = await self.messaging.get_message(card_message_id)
+                kind = SpaceKind.DIRECT if card.room_type == "direct" else SpaceKind.GROUP
+            except WebexError:
+                log.warning("card.message_unavailable")
+        inputs = field_of(action, "inputs", {})
+        # When Webex can't tell us who this is, the policy can't name them: a refusal, not
+        # silence. A bot's submission is recorded and ignored by the router.
+        actor = (
+            Actor(person.id, person.email, person.org_id, person.display_name, person.type == "bot")
+            if person is not None
+            else Actor(person_id, "")
+        )
+        return Event(
+            id=str(field_of(action, "id", "")),
+            actor=actor,
+            space=Space(str(field_of(action, "roomId", "")), kind),
+            card_inputs=dict(inputs) if isinstance(inputs, dict) else {"_": inputs},
+            card_message_id=card_message_id,
+            created=created_of(action),
+        )
+
+    async def drain(self) -> None:
+        if not self.in_flight:
+            return
+        log.info("bot.draining", extra={"in_flight": len(self.in_flight)})
+        _, late = await asyncio.wait(set(self.in_flight), timeout=DRAIN_SECONDS)
+        for task in late:
+            task.cancel()
+        if late:
+            log.warning("bot.drain_timeout", extra={"cancelled": len(late)})

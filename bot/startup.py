@@ -1,0 +1,71 @@
+"""Starting `trunkbot run` or `trunkbot serve`: check the bot token (a bot's), the admin
+credentials and the policy, and open the app; a ConfigError names the first problem."""
+
+from __future__ import annotations
+
+import httpx
+
+from bot.app import USER_AGENT, App, open_app, static_token
+from bot.auth import Policy
+from bot.errors import BotError, ConfigError, WebexAuthError, WebexError
+from bot.inbound import BotIdentity
+from bot.settings import Settings
+from bot.webex.http import WebexHttp
+from bot.webex.messaging import MessagingClient
+
+
+async def prepare(settings: Settings) -> tuple[App, MessagingClient, BotIdentity]:
+    """Check the bot token, admin credentials and policy; ConfigError names the first problem."""
+    if settings.bot_token is None:
+        raise ConfigError("No bot token: set TRUNKBOT_BOT_TOKEN (see the README).")
+    if not settings.has_admin_credentials:
+        raise ConfigError("No admin credentials: set TRUNKBOT_ADMIN_TOKEN or the service app.")
+    policy = Policy.load(settings.policy)
+    if policy.problem:
+        raise ConfigError(policy.problem)
+    bot_client = httpx.AsyncClient(
+        base_url=settings.api_url,
+        headers={"User-Agent": USER_AGENT},
+        timeout=httpx.Timeout(20.0, connect=10.0),
+    )
+    messaging = MessagingClient(
+        WebexHttp(bot_client, token_provider=static_token(settings.bot_token))
+    )
+    try:
+        me = await messaging.me()
+    except WebexAuthError:
+        await bot_client.aclose()
+        raise ConfigError("Webex refused the bot token (TRUNKBOT_BOT_TOKEN).") from None
+    except WebexError as exc:
+        await bot_client.aclose()
+        # Not a configuration problem (Webex unreachable, 5xx): exit 1 so a supervisor retries.
+        raise BotError(f"Couldn't check the bot token: {exc.user_message}") from None
+    if me.type != "bot":
+        # A person's token would act as them, and see every space they are in.
+        await bot_client.aclose()
+        from bot.check import not_a_bot
+
+        raise ConfigError(not_a_bot(me))
+    try:
+        app = await open_app(
+            settings,
+            policy=policy,
+            bot_names=(me.display_name,),
+            membership=messaging.is_member,
+        )
+    except BotError:  # e.g. incomplete service app settings, a database that doesn't answer
+        await bot_client.aclose()
+        raise
+    app.clients.append(bot_client)
+    try:
+        await app.services.admin_http.get_json("/people/me")
+    except ConfigError:  # a service app refresh refused: its sentence says what to fix
+        await app.aclose()
+        raise
+    except WebexAuthError:
+        await app.aclose()
+        raise ConfigError("Webex refused the admin credentials.") from None
+    except WebexError as exc:
+        await app.aclose()
+        raise BotError(f"Couldn't check the admin credentials: {exc.user_message}") from None
+    return app, messaging, BotIdentity(me.id, me.display_name, tuple(me.emails))

@@ -1,0 +1,37 @@
+"""Creating a trunk: the text command, the form and summary cards, approval, and the
+maintenance jobs that settle what a crash or the clock left open.
+
+    text.py        `create trunk …`: scope, form, confirm, approval or create
+    card_steps.py  the form (Review) and summary (Create) cards as gated commands
+    approval.py    the approvers' card and the request it decides
+    flow.py        prepare (checks against Webex) and execute (once per key), the result
+    reconcile.py   pending creates and expired approvals (jobs the intake runs)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.events import Job, Outbox
+from bot.router import Command
+from commands.create import approval, card_steps, text
+from commands.create.reconcile import expire_approvals, reconcile_creates
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+
+def commands(services: Services) -> list[Command]:
+    return [text.command(services), *card_steps.commands(services), approval.command(services)]
+
+
+def jobs(services: Services) -> list[Job]:
+    """Reconcile creates left pending, then close approvals nobody decided in time."""
+
+    async def creates(outbox: Outbox, stale_after: float) -> object:
+        return await reconcile_creates(services, outbox, older_than=stale_after)
+
+    async def approvals(outbox: Outbox, _stale_after: float) -> object:
+        return await expire_approvals(services, outbox)
+
+    return [creates, approvals]
