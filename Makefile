@@ -30,6 +30,7 @@ run: $(STAMP)
 lint: $(TSTAMP)
 	$(BIN)/ruff check bot commands tests bench
 	$(BIN)/ruff format --check bot commands tests bench
+	$(BIN)/lint-imports
 
 typecheck: $(TSTAMP)
 	$(BIN)/mypy

@@ -26,6 +26,7 @@ from bot.errors import (
 )
 from bot.network import cause, host_of
 from bot.settings import Settings, database_driver_problem
+from bot.startup import not_a_bot
 from bot.webex.calling import CallingClient
 from bot.webex.http import RetryPolicy, WebexConnectFailed, WebexHttp
 from bot.webex.messaging import Person
@@ -45,14 +46,6 @@ REFUSED_SERVICE_APP = (
     "Webex didn't accept the service app's access token: re-authorize the app in Control Hub "
     "and set a new TRUNKBOT_SERVICE_APP_REFRESH_TOKEN."
 )
-
-
-def not_a_bot(me: Person) -> str:
-    """The sentence for a bot token that is really a person's (it would act as them)."""
-    return (
-        f"TRUNKBOT_BOT_TOKEN belongs to {me.email or me.display_name}, a {me.type}, not a "
-        "bot: create a bot at developer.webex.com and use its token."
-    )
 
 
 def unreachable(exc: WebexError, url: str, what: str) -> str:

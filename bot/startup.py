@@ -11,7 +11,15 @@ from bot.errors import BotError, ConfigError, WebexAuthError, WebexError
 from bot.inbound import BotIdentity
 from bot.settings import Settings
 from bot.webex.http import WebexHttp
-from bot.webex.messaging import MessagingClient
+from bot.webex.messaging import MessagingClient, Person
+
+
+def not_a_bot(me: Person) -> str:
+    """The sentence for a bot token that is really a person's (it would act as them)."""
+    return (
+        f"TRUNKBOT_BOT_TOKEN belongs to {me.email or me.display_name}, a {me.type}, not a "
+        "bot: create a bot at developer.webex.com and use its token."
+    )
 
 
 async def prepare(settings: Settings) -> tuple[App, MessagingClient, BotIdentity]:
@@ -43,8 +51,6 @@ async def prepare(settings: Settings) -> tuple[App, MessagingClient, BotIdentity
     if me.type != "bot":
         # A person's token would act as them, and see every space they are in.
         await bot_client.aclose()
-        from bot.check import not_a_bot
-
         raise ConfigError(not_a_bot(me))
     try:
         app = await open_app(
