@@ -27,8 +27,8 @@ from pydantic import SecretStr
 from bot.app import App, build_app
 from bot.auth import Policy
 from bot.events import Actor, Event, Reply, Space, SpaceKind
-from bot.sandbox import DEMO_ADMIN_TOKEN, SandboxState, SandboxTransport
 from bot.settings import Settings
+from webexfake.calling import DEMO_ADMIN_TOKEN, SandboxState, SandboxTransport
 
 POLICY = (
     '[[grant]]\ndomains=["example.com"]\nactions=["trunk.create"]\nlocations=["*"]\norgs=["*"]\n'

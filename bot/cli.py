@@ -284,7 +284,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "shell":
             return asyncio.run(run_shell(settings, args.email, SpaceKind(args.space)))
         if args.command == "sandbox":
-            from bot.sandbox.server import run_sandbox
+            from webexfake.calling.server import run_sandbox
 
             try:
                 run_sandbox(port=args.port)
@@ -347,7 +347,7 @@ async def run_shell(settings: Settings, email: str, space: SpaceKind) -> int:
     notes: list[str] = []
     transport = None
     if not settings.has_admin_credentials:
-        from bot.sandbox.server import demo_settings_and_transport
+        from webexfake.calling.server import demo_settings_and_transport
 
         settings, transport = demo_settings_and_transport(settings)
         notes.append("No admin credentials are set, so I'm talking to the built-in sandbox.")

@@ -18,10 +18,10 @@ from pydantic import SecretStr
 from bot.app import App, build_app
 from bot.auth import Policy
 from bot.events import Actor, Event, Reply, Space, SpaceKind
-from bot.sandbox import DEMO_ADMIN_TOKEN, SandboxState, SandboxTransport
 from bot.settings import Settings
 from bot.store import open_store
 from bot.transports.shell import person_id_for
+from webexfake.calling import DEMO_ADMIN_TOKEN, SandboxState, SandboxTransport
 
 ALICE = "alice@example.com"
 

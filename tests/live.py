@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from bot.sandbox import DEMO_ADMIN_TOKEN
-from tests.fake_webex import FakeWebex
+from webexfake.calling import DEMO_ADMIN_TOKEN
+from webexfake.messaging import FakeWebex
 
 
 def bot_env(fake: FakeWebex, tmp_path: Path, **extra: str) -> dict[str, str]:

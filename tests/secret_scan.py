@@ -600,22 +600,22 @@ def reply_artefact(collector: Collector, reply: Any, where: str) -> Artefact:
 
 def _known_secrets(mp: pytest.MonkeyPatch, collector: Collector) -> None:
     """The suite's fixed credentials, every fake Webex's, every token the sandbox issues."""
-    from bot.sandbox import (
+    from webexfake import ids as sandbox_ids
+    from webexfake.calling import (
         DEMO_ADMIN_TOKEN,
         DEMO_CLIENT_SECRET,
         DEMO_READ_ONLY_TOKEN,
         DEMO_REFRESH_TOKEN,
         SandboxState,
     )
-    from bot.sandbox import ids as sandbox_ids
-    from tests.fake_webex import server as fake_server
+    from webexfake.messaging import server as fake_server
 
     for value in (DEMO_ADMIN_TOKEN, DEMO_READ_ONLY_TOKEN, DEMO_REFRESH_TOKEN, DEMO_CLIENT_SECRET):
-        collector.secret(value, TOKEN, scoped=False, origin="bot/sandbox/seed.py")
+        collector.secret(value, TOKEN, scoped=False, origin="webexfake/calling/seed.py")
     for trunk in SandboxState.seeded().trunks.values():
         collector.secret(trunk.password, TOKEN, scoped=False, origin="seeded trunk password")
     for value in (fake_server.DEFAULT_BOT_TOKEN, fake_server.DEFAULT_ADMIN_TOKEN):
-        collector.secret(value, TOKEN, scoped=False, origin="tests/fake_webex")
+        collector.secret(value, TOKEN, scoped=False, origin="webexfake/messaging")
 
     fake_init = fake_server.FakeWebex.__init__
 
@@ -634,7 +634,7 @@ def _known_secrets(mp: pytest.MonkeyPatch, collector: Collector) -> None:
         return value
 
     for name, module in list(sys.modules.items()):  # wherever it was imported by name
-        if name.startswith("bot.sandbox") and getattr(module, "opaque_token", None) is (
+        if name.startswith("webexfake") and getattr(module, "opaque_token", None) is (
             original_opaque
         ):
             mp.setattr(module, "opaque_token", opaque_token)

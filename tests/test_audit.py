@@ -18,11 +18,11 @@ import pytest
 from bot import replies
 from bot.audit_view import FIELDS, MAX_MESSAGE_BYTES, chat_reply
 from bot.cli import main
-from bot.sandbox import seeded_id
 from bot.store import AuditRecord, open_store
 from bot.transports.shell import person_id_for
 from commands.audit import MAX_LAST
 from tests.chat import DEFAULT_POLICY, Chat, make_chat
+from webexfake.calling import seeded_id
 
 AUDREY = "audrey@example.com"  # the auditor: audit.read only
 MALLORY = "mallory@evil.example"

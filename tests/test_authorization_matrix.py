@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 
 from bot.events import Actor, Event, Space, SpaceKind
-from bot.sandbox import seeded_id
 from bot.transports.shell import person_id_for
 from tests.chat import Chat, make_chat
+from webexfake.calling import seeded_id
 
 MADRID = seeded_id("LOCATION", "Madrid")
 CAROL = "carol@example.com"

@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.events import Reply
-from bot.sandbox import seeded_id
 from tests.chat import Chat, make_chat
+from webexfake.calling import seeded_id
 
 CAROL = "carol@example.com"  # confirms every create (the policy default)
 DAVE = "dave@example.com"  # needs an approver

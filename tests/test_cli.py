@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox import DEMO_ADMIN_TOKEN, DEMO_READ_ONLY_TOKEN, SandboxState, serve
-from bot.sandbox import build_app as build_sandbox
-from tests.fake_webex import FakeWebex
 from tests.fake_webex.plugin import fake_webex_factory  # noqa: F401  -- fixture
+from webexfake.calling import DEMO_ADMIN_TOKEN, DEMO_READ_ONLY_TOKEN, SandboxState, serve
+from webexfake.calling import build_app as build_sandbox
+from webexfake.messaging import FakeWebex
 
 ROOT = Path(__file__).resolve().parents[1]
 

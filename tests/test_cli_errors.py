@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 
 from bot.cli import _parser, main
-from bot.sandbox import DEMO_ADMIN_TOKEN, SandboxState, serve
-from bot.sandbox import build_app as build_sandbox
 from bot.settings import POSTGRES_DRIVER_MISSING
-from tests.fake_webex import FakeWebex
 from tests.live import bot_env
+from webexfake.calling import DEMO_ADMIN_TOKEN, SandboxState, serve
+from webexfake.calling import build_app as build_sandbox
+from webexfake.messaging import FakeWebex
 
 POLICY = (
     '[[grant]]\npeople=["alice@example.com"]\nactions=["trunk.create"]\n'

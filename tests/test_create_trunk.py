@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.sandbox import SandboxState, seeded_id
 from tests.chat import Chat, make_chat
+from webexfake.calling import SandboxState, seeded_id
 
 LONDON = seeded_id("LOCATION", "London HQ")
 TYPED = "Str0ngTypedPw#42"

@@ -372,6 +372,10 @@ def test_dockerfile_bakes_no_secret_and_sets_only_real_settings() -> None:
     assert env["TRUNKBOT_POLICY"] == "/etc/trunkbot/policy.toml"
 
 
+#: Packages of the distribution that never reach the image (README, "For developers").
+DEV_ONLY_PACKAGES = frozenset({"webexfake"})
+
+
 def test_dockerfile_copies_everything_the_package_build_needs() -> None:
     """Every package pyproject includes, its readme and pyproject itself reach the builder."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
@@ -384,6 +388,10 @@ def test_dockerfile_copies_everything_the_package_build_needs() -> None:
     assert project["project"]["readme"] in copied
     for pattern in project["tool"]["setuptools"]["packages"]["find"]["include"]:
         top = pattern.split(".")[0].rstrip("*")
+        if top in DEV_ONLY_PACKAGES:  # the fake Webex and its demo credentials stay out
+            assert top not in copied, f"{top} is a development tool: keep it out of the image"
+            assert top in dockerignore_patterns(), f".dockerignore should exclude {top}"
+            continue
         assert top in copied, f"package {top} (pyproject) is not copied into the image"
     assert "trunkbot" in project["project"]["scripts"], "ENTRYPOINT runs `trunkbot`"
 

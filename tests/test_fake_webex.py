@@ -17,9 +17,10 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from tests.fake_webex import FakeWebex, Person, Room, parse_id, plugin
-from tests.fake_webex.app import MAX_MESSAGE_BYTES, TOO_LONG, WS_UNAUTHORIZED
-from tests.fake_webex.webex_bot_client import WebexBotThread, make_client, webex_bot_redirected
+from tests.fake_webex import plugin
+from webexfake.messaging import FakeWebex, Person, Room, parse_id
+from webexfake.messaging.app import MAX_MESSAGE_BYTES, TOO_LONG, WS_UNAUTHORIZED
+from webexfake.messaging.webex_bot_client import WebexBotThread, make_client, webex_bot_redirected
 
 fake_webex = plugin.fake_webex
 fake_webex_factory = plugin.fake_webex_factory
@@ -427,9 +428,9 @@ def _tiny_app(endpoint: Callable[[Request], Any]) -> Any:
 
 
 async def test_sandbox_calling_app_mounted(fake_webex_factory: Callable[..., FakeWebex]) -> None:
-    sandbox_app = pytest.importorskip("bot.sandbox.app")
-    seed = pytest.importorskip("bot.sandbox.seed")
-    state_module = pytest.importorskip("bot.sandbox.state")
+    sandbox_app = pytest.importorskip("webexfake.calling.app")
+    seed = pytest.importorskip("webexfake.calling.seed")
+    state_module = pytest.importorskip("webexfake.calling.state")
     state = state_module.SandboxState.seeded()
     fake = fake_webex_factory(extra_app=sandbox_app.build_app(state))
     headers = {"Authorization": f"Bearer {seed.DEMO_ADMIN_TOKEN}"}

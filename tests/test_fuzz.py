@@ -42,10 +42,10 @@ from bot.auth import UNLISTED
 from bot.events import Actor, Event, Reply, Space, SpaceKind
 from bot.grammar import GrammarError, parse_args, split_command
 from bot.logs import SECRETS
-from bot.sandbox import seeded_id
 from bot.transports.shell import person_id_for
 from tests.chat import Chat, make_chat
 from tests.secret_scan import common, secret_shaped
+from webexfake.calling import seeded_id
 
 TRUNKS = "/premisePstn/trunks"
 MADRID = seeded_id("LOCATION", "Madrid")

@@ -18,10 +18,10 @@ import pytest
 from bot import replies as replies_
 from bot.events import Actor, Event, Space, SpaceKind
 from bot.logs import SECRETS, scrub
-from bot.sandbox import seeded_id
 from bot.store import AuditRecord
 from bot.transports.shell import person_id_for
 from tests.chat import Chat, make_chat
+from webexfake.calling import seeded_id
 
 MADRID = seeded_id("LOCATION", "Madrid")
 OTHER_ORG = "Y2lzY29zcGFyazovL3VzL09SR0FOSVpBVElPTi9ob2xlcy1vdGhlcg"

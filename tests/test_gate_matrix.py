@@ -22,9 +22,9 @@ from bot.auth import ACTIONS
 from bot.events import Actor, Context, Event, Space, SpaceKind
 from bot.gate import PUBLIC
 from bot.router import Command, Request
-from bot.sandbox import seeded_id
 from bot.transports.shell import person_id_for
 from tests.chat import Chat, RecordingOutbox, make_chat
+from webexfake.calling import seeded_id
 
 MADRID = seeded_id("LOCATION", "Madrid")
 OTHER_ORG = "Y2lzY29zcGFyazovL3VzL09SR0FOSVpBVElPTi9tYXRyaXgtb3RoZXI"

@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.sandbox import seeded_id
 from commands.create.reconcile import expire_approvals, reconcile_creates
 from tests.chat import Chat, make_chat
+from webexfake.calling import seeded_id
 
 MADRID = seeded_id("LOCATION", "Madrid")
 

@@ -9,7 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.sandbox import (
+from bot.webex.models import Location, TrunkDetails, TrunkSummary, TrunkType, TrunkTypeInfo
+from webexfake.calling import (
     DEMO_ADMIN_TOKEN,
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
@@ -23,7 +24,6 @@ from bot.sandbox import (
     seeded_id,
     serve,
 )
-from bot.webex.models import Location, TrunkDetails, TrunkSummary, TrunkType, TrunkTypeInfo
 
 BASE = "https://webexapis.com/v1"
 TRUNKS = "/telephony/config/premisePstn/trunks"

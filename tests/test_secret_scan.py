@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 
 from bot.logs import RedactingFilter
-from bot.sandbox import DEMO_ADMIN_TOKEN
 from tests import secret_scan
 from tests.chat import make_chat
 from tests.secret_scan import (
@@ -32,6 +31,7 @@ from tests.secret_scan import (
     Secret,
     scan,
 )
+from webexfake.calling import DEMO_ADMIN_TOKEN
 
 ROOT = Path(__file__).resolve().parents[1]
 HERE = "tests/test_secret_scan.py"
@@ -236,7 +236,7 @@ import logging
 
 from bot.events import Reply
 from bot.logs import RedactingFilter
-from bot.sandbox import DEMO_ADMIN_TOKEN
+from webexfake.calling import DEMO_ADMIN_TOKEN
 from bot.store import AuditRecord
 from tests.chat import make_chat
 

@@ -35,11 +35,11 @@ import pytest
 
 from bot import cards, replies
 from bot.events import Actor, Event, Reply, Space, SpaceKind
-from bot.sandbox import Fault, FaultKind, FaultPlan, SandboxState
 from bot.store import AuditRecord, CreateState
 from bot.transports.shell import person_id_for
 from commands.create.reconcile import reconcile_creates
 from tests.chat import Chat, make_chat
+from webexfake.calling import Fault, FaultKind, FaultPlan, SandboxState
 
 SIZE = int(os.environ.get("TRUNKBOT_SOAK", "150"))
 SEED = int(os.environ.get("TRUNKBOT_SOAK_SEED", "20260611"))

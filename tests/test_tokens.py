@@ -27,15 +27,6 @@ from bot.app import build_app
 from bot.auth import Policy
 from bot.check import run_check
 from bot.errors import ConfigError, WebexServerError, WebexUnreachable
-from bot.sandbox import (
-    DEMO_CLIENT_ID,
-    DEMO_CLIENT_SECRET,
-    DEMO_REFRESH_TOKEN,
-    SandboxState,
-    SandboxTransport,
-    serve,
-)
-from bot.sandbox.state import ACCESS_TOKEN_LIFETIME
 from bot.settings import Settings
 from bot.store import open_store
 from bot.webex.http import WebexHttp, user_sentence
@@ -50,6 +41,15 @@ from bot.webex.tokens import (
     TokenStore,
     fingerprint,
 )
+from webexfake.calling import (
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    DEMO_REFRESH_TOKEN,
+    SandboxState,
+    SandboxTransport,
+    serve,
+)
+from webexfake.calling.state import ACCESS_TOKEN_LIFETIME
 
 API = "https://webexapis.com/v1"
 POLICY = (

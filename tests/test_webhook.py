@@ -29,8 +29,6 @@ from pydantic import SecretStr
 from bot import logs
 from bot.intake import KEEP_SECONDS
 from bot.runner import BotRunner
-from bot.sandbox import DEMO_ADMIN_TOKEN, SandboxState
-from bot.sandbox import build_app as build_sandbox
 from bot.settings import Settings
 from bot.startup import prepare
 from bot.store import AuditRecord
@@ -43,9 +41,11 @@ from bot.transports.webhook import (
     build_webhook_app,
     start_server,
 )
-from tests.fake_webex import FakeWebex, Message, Person, Room
 from tests.fake_webex.plugin import fake_webex_factory  # noqa: F401  -- fixture
 from tests.live import bot_env
+from webexfake.calling import DEMO_ADMIN_TOKEN, SandboxState
+from webexfake.calling import build_app as build_sandbox
+from webexfake.messaging import FakeWebex, Message, Person, Room
 
 SECRET = "whk-Q7t#9vLm2xPz4R"
 NO_CONFIRM = """

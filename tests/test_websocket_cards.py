@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 
 from bot.runner import BotRunner
-from bot.sandbox import DEMO_ADMIN_TOKEN, SandboxState, seeded_id
-from bot.sandbox import build_app as build_sandbox
 from bot.settings import Settings
 from bot.startup import prepare
-from tests.fake_webex import FakeWebex, Message, Person, Room
 from tests.fake_webex.plugin import fake_webex_factory  # noqa: F401  -- fixture
+from webexfake.calling import DEMO_ADMIN_TOKEN, SandboxState, seeded_id
+from webexfake.calling import build_app as build_sandbox
+from webexfake.messaging import FakeWebex, Message, Person, Room
 
 MADRID = seeded_id("LOCATION", "Madrid")
 POLICY = """

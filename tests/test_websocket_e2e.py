@@ -19,13 +19,13 @@ from pathlib import Path
 import pytest
 
 from bot.runner import BotRunner
-from bot.sandbox import DEMO_ADMIN_TOKEN, SandboxState
-from bot.sandbox import build_app as build_sandbox
 from bot.settings import Settings
 from bot.startup import prepare
-from tests.fake_webex import FakeWebex, Person, Room
 from tests.fake_webex.plugin import fake_webex_factory  # noqa: F401  -- fixture
 from tests.live import bot_env
+from webexfake.calling import DEMO_ADMIN_TOKEN, SandboxState
+from webexfake.calling import build_app as build_sandbox
+from webexfake.messaging import FakeWebex, Person, Room
 
 POLICY = """
 [[grant]]

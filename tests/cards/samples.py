@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from bot import cards
-from bot.sandbox.ids import seeded_id
-from bot.sandbox.seed import TRUNK_TYPES as SEEDED_TRUNK_TYPES
 from bot.webex.models import Location, TrunkTypeInfo
+from webexfake.calling.seed import TRUNK_TYPES as SEEDED_TRUNK_TYPES
+from webexfake.ids import seeded_id
 
 LOCATION_NAMES = ("London HQ", "Paris Office", "Palo Alto", "New York", "Madrid")
 LOCATIONS = [Location(id=seeded_id("LOCATION", name), name=name) for name in LOCATION_NAMES]

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from .server import FakeWebex
+from webexfake.messaging.server import FakeWebex
 
 
 @pytest.fixture

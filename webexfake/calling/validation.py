@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.sandbox.common import (
+from webexfake.calling.common import (
     ADDRESS_IN_USE,
     DOMAIN_NOT_VERIFIED,
     INVALID_FIELD,
@@ -26,8 +26,8 @@ from bot.sandbox.common import (
     TRUNK_NAME_EXISTS,
     ApiError,
 )
-from bot.sandbox.ids import make_id, parse_id
-from bot.sandbox.state import SandboxLocation, SandboxState, SandboxTrunk
+from webexfake.calling.state import SandboxLocation, SandboxState, SandboxTrunk
+from webexfake.ids import make_id, parse_id
 
 TRUNK_TYPES = ("REGISTERING", "CERTIFICATE_BASED")
 P_CHARGE_POLICIES = ("DISABLED", "ASSERTED_IDENTITY", "CONFIGURABLE_CHARGE_NUMBER")

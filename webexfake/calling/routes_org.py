@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.sandbox.common import (
+from webexfake.calling.common import (
     INVALID_FIELD,
     LOCATION_NOT_FOUND,
     ApiError,
@@ -31,8 +31,7 @@ from bot.sandbox.common import (
     require,
     sandbox,
 )
-from bot.sandbox.ids import example_password, opaque_token
-from bot.sandbox.state import (
+from webexfake.calling.state import (
     ACCESS_TOKEN_LIFETIME,
     LOCATIONS_READ,
     PEOPLE_READ,
@@ -42,6 +41,7 @@ from bot.sandbox.state import (
     RefreshGrant,
     TokenGrant,
 )
+from webexfake.ids import example_password, opaque_token
 
 
 def _name_filter(request: Request) -> str:

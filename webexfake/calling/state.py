@@ -1,8 +1,9 @@
 """The sandbox's in-memory Webex org: locations, trunk types, trunks, people, tokens, requests.
 
 Tests build a state (``SandboxState.seeded()`` for the demo org, or ``SandboxState()`` for an
-empty one), point an ``httpx.AsyncClient`` at it through :class:`~bot.sandbox.SandboxTransport`
-or :func:`~bot.sandbox.serve`, and assert on ``state.trunks`` and ``state.calls(...)``.
+empty one), point an ``httpx.AsyncClient`` at it through
+:class:`~webexfake.calling.SandboxTransport` or :func:`~webexfake.calling.serve`, and assert
+on ``state.trunks`` and ``state.calls(...)``.
 
 Everything that checks-then-commits runs under ``state.lock`` so the state may be shared by a
 uvicorn server in another thread and in-process clients.
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from bot.sandbox.entities import (
+from webexfake.calling.entities import (
     ACCESS_TOKEN_LIFETIME,
     ADMIN_SCOPES,
     LOCATIONS_READ,
@@ -36,8 +37,8 @@ from bot.sandbox.entities import (
     SandboxTrunk,
     TokenGrant,
 )
-from bot.sandbox.faults import FaultPlan
-from bot.sandbox.ids import random_digits, seeded_id
+from webexfake.faults import FaultPlan
+from webexfake.ids import random_digits, seeded_id
 
 __all__ = [
     "ACCESS_TOKEN_LIFETIME",
@@ -92,7 +93,7 @@ class SandboxState:
     @classmethod
     def seeded(cls) -> SandboxState:
         """The demo org: five calling locations, a warehouse, two trunks, demo tokens."""
-        from bot.sandbox.seed import seed_demo_org
+        from webexfake.calling.seed import seed_demo_org
 
         state = cls()
         seed_demo_org(state)

@@ -16,7 +16,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.sandbox.common import (
+from webexfake.calling.common import (
     INVALID_FIELD,
     TRUNK_IN_USE,
     TRUNK_NOT_FOUND,
@@ -29,8 +29,8 @@ from bot.sandbox.common import (
     sandbox,
     tracking_of,
 )
-from bot.sandbox.state import READ, WRITE, SandboxState, SandboxTrunk
-from bot.sandbox.validation import TRUNK_TYPES, check_fqdn, validate_create, validate_update
+from webexfake.calling.state import READ, WRITE, SandboxState, SandboxTrunk
+from webexfake.calling.validation import TRUNK_TYPES, check_fqdn, validate_create, validate_update
 
 _SORT_FIELDS = {"name": "name", "locationname": "locationName"}
 

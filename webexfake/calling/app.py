@@ -31,11 +31,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.sandbox import routes_org as org
-from bot.sandbox import routes_trunks as trunks
-from bot.sandbox.common import ApiError, error_response
-from bot.sandbox.middleware import SandboxMiddleware
-from bot.sandbox.state import SandboxState
+from webexfake.calling import routes_org as org
+from webexfake.calling import routes_trunks as trunks
+from webexfake.calling.common import ApiError, error_response
+from webexfake.calling.middleware import SandboxMiddleware
+from webexfake.calling.state import SandboxState
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 TRUNKS = "/v1/telephony/config/premisePstn/trunks"

@@ -107,12 +107,12 @@ def build_app(
 
 
 async def _api_error_handler(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, FakeApiError)
+    assert isinstance(exc, FakeApiError)  # noqa: S101 - an invariant of the fake
     return error_response(exc.status, exc.description, message=exc.message, headers=exc.headers)
 
 
 async def _http_error_handler(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
+    assert isinstance(exc, HTTPException)  # noqa: S101 - an invariant of the fake
     descriptions = {
         404: "The requested resource could not be found.",
         405: "The request was made to a resource using an HTTP request method that is not "
@@ -494,14 +494,14 @@ class _Routes:
             if to_person_id:
                 recipient = self.find_person(to_person_id)
             else:
-                assert to_person_email is not None
+                assert to_person_email is not None  # noqa: S101 - an invariant of the fake
                 recipient = self.fake._person_by_email(to_person_email)
                 if recipient is None:
                     raise FakeApiError(404, "Person not found.")
             if recipient.uuid == caller.uuid:
                 raise FakeApiError(400, "You cannot send a direct message to yourself.")
             direct = self.fake._direct_room(caller, recipient, create=True)
-            assert direct is not None
+            assert direct is not None  # noqa: S101 - an invariant of the fake
             room = direct
 
         parent_id: str | None = None
@@ -693,7 +693,7 @@ class _Routes:
                 self.fake._notify()
 
     async def _write_socket(self, websocket: WebSocket, conn: WsConnection) -> None:
-        assert conn.outbox is not None
+        assert conn.outbox is not None  # noqa: S101 - an invariant of the fake
         while True:
             kind, payload = await conn.outbox.get()
             if kind == "close":

@@ -25,11 +25,11 @@ import uvicorn
 from pydantic import SecretStr
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from bot.sandbox.app import build_app
-from bot.sandbox.middleware import CONNECTION
-from bot.sandbox.seed import DEMO_ADMIN_TOKEN, DEMO_READ_ONLY_TOKEN
-from bot.sandbox.state import SandboxState
-from bot.sandbox.transport import SandboxTransport
+from webexfake.calling.app import build_app
+from webexfake.calling.middleware import CONNECTION
+from webexfake.calling.seed import DEMO_ADMIN_TOKEN, DEMO_READ_ONLY_TOKEN
+from webexfake.calling.state import SandboxState
+from webexfake.calling.transport import SandboxTransport
 
 if TYPE_CHECKING:
     from bot.settings import Settings

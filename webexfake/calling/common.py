@@ -16,8 +16,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.sandbox.ids import parse_id, tracking_id
-from bot.sandbox.state import SandboxState, TokenGrant
+from webexfake.calling.state import SandboxState, TokenGrant
+from webexfake.ids import parse_id, tracking_id
 
 MISSING_FIELD = 25008
 INVALID_FIELD = 25009  # invented

@@ -10,18 +10,16 @@ Faults: ``state.faults.add("status", method="POST", path_suffix="/premisePstn/tr
 status=429, retry_after="3")``. Requests received: ``state.calls("POST", "/premisePstn/trunks")``.
 """
 
-from bot.sandbox.app import build_app
-from bot.sandbox.faults import INJECTABLE_STATUSES, Fault, FaultKind, FaultPlan
-from bot.sandbox.ids import make_id, parse_id, seeded_id
-from bot.sandbox.seed import (
+from webexfake.calling.app import build_app
+from webexfake.calling.seed import (
     DEMO_ADMIN_TOKEN,
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
     DEMO_READ_ONLY_TOKEN,
     DEMO_REFRESH_TOKEN,
 )
-from bot.sandbox.server import SandboxServer, demo_settings_and_transport, run_sandbox, serve
-from bot.sandbox.state import (
+from webexfake.calling.server import SandboxServer, demo_settings_and_transport, run_sandbox, serve
+from webexfake.calling.state import (
     ADMIN_SCOPES,
     READ_ONLY_SCOPES,
     DeviceTypeLimits,
@@ -30,7 +28,9 @@ from bot.sandbox.state import (
     SandboxState,
     SandboxTrunk,
 )
-from bot.sandbox.transport import SandboxTransport
+from webexfake.calling.transport import SandboxTransport
+from webexfake.faults import INJECTABLE_STATUSES, Fault, FaultKind, FaultPlan
+from webexfake.ids import make_id, parse_id, seeded_id
 
 __all__ = [
     "ADMIN_SCOPES",

@@ -18,14 +18,14 @@ Ids are stable across runs (uuid5 of the object's kind and name, see ``ids.seede
 
 from __future__ import annotations
 
-from bot.sandbox.ids import seeded_id
-from bot.sandbox.state import (
+from webexfake.calling.state import (
     ADMIN_SCOPES,
     READ_ONLY_SCOPES,
     DeviceTypeLimits,
     SandboxState,
     SandboxTrunk,
 )
+from webexfake.ids import seeded_id
 
 # Demo credentials for a fake server: they open nothing anywhere else.
 DEMO_ADMIN_TOKEN = "U2FuZGJveERlbW9BZG1pblRva2Vu_SBX1_0d5c7a4e-demo-4ad0-8c1e-sandbox00001"  # noqa: S105

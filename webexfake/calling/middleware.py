@@ -4,7 +4,7 @@ For every HTTP request it reads the whole body, records it in ``state.requests``
 ``ROUTER_<uuid>`` tracking id (``TrackingID`` response header, ``trackingId`` in error bodies;
 a client's own ``TrackingID`` header is not echoed, as Webex does not), then applies faults:
 latency, then — only when not running under SandboxTransport, which handles them itself — the
-network kinds, then status faults. See ``bot.sandbox.faults`` for what each kind means.
+network kinds, then status faults. See ``webexfake.faults`` for what each kind means.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from contextvars import ContextVar
 from typing import Any
 
-from bot.sandbox.common import STATUS_MESSAGES, error_body
-from bot.sandbox.faults import IN_PROCESS, NETWORK_KINDS, Fault, FaultKind
-from bot.sandbox.ids import tracking_id
-from bot.sandbox.state import RecordedRequest, SandboxState
+from webexfake.calling.common import STATUS_MESSAGES, error_body
+from webexfake.calling.state import RecordedRequest, SandboxState
+from webexfake.faults import IN_PROCESS, NETWORK_KINDS, Fault, FaultKind
+from webexfake.ids import tracking_id
 
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]

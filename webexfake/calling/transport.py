@@ -7,7 +7,7 @@
 Only the transport differs from production; the client code path is the same. The app runs
 in its own task, like a real server: a client read timeout (``httpx.Timeout(read=…)``) raises
 ``httpx.ReadTimeout`` while the request carries on and may still commit — exactly the ambiguity
-a real timeout leaves. Network faults from ``state.faults`` (see ``bot.sandbox.faults``):
+a real timeout leaves. Network faults from ``state.faults`` (see ``webexfake.faults``):
 
 * ``reset``: nothing reaches the app; raises ``fault.error`` (default ``httpx.ReadError``, what
   a TCP reset produces over HTTP) after ``fault.seconds``.
@@ -25,9 +25,9 @@ import contextlib
 
 import httpx
 
-from bot.sandbox.app import build_app
-from bot.sandbox.faults import IN_PROCESS, NETWORK_KINDS, Fault, FaultKind, InProcess
-from bot.sandbox.state import SandboxState
+from webexfake.calling.app import build_app
+from webexfake.calling.state import SandboxState
+from webexfake.faults import IN_PROCESS, NETWORK_KINDS, Fault, FaultKind, InProcess
 
 
 class SandboxTransport(httpx.AsyncBaseTransport):

@@ -48,14 +48,14 @@ from .tls import TlsMaterial, shared_tls
 
 T = TypeVar("T")
 
-#: Paths served by the optional calling app (``bot.sandbox.app.build_app(state)``).
+#: Paths served by the optional calling app (``webexfake.calling.app.build_app(state)``).
 CALLING_PREFIXES: tuple[str, ...] = ("/v1/telephony", "/v1/locations", "/v1/access_token")
 #: ``actor.type`` in activities from a bot. Webex's value is undocumented; webex-bot only tests
 #: ``!= "PERSON"``.
 BOT_ACTOR_TYPE = "ROBOT"
 
-DEFAULT_BOT_TOKEN = "fake-bot-token_SBX1_0000"
-DEFAULT_ADMIN_TOKEN = "fake-admin-token_SBX1_0000"
+DEFAULT_BOT_TOKEN = "fake-bot-token_SBX1_0000"  # noqa: S105 - a fake credential
+DEFAULT_ADMIN_TOKEN = "fake-admin-token_SBX1_0000"  # noqa: S105
 
 
 async def _abort_all(server: uvicorn.Server) -> None:
@@ -107,7 +107,7 @@ class FakeWebex:
         extra_routes: Sequence[BaseRoute] = (),
         echo_bot_posts: bool = True,
     ) -> None:
-        """``extra_app`` (e.g. ``bot.sandbox.app.build_app(state)``) receives, untouched (full
+        """``extra_app`` (e.g. ``webexfake.calling.app.build_app(state)``) receives, untouched (full
         path, no ``root_path``), every HTTP request whose path starts with one of
         ``extra_prefixes`` (the calling API), every ``/v1`` request whose bearer token the fake
         does not know (the calling app's own tokens: its ``/v1/people/me`` answers for them),
@@ -376,7 +376,7 @@ class FakeWebex:
                 raise ValueError(f"no message {parent_id!r} in {room.title!r}")
             if parent.parent_id:
                 parent = self._find_message(parent.parent_id)
-                assert parent is not None
+                assert parent is not None  # noqa: S101 - an invariant of the fake
         if mention:
             label = mention_text if mention_text is not None else self.bot.display_name
             stored_text = f"{label} {text}" if text else label
@@ -832,7 +832,7 @@ class FakeWebex:
                 self._pending_frames.append(frame)
                 return 0
         for conn in conns:
-            assert conn.outbox is not None
+            assert conn.outbox is not None  # noqa: S101 - an invariant of the fake
             conn.outbox.put_nowait(("frame", frame))
         return len(conns)
 
@@ -872,7 +872,7 @@ class FakeWebex:
             pending: list[dict[str, Any]] = []
             if person is self.bot:
                 pending, self._pending_frames = self._pending_frames, []
-        assert conn.outbox is not None
+        assert conn.outbox is not None  # noqa: S101 - an invariant of the fake
         for frame in pending:
             conn.outbox.put_nowait(("frame", frame))
         self._notify()
