@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import prometheus_client
 import pytest
 from pydantic import SecretStr
 
@@ -32,6 +33,7 @@ from bot.runner import BotRunner
 from bot.settings import Settings
 from bot.startup import prepare
 from bot.store import AuditRecord
+from bot.transports.metrics import WebhookMetrics
 from bot.transports.webhook import (
     MAX_BODY,
     NOT_A_NOTIFICATION,
@@ -87,6 +89,11 @@ def envelope(fake: FakeWebex, resource: str, data: dict[str, Any], event: str = 
             "data": data,
         }
     ).encode()
+
+
+def _count(hook: Hook, what: str, **labels: str) -> float:
+    """The webhook endpoint's counter ``trunkbot_webhooks_<what>_total`` in hook's registry."""
+    return hook.intake.metrics.value(f"trunkbot_webhooks_{what}_total", **labels)
 
 
 def message_data(message: Message) -> dict[str, Any]:
@@ -236,7 +243,7 @@ async def test_bad_signature_is_refused_and_nothing_handled(hook: Hook) -> None:
     assert hook.fake.requests_to(f"/v1/messages/{message.id}") == []
     assert hook.fake.messages_from_bot(room=hook.dm) == []
     assert hook.state.trunk_by_name("x-1") is None
-    assert hook.intake.stats.rejected["signature"] == 2
+    assert _count(hook, "rejected", reason="signature") == 2
 
 
 async def test_missing_signature_is_refused(hook: Hook) -> None:
@@ -353,7 +360,8 @@ async def test_card_submission_over_attachment_actions(
             await asyncio.sleep(0.05)
         assert hook.state.trunk_by_name("card-1") is not None
         await hook.settled()
-        assert hook.intake.stats.accepted == {"message": 1, "card": 1}
+        assert _count(hook, "accepted", kind="message") == 1
+        assert _count(hook, "accepted", kind="card") == 1
     finally:
         await stop()
 
@@ -372,7 +380,7 @@ async def test_other_resources_and_own_posts_are_ignored(hook: Hook) -> None:
     assert (await hook.deliver("messages", own)).status_code == 200
     await hook.settled()
     assert hook.fake.requests_to("/v1/messages/") == []
-    assert hook.intake.stats.ignored == 4
+    assert _count(hook, "ignored") == 4
     assert hook.runner.handled == 0
 
 
@@ -384,8 +392,8 @@ async def test_malformed_and_oversized_bodies(hook: Hook) -> None:
     big = b'{"pad": "' + b"x" * MAX_BODY + b'"}'
     response = await hook.post(big, {"X-Spark-Signature": signature(big)})
     assert response.status_code == 413
-    assert hook.intake.stats.rejected["malformed"] == 3
-    assert hook.intake.stats.rejected["too_large"] == 1
+    assert _count(hook, "rejected", reason="malformed") == 3
+    assert _count(hook, "rejected", reason="too_large") == 1
 
 
 async def test_deeply_nested_signed_bodies_are_refused_with_one_line(
@@ -411,7 +419,7 @@ async def test_deeply_nested_signed_bodies_are_refused_with_one_line(
     assert _notification(huge) is None  # and were it allowed in, it would still be a 400
     assert _notification(b'{"a": ' * 100_000 + b"1" + b"}" * 100_000) is None
     await hook.settled()
-    assert hook.intake.stats.rejected["malformed"] == len(nested)
+    assert _count(hook, "rejected", reason="malformed") == len(nested)
     assert hook.runner.handled == 0
     assert "Traceback" not in caplog.text
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
@@ -441,6 +449,11 @@ async def test_health_readiness_and_metrics(hook: Hook, monkeypatch: pytest.Monk
     assert samples["trunkbot_commands_in_flight"] == 0
     assert "# TYPE trunkbot_commands_in_flight gauge" in metrics.text
     assert "# TYPE trunkbot_webhooks_received_total counter" in metrics.text
+    assert (
+        "# HELP trunkbot_webhooks_rejected_total Webhook deliveries refused, by reason "
+        "(signature: missing or wrong X-Spark-Signature)." in metrics.text
+    )
+    assert samples['trunkbot_webhooks_rejected_total{reason="stopping"}'] == 0  # from the start
 
     async def down() -> int:
         raise OSError("database is gone")
@@ -454,6 +467,25 @@ async def test_health_readiness_and_metrics(hook: Hook, monkeypatch: pytest.Monk
     assert (ready.status_code, ready.text) == (503, "not ready: the bot is stopping")
     message = await hook.fake.user_says(hook.alice, hook.dm, "help")
     assert (await hook.deliver("messages", message_data(message))).status_code == 503
+
+
+def test_each_webhook_app_counts_in_its_own_registry() -> None:
+    """Two apps in one process (as in these tests) never share or collide on a counter, and
+    nothing lands in prometheus-client's global registry."""
+    first = WebhookMetrics(handled=lambda: 3, in_flight=lambda: 1)
+    second = WebhookMetrics(handled=lambda: 0, in_flight=lambda: 0)
+    first.received.inc()
+    first.rejected.labels(reason="signature").inc(2)
+    assert first.value("trunkbot_webhooks_received_total") == 1
+    assert first.value("trunkbot_webhooks_rejected_total", reason="signature") == 2
+    assert second.value("trunkbot_webhooks_received_total") == 0
+    assert second.value("trunkbot_webhooks_rejected_total", reason="signature") == 0
+    assert first.value("trunkbot_events_handled_total") == 3
+    assert first.value("trunkbot_commands_in_flight") == 1
+    assert prometheus_client.REGISTRY.get_sample_value("trunkbot_webhooks_received_total") is None
+    text = first.render().decode()
+    assert "trunkbot_webhooks_received_total 1.0" in text
+    assert "# TYPE trunkbot_commands_in_flight gauge" in text
 
 
 async def test_the_secret_is_never_logged(hook: Hook, caplog: pytest.LogCaptureFixture) -> None:

@@ -12,7 +12,7 @@ Endpoints (one Starlette app, served by uvicorn):
 * ``GET /healthz`` — 200 ``ok`` while the process runs.
 * ``GET /readyz`` — 200 when the database answers and the bot isn't stopping; 503 and a
   one-line reason otherwise.
-* ``GET /metrics`` — Prometheus text format.
+* ``GET /metrics`` — Prometheus text format (:mod:`bot.transports.metrics`).
 
 Registering the webhooks is the operator's job (Trunkbot never does it). Webex must reach
 ``targetUrl`` over HTTPS: put a TLS-terminating reverse proxy in front of ``trunkbot serve``
@@ -45,7 +45,7 @@ import logging
 import signal
 import socket
 from collections.abc import Generator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -60,6 +60,7 @@ from bot import replies
 from bot.errors import BotError, ConfigError
 from bot.intake import DRAIN_SECONDS, Intake
 from bot.settings import Settings
+from bot.transports.metrics import CONTENT_TYPE, WebhookMetrics
 from bot.startup import prepare
 
 log = logging.getLogger(__name__)
@@ -76,8 +77,6 @@ FETCHED: dict[tuple[str, str], tuple[str, str]] = {
 }
 #: The whole answer to a signed body that isn't a webhook notification.
 NOT_A_NOTIFICATION = "The body is not a Webex webhook notification (a JSON object).\n"
-REJECT_REASONS = ("signature", "too_large", "malformed", "stopping")
-KINDS = ("message", "card")
 
 
 def sign(secret: bytes, body: bytes) -> str:
@@ -90,17 +89,6 @@ def signature_ok(secret: bytes, body: bytes, header: str | None) -> bool:
         return False
     given = header.strip().lower().encode("latin-1", errors="replace")
     return hmac.compare_digest(sign(secret, body).encode("ascii"), given)
-
-
-@dataclass
-class WebhookStats:
-    """What ``/metrics`` reports for the webhook endpoint; updated only there."""
-
-    received: int = 0
-    rejected: dict[str, int] = field(default_factory=lambda: dict.fromkeys(REJECT_REASONS, 0))
-    accepted: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
-    ignored: int = 0
-    fetch_failed: int = 0
 
 
 class _TooLarge(Exception):
@@ -143,18 +131,20 @@ class WebhookIntake:
     def __init__(self, runner: Intake, secret: SecretStr) -> None:
         self.runner = runner
         self._key = secret.get_secret_value().encode("utf-8")
-        self.stats = WebhookStats()
+        self.metrics = WebhookMetrics(
+            handled=lambda: runner.handled, in_flight=lambda: len(runner.in_flight)
+        )
         self.fetching: set[asyncio.Task[None]] = set()
 
     def _reject(self, reason: str, status: int, text: str = "", **fields: Any) -> Response:
-        self.stats.rejected[reason] += 1
+        self.metrics.rejected.labels(reason=reason).inc()
         log.warning("webhook.rejected", extra={"reason": reason, **fields})
         if text:
             return PlainTextResponse(text, status_code=status)
         return Response(status_code=status)
 
     async def webhook(self, request: Request) -> Response:
-        self.stats.received += 1
+        self.metrics.received.inc()
         client = request.client.host if request.client else ""
         try:
             body = await _read_body(request, MAX_BODY)
@@ -173,18 +163,18 @@ class WebhookIntake:
         route = FETCHED.get((resource, event))
         event_id = data.get("id")
         if route is None or not isinstance(event_id, str) or not event_id:
-            self.stats.ignored += 1
+            self.metrics.ignored.inc()
             log.debug("webhook.ignored", extra={"resource": resource, "webhook_event": event})
             return Response(status_code=200)
         kind, path = route
         if data.get("personId") == self.runner.bot.person_id:
-            self.stats.ignored += 1  # our own post or card: never fetched, never answered
+            self.metrics.ignored.inc()  # our own post or card: never fetched, never answered
             return Response(status_code=200)
         # Recorded before the 200: from here a crash can't lose it (recovery fetches it).
         if not await self.runner.accept(event_id, kind):
-            self.stats.ignored += 1  # a redelivery of one we already have
+            self.metrics.ignored.inc()  # a redelivery of one we already have
             return Response(status_code=200)
-        self.stats.accepted[kind] += 1
+        self.metrics.accepted.labels(kind=kind).inc()
         task = asyncio.create_task(self._fetch_and_submit(kind, path, event_id))
         self.fetching.add(task)
         task.add_done_callback(self.fetching.discard)
@@ -195,12 +185,12 @@ class WebhookIntake:
         try:
             obj = await self.runner.messaging.http.get_json(path + quote(event_id, safe=""))
         except BotError:
-            self.stats.fetch_failed += 1
+            self.metrics.fetch_failed.inc()
             # Left pending in the intake: the runner's recovery fetches it again later.
             log.warning("webhook.fetch_failed", extra={"event_id": event_id, "kind": kind})
             return
         except Exception:
-            self.stats.fetch_failed += 1
+            self.metrics.fetch_failed.inc()
             log.exception("webhook.fetch_crashed", extra={"event_id": event_id, "kind": kind})
             return
         self.runner.submit(kind, obj)
@@ -220,71 +210,8 @@ class WebhookIntake:
             return PlainTextResponse(replies.NOT_READY_STORE, status_code=503)
         return PlainTextResponse(replies.READY)
 
-    async def metrics(self, _request: Request) -> Response:
-        return PlainTextResponse(
-            self.render_metrics(), media_type="text/plain; version=0.0.4; charset=utf-8"
-        )
-
-    def render_metrics(self) -> str:
-        s = self.stats
-        lines: list[str] = []
-
-        def metric(
-            name: str, kind: str, help_: str, values: dict[str, int] | int, label: str = ""
-        ) -> None:
-            lines.append(f"# HELP {name} {help_}")
-            lines.append(f"# TYPE {name} {kind}")
-            if isinstance(values, int):
-                lines.append(f"{name} {values}")
-            else:
-                lines.extend(f'{name}{{{label}="{k}"}} {v}' for k, v in values.items())
-
-        metric(
-            "trunkbot_webhooks_received_total",
-            "counter",
-            "Webhook deliveries received on /webhook.",
-            s.received,
-        )
-        metric(
-            "trunkbot_webhooks_rejected_total",
-            "counter",
-            "Webhook deliveries refused, by reason (signature: missing or wrong "
-            "X-Spark-Signature).",
-            s.rejected,
-            "reason",
-        )
-        metric(
-            "trunkbot_webhooks_accepted_total",
-            "counter",
-            "Signed webhook deliveries taken for handling, by kind.",
-            s.accepted,
-            "kind",
-        )
-        metric(
-            "trunkbot_webhooks_ignored_total",
-            "counter",
-            "Signed webhook deliveries for other resources or events, or the bot's own posts.",
-            s.ignored,
-        )
-        metric(
-            "trunkbot_webhook_fetch_failures_total",
-            "counter",
-            "Messages or card submissions a webhook named that couldn't be fetched from Webex.",
-            s.fetch_failed,
-        )
-        metric(
-            "trunkbot_events_handled_total",
-            "counter",
-            "Messages and card submissions the router has handled (redeliveries excluded).",
-            self.runner.handled,
-        )
-        metric(
-            "trunkbot_commands_in_flight",
-            "gauge",
-            "Events being handled right now.",
-            len(self.runner.in_flight),
-        )
-        return "\n".join(lines) + "\n"
+    async def metrics_endpoint(self, _request: Request) -> Response:
+        return Response(self.metrics.render(), media_type=CONTENT_TYPE)
 
     async def drain(self) -> None:
         """Let the fetches under way hand their events to the runner (bounded)."""
@@ -306,7 +233,7 @@ def build_webhook_app(runner: Intake, secret: SecretStr) -> Starlette:
             Route("/webhook", intake.webhook, methods=["POST"]),
             Route("/healthz", intake.healthz, methods=["GET"]),
             Route("/readyz", intake.readyz, methods=["GET"]),
-            Route("/metrics", intake.metrics, methods=["GET"]),
+            Route("/metrics", intake.metrics_endpoint, methods=["GET"]),
         ]
     )
     app.state.intake = intake
