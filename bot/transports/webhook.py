@@ -60,8 +60,8 @@ from bot import replies
 from bot.errors import BotError, ConfigError
 from bot.intake import DRAIN_SECONDS, Intake
 from bot.settings import Settings
-from bot.transports.metrics import CONTENT_TYPE, WebhookMetrics
 from bot.startup import prepare
+from bot.transports.metrics import CONTENT_TYPE, WebhookMetrics
 
 log = logging.getLogger(__name__)
 
