@@ -8,7 +8,6 @@ starting together migrate one after the other; the second finds the work done.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -21,20 +20,13 @@ from psycopg_pool import AsyncConnectionPool
 
 from bot.errors import ConfigError
 from bot.store.errors import StoreUnavailable
+from bot.store.placeholders import to_psycopg
 from bot.store.schema import SCHEMA_VERSION_DDL
 from bot.store.sql import Row
 
 # pg_advisory_xact_lock(class, key): our class, and the schema (so two test schemas, or two
 # deployments sharing one database under different search_paths, don't wait on each other).
 _LOCK = "SELECT pg_advisory_xact_lock(7412, hashtext(coalesce(current_schema(), '')))"
-
-
-@functools.lru_cache(maxsize=256)
-def _placeholders(sql: str) -> str:
-    # The shared SQL uses "?"; psycopg wants "%s", and would read any other "%" as one.
-    if "%" in sql:
-        raise ValueError("store SQL must not contain '%'")
-    return sql.replace("?", "%s")
 
 
 def describe(url: str) -> str:
@@ -106,7 +98,7 @@ class PostgresDatabase:
 
     async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         async with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-            await cur.execute(_placeholders(sql), params)
+            await cur.execute(to_psycopg(sql), params)
             return await cur.fetchall() if cur.description else []
 
     async def fetch_light(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
@@ -118,12 +110,12 @@ class PostgresDatabase:
             conn.cursor(row_factory=dict_row) as cur,
         ):
             await cur.execute("SET LOCAL synchronous_commit = off")
-            await cur.execute(_placeholders(sql), params)
+            await cur.execute(to_psycopg(sql), params)
             return await cur.fetchall() if cur.description else []
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         async with self._pool.connection() as conn, conn.cursor() as cur:
-            await cur.execute(_placeholders(sql), params)
+            await cur.execute(to_psycopg(sql), params)
             return cur.rowcount
 
     async def migrate(self, migrations: Sequence[Sequence[str]], now: datetime) -> int:

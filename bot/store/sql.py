@@ -1,7 +1,8 @@
 """The one implementation of :class:`~bot.store.base.Store`, over either database.
 
 The SQL here is the common subset of SQLite (≥ 3.35) and PostgreSQL: ``INSERT … ON CONFLICT``,
-``UPDATE … RETURNING``, ``?`` placeholders (the PostgreSQL driver rewrites them). Each
+``UPDATE … RETURNING``, ``?`` placeholders (:func:`bot.store.placeholders.to_psycopg` turns
+them into psycopg's ``%s``, leaving literals alone). Each
 decision is one statement, so its atomicity is the database's, whatever runs it; the read
 that may follow a lost race only explains the loss.
 """
