@@ -21,6 +21,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+from cachetools import TLRUCache
+
 REDACTED = "[redacted]"
 MIN_SECRET = 4  # shorter values would scrub ordinary words
 MAX_VALUES = 10_000
@@ -66,15 +68,24 @@ class SecretRegistry:
 
     Credentials (``ttl=None``) stay for the life of the process. Passwords are added with a
     ``ttl`` (:data:`PASSWORD_TTL`): a bot that runs for months would otherwise scrub every
-    log line against every password it ever saw. At most :data:`MAX_VALUES` are kept; past
-    that the soonest to expire go first, never a credential.
+    log line against every password it ever saw; they live in a cachetools ``TLRUCache``
+    (each value's own expiry). At most :data:`MAX_VALUES` are kept in all; past that the
+    passwords added longest ago (with one ttl: the soonest to expire) go first, never a
+    credential. ``timer`` is the clock of the expiries (tests pass their own).
     """
 
-    def __init__(self) -> None:
-        self._values: dict[str, float] = {}  # value → monotonic expiry (inf: never)
+    def __init__(self, timer: Callable[[], float] = time.monotonic) -> None:
+        self._timer = timer
+        self._forever: set[str] = set()
+        self._timed: TLRUCache[str, float] = self._new_timed()
         self._ordered: tuple[str, ...] | None = ()  # longest first; None: to be rebuilt
-        self._next_purge = math.inf
         self._lock = threading.Lock()
+
+    def _new_timed(self) -> TLRUCache[str, float]:
+        # The value stored is the expiry itself; the cache asks for it as time-to-use.
+        return TLRUCache(
+            maxsize=MAX_VALUES, ttu=lambda _value, expires, _now: expires, timer=self._timer
+        )
 
     def add(self, value: str | None, ttl: float | None = None, kind: str = CREDENTIAL) -> None:
         """Scrub ``value`` from every record (``kind``: :data:`CREDENTIAL` or
@@ -82,36 +93,37 @@ class SecretRegistry:
         if not value or len(value) < MIN_SECRET:
             return
         _notify(value, kind)
-        expires = math.inf if ttl is None else time.monotonic() + ttl
         with self._lock:
-            self._values[value] = max(self._values.get(value, 0.0), expires)
-            self._next_purge = min(self._next_purge, expires)
-            if len(self._values) > MAX_VALUES:
-                finite = sorted((e, v) for v, e in self._values.items() if e != math.inf)
-                for _, v in finite[: len(self._values) - MAX_VALUES]:
-                    del self._values[v]
+            if ttl is None:
+                self._forever.add(value)
+                self._timed.pop(value, None)
+            elif value not in self._forever:
+                expires = self._timer() + ttl
+                self._timed[value] = max(self._timed.get(value, expires), expires)
+            while self._timed and len(self._forever) + len(self._timed) > MAX_VALUES:
+                self._timed.popitem()
             self._ordered = None
 
     def snapshot(self) -> dict[str, float]:
-        """The registered values and their expiries (tests restore it between runs)."""
+        """The registered values and their expiries (inf: never; tests restore it)."""
         with self._lock:
-            return dict(self._values)
+            self._timed.expire()
+            return {**dict.fromkeys(self._forever, math.inf), **self._timed}
 
     def restore(self, snapshot: dict[str, float]) -> None:
         with self._lock:
-            self._values = dict(snapshot)
-            self._next_purge = min(self._values.values(), default=math.inf)
+            self._forever = {v for v, e in snapshot.items() if e == math.inf}
+            self._timed = self._new_timed()
+            self._timed.update({v: e for v, e in snapshot.items() if e != math.inf})
             self._ordered = None
 
     def _current(self) -> tuple[str, ...]:
         with self._lock:
-            now = time.monotonic()
-            if now >= self._next_purge:
-                self._values = {v: e for v, e in self._values.items() if e > now}
-                self._next_purge = min(self._values.values(), default=math.inf)
+            if self._timed.expire():
                 self._ordered = None
             if self._ordered is None:
-                self._ordered = tuple(sorted(self._values, key=len, reverse=True))
+                values = self._forever | set(self._timed)
+                self._ordered = tuple(sorted(values, key=len, reverse=True))
             return self._ordered
 
     def scrub(self, text: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import math
 
 import pytest
 
@@ -95,18 +96,33 @@ def test_json_format_is_one_object_per_line() -> None:
     assert doc["recovered"] is False
 
 
-def test_passwords_expire_from_the_registry_but_credentials_stay(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_passwords_expire_from_the_registry_but_credentials_stay() -> None:
     """A password is scrubbed for its ttl, then forgotten; a credential never is."""
     clock = [1000.0]
-    monkeypatch.setattr(logs.time, "monotonic", lambda: clock[0])
-    registry = logs.SecretRegistry()
+    registry = logs.SecretRegistry(timer=lambda: clock[0])
     registry.add("Pw-expiring-123", ttl=60)
     registry.add("credential-forever-456")
     assert registry.scrub("Pw-expiring-123 credential-forever-456") == "[redacted] [redacted]"
     clock[0] += 61
     assert registry.scrub("Pw-expiring-123 credential-forever-456") == "Pw-expiring-123 [redacted]"
+    assert registry.snapshot() == {"credential-forever-456": math.inf}
+
+
+def test_a_password_seen_again_keeps_its_later_expiry_and_snapshots_restore() -> None:
+    clock = [0.0]
+    registry = logs.SecretRegistry(timer=lambda: clock[0])
+    registry.add("Pw-twice-1234", ttl=100)
+    clock[0] = 50.0
+    registry.add("Pw-twice-1234", ttl=10)  # a shorter ttl never shortens what is there
+    saved = registry.snapshot()
+    assert saved == {"Pw-twice-1234": 100.0}
+    clock[0] = 99.0
+    assert registry.scrub("Pw-twice-1234") == "[redacted]"
+    clock[0] = 101.0
+    assert registry.scrub("Pw-twice-1234") == "Pw-twice-1234"
+    clock[0] = 0.0
+    registry.restore(saved)
+    assert registry.scrub("Pw-twice-1234") == "[redacted]"
 
 
 def test_the_registry_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
