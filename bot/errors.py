@@ -10,9 +10,24 @@ answers generically.
 
     BotError
     ├── UsageError            the person's input is wrong (grammar, a field, a location)
-    │   └── CardRefused           a card submission that isn't acceptable (forged, stale, used)
+    │   ├── Ambiguity             it matches several things: the bot asks which one
+    │   │   ├── AmbiguousLocation     several calling locations (bot.webex.calling)
+    │   │   └── AmbiguousTrunk        several trunks (bot.webex.trunk_admin)
+    │   ├── CardRefused           a card submission that isn't acceptable (forged, stale)
+    │   ├── GrammarError          the arguments can't be read (bot.grammar)
+    │   │   ├── UnknownKey            a key that is neither canonical nor an alias
+    │   │   ├── RepeatedKey           the same key twice, perhaps under two spellings
+    │   │   ├── BareWord              a word with no ``key=`` in front of it
+    │   │   ├── EmptyKey              an ``=`` with nothing in front of it
+    │   │   ├── UnterminatedQuote     a quote opened and never closed
+    │   │   └── TextAfterQuote        a quoted value goes on after its closing quote
+    │   ├── InvalidRequest        the request's fields have problems (bot.validation)
+    │   ├── LocationNotFound      no calling location matches (bot.webex.calling)
+    │   └── TrunkNotFound         no trunk matches (bot.webex.trunk_admin)
     ├── NotAllowed            the policy refuses this person this action
     ├── ConfigError           settings or policy file are wrong (exit code 2 on the CLI)
+    │   └── RefreshTokenRejected  the refresh token is revoked (bot.webex.tokens)
+    ├── StoreUnavailable      the database doesn't answer (bot.store.errors)
     └── WebexError            Webex answered with an error, or did not answer
         ├── WebexBadRequest        400, 405, 410, 415, 428: the request itself was refused
         ├── WebexAuthError         401: the admin token is missing, expired or revoked
@@ -22,7 +37,13 @@ answers generically.
         ├── WebexRetryable         423, 429 after our retries ran out
         ├── WebexServerError       500, 502, 503, 504 after our retries ran out
         ├── WebexUnreachable       timeout or connection error: Webex did not answer
-        └── WebexBadResponse       Webex answered 2xx with a body we cannot read
+        │   └── WebexConnectFailed     the connection never opened, nothing sent (bot.webex.http)
+        ├── WebexBadResponse       Webex answered 2xx with a body we cannot read
+        ├── TrunkNotCreated        a create failed and nothing was created (bot.webex.calling)
+        └── TrunkCreateUnknown     a create failed and the trunk may exist: look first
+
+Subclasses defined outside this module name their module; tests/test_errors.py checks that
+every BotError subclass in bot/ and commands/ stands here, under its own parent.
 """
 
 from __future__ import annotations
@@ -38,6 +59,20 @@ class BotError(Exception):
 
 class UsageError(BotError):
     """The person's input cannot be used; the sentence says what to type instead."""
+
+
+class Ambiguity(UsageError):
+    """What the person typed matches several things; the sentence asks which one.
+
+    ``key`` names the request's field it answers (``location``, ``trunk``) and ``choices``
+    are (label, value) pairs: the router keeps them, and the person's next message in that
+    space (a label, or its number) finishes the request with that value.
+    """
+
+    def __init__(self, user_message: str, key: str, choices: list[tuple[str, str]]) -> None:
+        super().__init__(user_message)
+        self.key = key
+        self.choices = choices
 
 
 class CardRefused(UsageError):
