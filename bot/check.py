@@ -28,7 +28,8 @@ from bot.network import cause, host_of
 from bot.settings import Settings, database_driver_problem
 from bot.startup import not_a_bot
 from bot.webex.calling import CallingClient
-from bot.webex.http import RetryPolicy, WebexConnectFailed, WebexHttp
+from bot.webex.errors import WebexConnectFailed
+from bot.webex.http import RetryPolicy, WebexHttp
 from bot.webex.messaging import Person
 
 #: One try per call: the operator is waiting, and re-runs the check after a fix.

@@ -29,14 +29,8 @@ from bot.errors import (
     WebexServerError,
     WebexUnreachable,
 )
-from bot.webex.http import (
-    DEFAULT_TIMEOUT,
-    RetryPolicy,
-    WebexConnectFailed,
-    WebexHttp,
-    parse_retry_after,
-    user_sentence,
-)
+from bot.webex.errors import WebexConnectFailed, user_sentence
+from bot.webex.http import DEFAULT_TIMEOUT, RetryPolicy, WebexHttp, parse_retry_after
 
 BASE = "https://webexapis.test/v1"
 TOKEN = "ADMIN-TOKEN-s3cr3t-value"

@@ -66,7 +66,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from bot.errors import BotError, ConfigError, WebexAuthError
 from bot.logs import SECRETS
 from bot.settings import default_state_dir
-from bot.webex.http import bad_response, error_for_exception, error_for_status
+from bot.webex.errors import bad_response, error_for_exception, error_for_status
 
 if TYPE_CHECKING:
     from bot.settings import Settings
