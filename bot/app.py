@@ -24,6 +24,7 @@ from bot.store import Store
 from bot.webex.calling import CallingClient
 from bot.webex.http import WebexHttp
 from bot.webex.tokens import KeyedTokenStore, ServiceAppTokens, TokenStore
+from bot.webex.trunk_admin import TrunkAdmin
 
 log = logging.getLogger(__name__)
 
@@ -95,9 +96,11 @@ def build_app(
     client = admin_client(settings, admin_transport)
     http = admin_http(settings, client, token_store=token_store)
     gate = Gate(policy if policy is not None else Policy.load(settings.policy), membership)
+    calling = CallingClient(http, org_id=settings.org_id)
     services = Services(
         gate=gate,
-        calling=CallingClient(http, org_id=settings.org_id),
+        calling=calling,
+        trunks=TrunkAdmin(calling),
         admin_http=http,
         store=store,
         org_id=settings.org_id,

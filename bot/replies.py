@@ -644,7 +644,8 @@ def private_delivery(name: str, location: str, settings: list[str], password: st
     return head + "\n" + with_password(settings, password)
 
 
-# Webex error codes we know the meaning of (webex-api.md), said the way an admin acts on them.
+# Webex error codes we know the meaning of (from its error answers, not its reference), said
+# the way an admin acts on them.
 def domain_not_verified(domain: str) -> str:
     return (
         f"The domain **{esc(domain)}** isn't verified in this organization, so Webex won't "
@@ -771,10 +772,18 @@ def expires_in(seconds: float) -> str:
     return f"in {hours:g} hours" if hours >= 1 else f"in {round(seconds / 60)} minutes"
 
 
-def approval_request_text(requester: str, name: str) -> str:
+#: What a request does to a trunk: the verb, its -ing form, and its past participle.
+DOING = {
+    "create": ("create", "creating", "created"),
+    "update": ("change", "changing", "changed"),
+    "delete": ("delete", "deleting", "deleted"),
+}
+
+
+def approval_request_text(requester: str, name: str, kind: str = "create") -> str:
     return (
-        f"{esc(requester)} asks to create trunk **{esc(name)}**. An approver (not the "
-        "requester) can approve or reject it on the card."
+        f"{esc(requester)} asks to {DOING[kind][0]} trunk **{esc(name)}**. An approver (not "
+        "the requester) can approve or reject it on the card."
     )
 
 
@@ -785,18 +794,18 @@ def sent_for_approval(name: str) -> str:
     )
 
 
-def approval_rejected_here(name: str) -> str:
-    return f"Rejected: trunk **{esc(name)}** won't be created. I've told the requester."
+def approval_rejected_here(name: str, kind: str = "create") -> str:
+    return f"Rejected: trunk **{esc(name)}** won't be {DOING[kind][2]}. I've told the requester."
 
 
 def approval_rejected(name: str, approver: str) -> str:
     return (
-        f"❌ {esc(approver)} rejected your request for trunk **{esc(name)}**; nothing was created."
+        f"❌ {esc(approver)} rejected your request for trunk **{esc(name)}**; nothing was changed."
     )
 
 
-def approval_approved_here(name: str) -> str:
-    return f"Approved: creating trunk **{esc(name)}** now; the requester gets the result."
+def approval_approved_here(name: str, kind: str = "create") -> str:
+    return f"Approved: {DOING[kind][1]} trunk **{esc(name)}** now; the requester gets the result."
 
 
 def approval_approved(name: str, approver: str) -> str:
@@ -806,7 +815,7 @@ def approval_approved(name: str, approver: str) -> str:
 def approval_expired(name: str) -> str:
     return (
         f"Your request for trunk **{esc(name)}** expired before an approver decided, so nothing "
-        "was created. Ask again if you still need it."
+        "was changed. Ask again if you still need it."
     )
 
 
@@ -938,3 +947,19 @@ def serve_without_webhook_key() -> str:
 
 def webhook_cannot_listen(host: str, port: int, reason: str) -> str:
     return f"Can't listen on {host}:{port} ({reason}): pick another --host or --port."
+
+
+# --- questions (bot.followup) --------------------------------------------------------------
+
+
+def which_one(question: str, labels: list[str]) -> str:
+    """The bot's question with its choices numbered; the next message answers it."""
+    numbered = "\n".join(f"{n}. {esc(label)}" for n, label in enumerate(labels, start=1))
+    return f"{question}\n{numbered}\nAnswer with the number or the name."
+
+
+def not_a_choice(answer: str, count: int) -> str:
+    return (
+        f"“{esc(answer[:40])}” isn't one of the choices: answer with a number from 1 to "
+        f"{count} or a name, or send a new command."
+    )

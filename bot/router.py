@@ -19,9 +19,10 @@ from typing import Any, Literal
 
 from bot import replies
 from bot.auth import ACTIONS, UNLISTED
-from bot.errors import BotError, CardRefused, ConfigError, NotAllowed, WebexError
+from bot.errors import Ambiguity, BotError, CardRefused, ConfigError, NotAllowed, WebexError
 from bot.events import Context, Event, Outbox
 from bot.flood import FloodGuard, Verdict, person_key
+from bot.followup import FollowUps, Question, pick
 from bot.gate import NO_TARGET, PUBLIC, Gate, Permit
 from bot.grammar import split_command
 from bot.logs import request_scope
@@ -93,6 +94,9 @@ class Command:
     words: tuple[str, ...] = ()
     purpose: str | None = None
     example: str = ""  # a complete request, for the authorization matrix
+    # (args, key, value) → the args with ``key`` answered by ``value``: makes an Ambiguity
+    # a question the person's next message can answer (see bot.followup).
+    rewrite: Callable[[str, str, str], str] | None = None
 
     @property
     def name(self) -> str:
@@ -141,6 +145,7 @@ class Router:
         self.bot_names = [n for n in bot_names if n]
         self.audit = audit
         self.flood = flood or FloodGuard()
+        self.followups = FollowUps()
 
     @property
     def all_commands(self) -> list[Command]:
@@ -339,13 +344,55 @@ class Router:
                     "command.received",
                     extra={"command": command.name, "event_id": event.id},
                 )
+                self.followups.forget(event.space.room_id, event.actor.person_id)
                 await self._run(ctx, command, Request(args=split[1]))
                 return
+        if await self._answer(ctx, text):
+            return
         await ctx.reply(replies.unknown_command(text.split()[0]))
+
+    async def _answer(self, ctx: Context, text: str) -> bool:
+        """The person's answer to the bot's last question in this space, if there is one:
+        the chosen request runs like any command (the gate included)."""
+        room, person = ctx.event.space.room_id, ctx.event.actor.person_id
+        question = self.followups.pending(room, person)
+        if question is None:
+            return False
+        command = next((c for c in self.commands if c.name == question.command_name), None)
+        args = pick(question, text)
+        if command is None:
+            return False
+        if args is None:
+            ctx.audit.action = command.action
+            await ctx.reply(replies.not_a_choice(text, len(question.choices)))
+            ctx.audit.result = "invalid"
+            return True
+        self.followups.forget(room, person)
+        log.info("command.answered", extra={"command": command.name, "event_id": ctx.event.id})
+        await self._run(ctx, command, Request(args=args))
+        return True
+
+    async def _ask(self, ctx: Context, command: Command, args: str, exc: Ambiguity) -> None:
+        """Ask which one, numbered; keep the choices for the person's next message."""
+        assert command.rewrite is not None  # noqa: S101  -- the caller checked
+        rewrite = command.rewrite
+        choices = tuple((label, rewrite(args, exc.key, value)) for label, value in exc.choices)
+        ev = ctx.event
+        self.followups.ask(ev.space.room_id, ev.actor.person_id, Question(command.name, choices))
+        ctx.audit.result = "asked"
+        await ctx.reply(replies.which_one(exc.user_message, [label for label, _ in choices]))
 
     async def _run(self, ctx: Context, command: Command, request: Request) -> None:
         """The gate, in order: the action (before anything typed is read), the org (before
         any Webex call about it), the location; then the handler, with the permit."""
+        try:
+            await self._gated(ctx, command, request)
+        except Ambiguity as exc:
+            if command.rewrite is None or request.card is not None or not exc.choices:
+                raise
+            await self._ask(ctx, command, request.args, exc)
+
+    async def _gated(self, ctx: Context, command: Command, request: Request) -> None:
         ev = ctx.event
         ctx.audit.action = None if command.action == PUBLIC else command.action
         if command.action == PUBLIC:

@@ -16,6 +16,7 @@ from bot.vault import PasswordVault
 from bot.webex.calling import CallingClient
 from bot.webex.http import WebexHttp
 from bot.webex.models import Location
+from bot.webex.trunk_admin import TrunkAdmin
 
 CARD_TTL = 15 * 60.0  # a card works for 15 minutes
 APPROVAL_TTL = 24 * 3600.0  # an approval request waits a day for a decision
@@ -28,6 +29,7 @@ class Services:
 
     gate: Gate
     calling: CallingClient
+    trunks: TrunkAdmin
     admin_http: WebexHttp
     store: Store
     org_id: str | None = None

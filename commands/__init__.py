@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from bot.events import Job
 from bot.router import CardCheck, CardReader, Command
-from commands import audit, cardkit, create, help
+from commands import approvals, audit, cardkit, create, help
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -19,7 +19,12 @@ if TYPE_CHECKING:
 
 def all_commands(services: Services) -> list[Command]:
     """Every command, bound to the services it needs."""
-    return [*create.commands(services), help.command(services), audit.command(services)]
+    return [
+        *create.commands(services),
+        approvals.command(services, create.approval_kinds()),
+        help.command(services),
+        audit.command(services),
+    ]
 
 
 def card_reader(services: Services) -> tuple[CardReader, CardCheck]:

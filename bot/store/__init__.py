@@ -1,7 +1,7 @@
 """The durable store: handled events, intake, create keys, card nonces, approvals, audit, tokens.
 
-One implementation, which is the interface (:data:`Store` is ``bot.store.sql.SqlStore``), over
-two databases, chosen by URL::
+One interface (:class:`Store`), one implementation (``bot.store.sql.SqlStore``) over two
+databases, chosen by URL::
 
     store = await open_store("sqlite:////var/lib/trunkbot/trunkbot.db")   # one process
     store = await open_store("postgresql://bot:…@db.internal/trunkbot")   # several replicas
@@ -9,10 +9,9 @@ two databases, chosen by URL::
 
 ``open_store`` migrates the schema before it returns. Layout::
 
-    base.py      Store (the implementation's type) and AuditLog, the router's narrow part
+    base.py      the interface, as Protocols (narrow ones too: NonceStore, AuditLog, …)
     models.py    the records and outcomes it returns
     sql.py       SqlStore: every operation, in SQL both databases speak
-    placeholders.py  the shared SQL's ? placeholders as psycopg's %s, literals untouched
     schema.py    the migrations, per dialect
     sqlite.py    stdlib sqlite3 on a dedicated thread, WAL
     postgres.py  psycopg 3 with an async pool, advisory-locked migrations
@@ -27,7 +26,15 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.errors import ConfigError
-from bot.store.base import AuditLog, Store
+from bot.store.base import (
+    Approvals,
+    AuditLog,
+    CreateKeys,
+    EventLog,
+    NonceStore,
+    Store,
+    TokenStore,
+)
 from bot.store.errors import StoreUnavailable
 from bot.store.models import (
     Approval,
@@ -56,19 +63,24 @@ __all__ = [
     "ApprovalOutcome",
     "ApprovalResult",
     "ApprovalStatus",
+    "Approvals",
     "AuditLog",
     "AuditRecord",
     "CardNonce",
     "ClaimStatus",
     "CreateClaim",
+    "CreateKeys",
     "CreateRecord",
     "CreateState",
     "Decision",
+    "EventLog",
     "Intake",
     "NonceOutcome",
     "NonceResult",
+    "NonceStore",
     "Store",
     "StoreUnavailable",
+    "TokenStore",
     "open_store",
     "sqlite_path",
     "strip_secrets",

@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError
 
 from bot import replies
 from bot.errors import (
+    Ambiguity,
     UsageError,
     WebexBadResponse,
     WebexError,
@@ -51,11 +52,11 @@ class LocationNotFound(UsageError):
     """No calling-enabled location matches what the person typed."""
 
 
-class AmbiguousLocation(UsageError):
+class AmbiguousLocation(Ambiguity):
     """Several calling-enabled locations match; ``candidates`` lists them."""
 
     def __init__(self, user_message: str, candidates: list[Location]) -> None:
-        super().__init__(user_message)
+        super().__init__(user_message, "location", [(c.name, c.id) for c in candidates])
         self.candidates = candidates
 
 

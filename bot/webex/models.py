@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic.alias_generators import to_camel
 
 
@@ -103,6 +103,8 @@ class TrunkDetails(WireModel):
     sip_authentication_user_name: str | None = None
     status: str | None = None
     error_codes: list[str] | None = None
+    # A list in wxc_sdk's live-tested models and Webex's examples, one object in the
+    # OpenAPI schema: both are read as a list.
     response_status: list[ResponseStatus] | None = None
     dual_identity_support_enabled: bool | None = None
     trunk_type: str | None = None
@@ -114,6 +116,65 @@ class TrunkDetails(WireModel):
     is_restricted_to_dedicated_instance: bool | None = None
     p_charge_info_support_policy: str | None = None
     partial: bool = False  # True when Webex answered 206
+    organization: IdName | None = None  # wxc_sdk's name for what the OpenAPI calls customer
+
+    @field_validator("response_status", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, dict) else value
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _status_case(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @property
+    def online(self) -> bool | None:
+        """In service (registered / reachable), not, or unknown (None)."""
+        if self.status == "ONLINE":
+            return True
+        if self.status == "OFFLINE":
+            return False
+        return None
+
+    @property
+    def is_registering(self) -> bool:
+        return (self.trunk_type or "").upper() == TrunkType.REGISTERING.value
+
+
+class TrunkUsage(WireModel):
+    """``GET …/trunks/{id}/usage``: how many things route calls through the trunk."""
+
+    pstn_connection_count: int = 0
+    call_to_extension_count: int = 0
+    dial_plan_count: int = 0
+    route_group_count: int = 0
+
+    @property
+    def total(self) -> int:
+        return (
+            self.pstn_connection_count
+            + self.call_to_extension_count
+            + self.dial_plan_count
+            + self.route_group_count
+        )
+
+
+class TrunkUpdate(BaseModel):
+    """The body of ``PUT …/trunks/{trunkId}`` (TrunkPut): Webex requires ``name`` and
+    ``password`` on every modify; the rest is left as it is when absent."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    name: str
+    password: SecretStr
+    dual_identity_support_enabled: bool | None = None
+    max_concurrent_calls: int | None = None
+
+    def wire(self) -> dict[str, Any]:
+        body = self.model_dump(by_alias=True, exclude_none=True, mode="json")
+        body["password"] = self.password.get_secret_value()
+        return body
 
 
 class TrunkCreate(BaseModel):

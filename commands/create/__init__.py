@@ -3,7 +3,6 @@ maintenance jobs that settle what a crash or the clock left open.
 
     text.py        `create trunk …`: scope, form, confirm, approval or create
     card_steps.py  the form (Review) and summary (Create) cards as gated commands
-    approval.py    the approvers' card and the request it decides
     flow.py        prepare (checks against Webex) and execute (once per key), the result
     reconcile.py   pending creates and expired approvals (jobs the intake runs)
 """
@@ -14,7 +13,8 @@ from typing import TYPE_CHECKING
 
 from bot.events import Job, Outbox
 from bot.router import Command
-from commands.create import approval, card_steps, text
+from commands.approvals import Executor
+from commands.create import card_steps, flow, text
 from commands.create.reconcile import expire_approvals, reconcile_creates
 
 if TYPE_CHECKING:
@@ -22,7 +22,12 @@ if TYPE_CHECKING:
 
 
 def commands(services: Services) -> list[Command]:
-    return [text.command(services), *card_steps.commands(services), approval.command(services)]
+    return [text.command(services), *card_steps.commands(services)]
+
+
+def approval_kinds() -> dict[str, tuple[str, Executor]]:
+    """What an approved create needs and does (commands.approvals)."""
+    return {"create": (flow.ACTION, flow.execute_approved)}
 
 
 def jobs(services: Services) -> list[Job]:

@@ -20,8 +20,7 @@ from bot.logs import scrub_in_request
 from bot.router import CardSubmission, Command, Request, Scope
 from bot.validation import CERTIFICATE_ONLY_KEYS, InvalidRequest, TrunkRequest
 from commands.cardkit import CONFIRM, FORM, consume
-from commands.create.approval import ask_approval
-from commands.create.flow import ACTION, execute, fields_from_summary, prepare
+from commands.create.flow import ACTION, ask_create_approval, execute, fields_from_summary, prepare
 from commands.create.text import answered_before, send_confirm, send_form
 
 if TYPE_CHECKING:
@@ -174,7 +173,7 @@ async def _confirm(services: Services, ctx: Context, permit: Permit, card: CardS
     if permit.needs_approval:
         if resumed:
             raise CardRefused(replies.CARD_ALREADY_USED)  # the approval request exists already
-        await ask_approval(services, ctx, prepared, password)
+        await ask_create_approval(services, ctx, prepared, password)
         services.vault.pop(nonce)
         return
     try:

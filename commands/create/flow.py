@@ -39,6 +39,7 @@ from bot.validation import TrunkRequest, check_certificate, to_create_body
 from bot.webex.calling import TrunkCreateUnknown, TrunkNotCreated
 from bot.webex.http import WebexConnectFailed, user_sentence
 from bot.webex.models import DeviceType, Location, TrunkDetails, TrunkType
+from commands.approvals import ask_approval
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -151,7 +152,7 @@ async def prepare(
         device = check_certificate(request, await calling.trunk_types(org_id=org_id))
     if request.trunk_type is TrunkType.CERTIFICATE_BASED and request.address and request.domain:
         try:
-            await calling.validate_fqdn(
+            await services.trunks.validate(
                 request.address, request.domain, request.port, org_id=org_id
             )
         except WebexError as exc:
@@ -314,3 +315,34 @@ def fields_from_summary(summary: dict[str, object]) -> Fields:
     if summary.get("dual-identity") is not None:
         out["dual-identity"] = "yes" if summary["dual-identity"] else "no"
     return out
+
+
+async def ask_create_approval(
+    services: Services, ctx: Context, prepared: Prepared, password: SecretStr | None
+) -> None:
+    """Send the create to the approvers (see commands.approvals)."""
+    await ask_approval(
+        services,
+        ctx,
+        prepared.permit,
+        kind="create",
+        name=prepared.request.name,
+        summary=prepared.summary(),
+        facts=prepared.facts(),
+        password=password,
+    )
+
+
+async def execute_approved(
+    services: Services,
+    ctx: Context,
+    permit: Permit,
+    stored: dict[str, Any],
+    password: SecretStr | None,
+) -> None:
+    """The approved create, checked again and made once (keyed on the approval)."""
+    trunk_request = TrunkRequest.from_fields(fields_from_summary(stored["summary"]))
+    if password is not None:
+        trunk_request = trunk_request.model_copy(update={"password": password})
+    prepared = await prepare(services, ctx, trunk_request, permit)
+    await execute(services, ctx, prepared, key=ctx.event.id, password=password)

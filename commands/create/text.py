@@ -31,14 +31,31 @@ from bot.grammar import Fields, canonical_key, parse_args
 from bot.logs import scrub_in_request
 from bot.router import Command, Request, Scope
 from bot.validation import InvalidRequest, TrunkRequest
-from commands.create.approval import ask_approval
-from commands.create.flow import ACTION, Prepared, execute, prepare
+from commands.args import answer_key, take_flag
+from commands.create.flow import ACTION, Prepared, ask_create_approval, execute, prepare
 from commands.create.reconcile import STALE_CREATE_SECONDS, settle
 
 if TYPE_CHECKING:
     from bot.services import Services
 
 FORM, CONFIRM = "form", "confirm"
+DRY_RUN = "dry-run"
+
+
+def replies_dry_run(prepared: Prepared, permit: Permit) -> str:
+    """What a real create would do, and that nothing was written."""
+    facts = "\n".join(f"• {label}: {replies.esc(value)}" for label, value in prepared.facts())
+    then = (
+        "a second person would have to approve it"
+        if permit.needs_approval
+        else "you would confirm it on a card"
+        if permit.confirm
+        else "it would be created at once"
+    )
+    return (
+        f"Dry run: every check passed for trunk **{replies.esc(prepared.request.name)}**, "
+        f"and nothing was created. For real, {then}:\n{facts}"
+    )
 
 
 @dataclass(frozen=True)
@@ -48,6 +65,7 @@ class Parsed:
     fields: Fields
     request: TrunkRequest | None
     missing: InvalidRequest | None = None
+    dry_run: bool = False
 
 
 def _typed_password(fields: dict[str, str]) -> bool:
@@ -70,7 +88,8 @@ async def scope(ctx: Context, request: Request) -> Scope:
 
     A password typed in a group space is refused here, before anything else happens.
     """
-    fields = parse_args(request.args) if request.args.strip() else Fields()
+    dry_run, args = take_flag(request.args, DRY_RUN)
+    fields = parse_args(args) if args.strip() else Fields()
     if _typed_password(fields):
         scrub_in_request(fields["password"])
         if not ctx.event.space.is_direct:
@@ -78,16 +97,21 @@ async def scope(ctx: Context, request: Request) -> Scope:
     ctx.audit.request = {k: v for k, v in fields.items() if k != "password"} or None
     org = fields.get("org") or None
     if not fields:
-        return Scope(org=org, parsed=Parsed(fields, None), request=request)
+        return Scope(org=org, parsed=Parsed(fields, None, dry_run=dry_run), request=request)
     try:
         trunk = TrunkRequest.from_fields(fields)
     except InvalidRequest as exc:
         if all(p.code == "missing" for p in exc.problems):
-            return Scope(org=org, parsed=Parsed(fields, None, exc), request=request)
+            parsed = Parsed(fields, None, exc, dry_run=dry_run)
+            return Scope(org=org, parsed=parsed, request=request)
         raise
-    return Scope(
-        org=trunk.org_id, location=trunk.location, parsed=Parsed(fields, trunk), request=request
-    )
+    parsed = Parsed(fields, trunk, dry_run=dry_run)
+    return Scope(org=trunk.org_id, location=trunk.location, parsed=parsed, request=request)
+
+
+def rewrite(args: str, key: str, value: str) -> str:
+    """The request with ``key`` answered (the person picked one of several locations)."""
+    return answer_key(args, key, value, flags=(DRY_RUN,))
 
 
 def command(services: Services) -> Command:
@@ -99,6 +123,7 @@ def command(services: Services) -> Command:
         words=("create", "trunk"),
         scope=scope,
         handler=run,
+        rewrite=rewrite,
         example="create trunk name=gate-1 location=Madrid",
     )
 
@@ -109,6 +134,8 @@ async def create(services: Services, ctx: Context, permit: Permit, parsed: Parse
         await send_form(services, ctx, permit, values={}, errors={})
         return
     key = f"message:{ev.message_id or ev.id}"
+    if parsed.dry_run and parsed.request is None and parsed.missing is not None:
+        raise parsed.missing  # a dry run answers in words, never with a form
     if await answered_before(services, ctx, key):
         return
     if parsed.request is None:
@@ -126,10 +153,14 @@ async def create(services: Services, ctx: Context, permit: Permit, parsed: Parse
         return
     prepared = await prepare(services, ctx, parsed.request, permit)
     ctx.audit.request = prepared.summary()
+    if parsed.dry_run:
+        ctx.audit.result = "dry-run"
+        await ctx.reply(replies_dry_run(prepared, permit))
+        return
     if permit.confirm:
         await send_confirm(services, ctx, prepared, parsed.request.password)
     elif permit.needs_approval:
-        await ask_approval(services, ctx, prepared, parsed.request.password)
+        await ask_create_approval(services, ctx, prepared, parsed.request.password)
     else:
         await execute(services, ctx, prepared, key=key, password=parsed.request.password)
 

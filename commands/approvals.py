@@ -1,14 +1,16 @@
-"""Two-person approval: the request goes to the approvers' space; an approver the gate
-admits for ``approve`` on the request's own org and location (never the requester) decides.
+"""Two-person approval for any change a grant says needs it (create, update, delete).
 
-On Approve the requester is authorized again, now, for the create, and the gate puts the
-approver on that permit: :func:`commands.flow.execute` refuses a permit whose grant requires
-approval without one, so no entry path can skip this.
+The request goes to the approvers' space; an approver the gate admits for ``approve`` on the
+request's own org and location (never the requester) decides. On Approve the requester is
+authorized again, now, for the change's own action, and the gate puts the approver on that
+permit; each feature's executor then makes the change. A write refuses a permit whose grant
+requires approval without one, so no entry path can skip this.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
@@ -19,24 +21,39 @@ from bot.events import Actor, Context, Event, Space, SpaceKind
 from bot.gate import APPROVE, Permit
 from bot.router import Command, Request, Scope
 from bot.store import ApprovalOutcome
-from bot.validation import TrunkRequest
 from commands.cardkit import APPROVAL, consume
-from commands.create.flow import ACTION, Prepared, execute, fields_from_summary, prepare
 
 if TYPE_CHECKING:
     from bot.services import Services
 
+#: Makes the approved change: (services, the requester's context, their approved permit,
+#: the stored request, a typed password kept in memory) → nothing; it answers the requester.
+Executor = Callable[
+    ["Services", Context, Permit, dict[str, Any], SecretStr | None], Awaitable[None]
+]
+
 
 async def ask_approval(
-    services: Services, ctx: Context, prepared: Prepared, password: SecretStr | None
+    services: Services,
+    ctx: Context,
+    permit: Permit,
+    *,
+    kind: str,
+    name: str,
+    summary: dict[str, Any],
+    facts: list[tuple[str, str]],
+    password: SecretStr | None,
+    extra: Mapping[str, Any] | None = None,
 ) -> None:
     """Post the request to the approvers' space and tell the requester it waits there."""
     ev = ctx.event
-    approvers_space = prepared.permit.approvers_space
+    approvers_space = permit.approvers_space
     if not approvers_space:
         raise UsageError(replies.NO_APPROVERS_SPACE)
     request = {
-        "summary": prepared.summary(),
+        "kind": kind,
+        "name": name,
+        "summary": summary,
         "requester": {
             "person_id": ev.actor.person_id,
             "email": ev.actor.email,
@@ -46,6 +63,7 @@ async def ask_approval(
         "room_kind": ev.space.kind.value,
         "thread_id": ev.thread_id,
         "typed_password": password is not None,
+        **(extra or {}),
     }
     approval_id = await services.store.create_approval(
         request_json=json.dumps(request),
@@ -65,23 +83,24 @@ async def ask_approval(
     )
     card = cards.approval_card(
         nonce=nonce,
-        facts=prepared.facts(),
+        facts=facts,
         requester=ev.actor.email or ev.actor.person_id,
         expires=replies.expires_in(services.approval_ttl),
     )
     message_id = await ctx.post(
         approvers_space,
-        replies.approval_request_text(ev.actor.email or ev.actor.person_id, prepared.request.name),
+        replies.approval_request_text(ev.actor.email or ev.actor.person_id, name, kind),
         card=card,
     )
     if message_id:
         await services.store.attach_message(nonce, message_id)
     ctx.audit.result = "awaiting-approval"
-    await ctx.reply(replies.sent_for_approval(prepared.request.name))
+    await ctx.reply(replies.sent_for_approval(name))
 
 
-def command(services: Services) -> Command:
-    """The approvers' card: action ``approve``, scoped to the request's org and location."""
+def command(services: Services, executors: Mapping[str, tuple[str, Executor]]) -> Command:
+    """The approvers' card: action ``approve``, scoped to the request's org and location.
+    ``executors`` maps a request's kind to (the action it needs, what makes it)."""
 
     async def scope(ctx: Context, request: Request) -> Scope:
         card = request.card
@@ -93,6 +112,8 @@ def command(services: Services) -> Command:
         if approval.requester_id == ctx.event.actor.person_id:  # the reader checked the card's
             raise NotAllowed(replies.NO_SELF_APPROVAL, reason="requester can't approve")
         stored = json.loads(approval.request_json)
+        if stored.get("kind", "create") not in executors:
+            raise CardRefused(replies.CARD_NOT_OURS)
         summary = stored.get("summary") or {}
         ctx.audit.request = summary
         return Scope(
@@ -103,10 +124,12 @@ def command(services: Services) -> Command:
         )
 
     async def run(ctx: Context, permit: Permit, scope_: Scope) -> None:
-        assert scope_.request.card is not None  # noqa: S101  -- scope() refused otherwise
-        await consume(services, ctx, scope_.request.card)
+        card = scope_.request.card
+        if card is None:  # scope() refused it already
+            raise CardRefused(replies.CARD_NOT_OURS)
+        await consume(services, ctx, card)
         approval_id, stored = scope_.parsed
-        await decide(services, ctx, permit, scope_.request.card.verb, approval_id, stored)
+        await decide(services, ctx, permit, card.verb, approval_id, stored, executors)
 
     return Command(action=APPROVE, purpose=APPROVAL, scope=scope, handler=run)
 
@@ -118,6 +141,7 @@ async def decide(
     verb: str,
     approval_id: str,
     stored: dict[str, Any],
+    executors: Mapping[str, tuple[str, Executor]],
 ) -> None:
     ev = ctx.event
     ctx.audit.approver_id = ev.actor.person_id
@@ -128,8 +152,10 @@ async def decide(
         raise CardRefused(replies.APPROVAL_EXPIRED)
     if not result.decided:
         raise CardRefused(replies.CARD_ALREADY_USED)
+    kind = str(stored.get("kind", "create"))
+    action, executor = executors[kind]
     requester = stored["requester"]
-    name = stored["summary"]["name"]
+    name = str(stored.get("name") or stored["summary"]["name"])
     requester_ctx = Context(
         event=Event(
             id=f"approval:{approval_id}",
@@ -144,29 +170,24 @@ async def decide(
     who = ev.actor.email or ev.actor.person_id
     if verb == cards.REJECT:
         ctx.audit.result = "rejected"
-        await ctx.reply(replies.approval_rejected_here(name))
+        await ctx.reply(replies.approval_rejected_here(name, kind))
         await requester_ctx.reply(replies.approval_rejected(name, who))
         return
-    await ctx.reply(replies.approval_approved_here(name))
+    await ctx.reply(replies.approval_approved_here(name, kind))
     password = services.vault.pop(f"approval:{approval_id}")
     if stored.get("typed_password") and password is None:
         await requester_ctx.reply(replies.TYPED_PW_FORGOTTEN)
         return
-    trunk_request = TrunkRequest.from_fields(fields_from_summary(stored["summary"]))
-    if password is not None:
-        trunk_request = trunk_request.model_copy(update={"password": password})
     # The requester, authorized again now, for this org and location; then the approver on it.
-    assert approver.location is not None  # noqa: S101  -- the router narrowed it
+    if approver.location is None:  # the router narrowed it
+        raise NotAllowed(replies.not_allowed(APPROVE), reason="approver permit without location")
     requester_permit = await services.gate.reauthorize(
         requester_ctx.event.actor,
         requester_ctx.event.space,
-        ACTION,
+        action,
         approver.org_id,
         approver.location,
     )
     approved = services.gate.approve(requester_permit, approver)
     await requester_ctx.reply(replies.approval_approved(name, who))
-    prepared = await prepare(services, requester_ctx, trunk_request, approved)
-    await execute(
-        services, requester_ctx, prepared, key=f"approval:{approval_id}", password=password
-    )
+    await executor(services, requester_ctx, approved, stored, password)
