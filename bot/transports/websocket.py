@@ -26,7 +26,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import ssl
 import uuid
 from collections.abc import Callable
@@ -34,6 +33,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import websockets
+from requests import PreparedRequest, Response
+from requests.adapters import HTTPAdapter
 from webex_bot.websockets import webex_websocket_client as wbx
 from webexpythonsdk import WebexAPI
 
@@ -58,6 +59,23 @@ def make_ssl_context(ca_file: str | None) -> ssl.SSLContext:
     return ctx
 
 
+class CaFileAdapter(HTTPAdapter):
+    """Verifies HTTPS against one CA file, whatever the environment says.
+
+    requests ignores ``SSL_CERT_FILE``, and its ``REQUESTS_CA_BUNDLE`` / ``CURL_CA_BUNDLE``
+    override a session's own ``verify``; a transport adapter sees the final ``verify`` of
+    each request and pins it to ``ca_file``, so nothing has to be written to ``os.environ``.
+    """
+
+    def __init__(self, ca_file: str) -> None:
+        super().__init__()
+        self.ca_file = ca_file
+
+    def send(self, request: PreparedRequest, **kwargs: Any) -> Response:  # type: ignore[override]
+        kwargs["verify"] = self.ca_file
+        return super().send(request, **kwargs)
+
+
 class TrunkbotWebsocketClient(wbx.WebexWebsocketClient):  # type: ignore[misc]  # untyped lib
     """webex-bot's client, redirected by our settings, with its run loop on our event loop."""
 
@@ -74,10 +92,6 @@ class TrunkbotWebsocketClient(wbx.WebexWebsocketClient):  # type: ignore[misc]  
     ) -> None:
         self._u2c_url = u2c_url
         self._ca_file = ca_file
-        if ca_file:
-            # requests (under webex-bot) ignores SSL_CERT_FILE, and REQUESTS_CA_BUNDLE in the
-            # environment overrides a session's own `verify`: point it at the same CA.
-            os.environ["REQUESTS_CA_BUNDLE"] = ca_file
         self._deliver = deliver
         self._before_ack = before_ack
         self._screen = screen
@@ -92,9 +106,15 @@ class TrunkbotWebsocketClient(wbx.WebexWebsocketClient):  # type: ignore[misc]  
         )
         self.teams = WebexAPI(access_token=access_token, base_url=api_url.rstrip("/") + "/")
         self.teams._session.update_headers(self._get_headers())
+        if ca_file:
+            # webexpythonsdk has no CA setting: its requests session gets ours the same way.
+            self.teams._session._req_session.mount("https://", CaFileAdapter(ca_file))
 
     # --- redirection: catalog and TLS come from our settings, not module constants -----
     def _get_device_url(self) -> str:
+        # The parent's __init__ calls this right after building its requests session.
+        if self._ca_file:
+            self.session.mount("https://", CaFileAdapter(self._ca_file))
         response = self.session.get(self._u2c_url, params={"format": "hostmap"})
         if response.status_code == 401:
             raise PermissionError("Webex refused the bot token at the service catalog (401).")
