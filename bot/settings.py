@@ -20,6 +20,7 @@ import difflib
 import importlib
 import os
 import tomllib
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,9 @@ from bot.errors import ConfigError
 ENV_PREFIX = "TRUNKBOT_"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_API_URL = "https://webexapis.com/v1"
+# ``--config`` for the load under way (load_settings sets it around Settings()); the sources
+# read it instead of the process environment, which nothing here writes.
+_CONFIG_FILE: ContextVar[Path | None] = ContextVar("trunkbot_config_file", default=None)
 DEFAULT_U2C_URL = "https://u2c.wbx2.com/u2c/api/v1/catalog"
 
 
@@ -186,9 +190,9 @@ class Settings(BaseSettings):
 
             secrets = SecretsSettingsSource(settings_cls, secrets_dir=secrets_dir)
             sources.append(_Cleaned(secrets))
-        config = os.environ.get(f"{ENV_PREFIX}CONFIG")
+        config = _config_file(_CONFIG_FILE.get())
         if config:
-            toml = TomlConfigSettingsSource(settings_cls, toml_file=Path(config))
+            toml = TomlConfigSettingsSource(settings_cls, toml_file=config)
             sources.append(_Cleaned(toml))
         return tuple(sources)
 
@@ -242,19 +246,30 @@ def check_config_file(path: Path) -> None:
         )
 
 
+def _config_file(given: Path | None) -> Path | None:
+    """The TOML file to read: ``--config`` when given, else ``TRUNKBOT_CONFIG`` if set."""
+    if given is not None:
+        return given
+    named = os.environ.get(f"{ENV_PREFIX}CONFIG")
+    return Path(named) if named else None
+
+
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
-    """Load Settings, turning every problem into one ConfigError line (no values echoed)."""
+    """Load Settings, turning every problem into one ConfigError line (no values echoed).
+
+    ``config_file`` (``--config``) is handed to the settings sources for this one load; the
+    process environment is never written."""
     if config_file is not None:
         if not config_file.is_file():
             raise ConfigError(f"The config file {config_file} does not exist.")
-        os.environ[f"{ENV_PREFIX}CONFIG"] = str(config_file)
     else:
         env_config = os.environ.get(f"{ENV_PREFIX}CONFIG")
         if env_config and not Path(env_config).is_file():
             raise ConfigError(f"{ENV_PREFIX}CONFIG names {env_config}, which does not exist.")
-    config = os.environ.get(f"{ENV_PREFIX}CONFIG")
+    config = _config_file(config_file)
     if config:
-        check_config_file(Path(config))
+        check_config_file(config)
+    token = _CONFIG_FILE.set(config_file)
     try:
         return Settings(**overrides)
     except ValidationError as exc:
@@ -265,3 +280,5 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         raise ConfigError(f"Setting {name} {rule}.") from None
     except ValueError as exc:  # a malformed TOML config file
         raise ConfigError(f"The config file can't be read: {type(exc).__name__}.") from None
+    finally:
+        _CONFIG_FILE.reset(token)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -192,3 +193,20 @@ def test_config_file_problems_are_one_line(
     if "Expected" in message:
         assert "(at line 3, column 11)" in err.value.user_message
     assert "'x'" not in err.value.user_message
+
+
+def test_config_file_is_read_without_touching_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``--config`` applies to that load only: TRUNKBOT_CONFIG is never written, a later load
+    without it doesn't see the file, and it wins over TRUNKBOT_CONFIG."""
+    monkeypatch.delenv("TRUNKBOT_CONFIG", raising=False)
+    (tmp_path / "c.toml").write_text('org_id = "from-config"\n')
+    assert load_settings(tmp_path / "c.toml").org_id == "from-config"
+    assert "TRUNKBOT_CONFIG" not in os.environ
+    assert load_settings().org_id is None
+    (tmp_path / "env.toml").write_text('org_id = "from-env-config"\n')
+    monkeypatch.setenv("TRUNKBOT_CONFIG", str(tmp_path / "env.toml"))
+    assert load_settings().org_id == "from-env-config"
+    assert load_settings(tmp_path / "c.toml").org_id == "from-config"
+    assert os.environ["TRUNKBOT_CONFIG"] == str(tmp_path / "env.toml")

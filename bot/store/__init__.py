@@ -1,7 +1,7 @@
 """The durable store: handled events, intake, create keys, card nonces, approvals, audit, tokens.
 
-One interface (:class:`Store`), one implementation (``bot.store.sql.SqlStore``) over two
-databases, chosen by URL::
+One implementation, which is the interface (:data:`Store` is ``bot.store.sql.SqlStore``), over
+two databases, chosen by URL::
 
     store = await open_store("sqlite:////var/lib/trunkbot/trunkbot.db")   # one process
     store = await open_store("postgresql://bot:…@db.internal/trunkbot")   # several replicas
@@ -9,9 +9,10 @@ databases, chosen by URL::
 
 ``open_store`` migrates the schema before it returns. Layout::
 
-    base.py      the interface, as Protocols (narrow ones too: NonceStore, AuditLog, …)
+    base.py      Store (the implementation's type) and AuditLog, the router's narrow part
     models.py    the records and outcomes it returns
     sql.py       SqlStore: every operation, in SQL both databases speak
+    placeholders.py  the shared SQL's ? placeholders as psycopg's %s, literals untouched
     schema.py    the migrations, per dialect
     sqlite.py    stdlib sqlite3 on a dedicated thread, WAL
     postgres.py  psycopg 3 with an async pool, advisory-locked migrations
@@ -26,15 +27,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.errors import ConfigError
-from bot.store.base import (
-    Approvals,
-    AuditLog,
-    CreateKeys,
-    EventLog,
-    NonceStore,
-    Store,
-    TokenStore,
-)
+from bot.store.base import AuditLog, Store
 from bot.store.errors import StoreUnavailable
 from bot.store.models import (
     Approval,
@@ -63,24 +56,19 @@ __all__ = [
     "ApprovalOutcome",
     "ApprovalResult",
     "ApprovalStatus",
-    "Approvals",
     "AuditLog",
     "AuditRecord",
     "CardNonce",
     "ClaimStatus",
     "CreateClaim",
-    "CreateKeys",
     "CreateRecord",
     "CreateState",
     "Decision",
-    "EventLog",
     "Intake",
     "NonceOutcome",
     "NonceResult",
-    "NonceStore",
     "Store",
     "StoreUnavailable",
-    "TokenStore",
     "open_store",
     "sqlite_path",
     "strip_secrets",
