@@ -10,6 +10,7 @@ import pytest
 
 from bot.events import Reply
 from tests.chat import Chat, make_chat
+from tests.clock import StoreClock
 from webexfake.calling import seeded_id
 
 CAROL = "carol@example.com"  # confirms every create (the policy default)
@@ -202,9 +203,9 @@ async def test_double_click_creates_once(chat: Chat) -> None:
 
 async def test_an_expired_card_does_nothing(chat: Chat) -> None:
     """A card past its 15 minutes says so."""
-    chat.app.services.card_ttl = 0.05  # the only card of this flow: no earlier one to expire
+    clock = StoreClock(chat.app.services.store)
     confirm = card_of(await chat.say("create trunk name=exp-1 location=Madrid", person=CAROL))
-    await asyncio.sleep(0.1)
+    clock.advance(chat.app.services.card_ttl + 1)
     replies = await chat.submit(confirm, "Create", person=CAROL)
     assert replies[-1].markdown.startswith("That card has expired")
     assert posts(chat) == 0
@@ -294,9 +295,9 @@ async def test_approval_by_someone_without_the_approve_action(chat: Chat) -> Non
 
 async def test_approval_expires(chat: Chat) -> None:
     """An approval not decided in time can't be approved any more."""
-    chat.app.services.approval_ttl = 0.05
+    clock = StoreClock(chat.app.services.store)
     card = await approval_card(chat)
-    await asyncio.sleep(0.1)
+    clock.advance(chat.app.services.approval_ttl + 1)
     replies = await chat.submit(card, "Approve", person=ERIN, room_id="ROOM-APPROVERS")
     assert replies[-1].markdown.startswith(("That card has expired", "That request expired"))
     assert posts(chat) == 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 
@@ -10,6 +9,7 @@ import pytest
 
 from commands.create.reconcile import expire_approvals, reconcile_creates
 from tests.chat import Chat, make_chat
+from tests.clock import StoreClock
 from webexfake.calling import seeded_id
 
 MADRID = seeded_id("LOCATION", "Madrid")
@@ -58,7 +58,7 @@ async def test_pending_create_is_settled_by_name(chat: Chat, exists: bool) -> No
 
 async def test_expired_approval_tells_the_requester(chat: Chat) -> None:
     """An approval nobody decided closes, and the requester is told in their space."""
-    chat.app.services.approval_ttl = 0.05
+    clock = StoreClock(chat.app.services.store)
     confirm = next(
         r
         for r in await chat.say(
@@ -67,7 +67,7 @@ async def test_expired_approval_tells_the_requester(chat: Chat) -> None:
         if r.card
     )
     await chat.submit(confirm, "Create", person="dave@example.com")
-    await asyncio.sleep(0.1)
+    clock.advance(chat.app.services.approval_ttl + 1)
     chat.outbox.sent.clear()
     assert await expire_approvals(chat.app.services, chat.outbox) == 1
     (notice,) = chat.outbox.sent

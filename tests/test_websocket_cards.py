@@ -18,6 +18,7 @@ import pytest
 from bot.runner import BotRunner
 from bot.settings import Settings
 from bot.startup import prepare
+from tests.clock import StoreClock
 from tests.fake_webex.plugin import fake_webex_factory  # noqa: F401  -- fixture
 from webexfake.calling import DEMO_ADMIN_TOKEN, SandboxState, seeded_id
 from webexfake.calling import build_app as build_sandbox
@@ -216,11 +217,11 @@ async def test_forged_inputs_and_double_click(live: Live) -> None:
 
 async def test_an_expired_card(live: Live) -> None:
     """A card used after its time is refused."""
-    live.runner.app.services.card_ttl = 0.2  # the only card of this flow: none earlier expires
+    clock = StoreClock(live.runner.app.services.store)
     before = live.count(live.dm)
     await live.fake.user_says(live.alice, live.dm, "create trunk name=exp-ws location=Madrid")
     confirm = await live.next_card(live.dm, before)
-    await asyncio.sleep(0.3)
+    clock.advance(live.runner.app.services.card_ttl + 1)
     before = live.count(live.dm)
     await live.press(live.alice, live.dm, confirm, "Create", {})
     (answer,) = await live.texts_after(live.dm, before, 1)
@@ -305,9 +306,9 @@ async def test_approval_expired_over_the_websocket(live: Live) -> None:
     """Nobody decides in time: the approver's late click does nothing, the requester is told."""
     from commands.create.reconcile import expire_approvals
 
-    live.runner.app.services.approval_ttl = 0.3
+    clock = StoreClock(live.runner.app.services.store)
     _dave, erin, dm, approvers, card = await _approval_request(live, "exp-ws")
-    await asyncio.sleep(0.4)
+    clock.advance(live.runner.app.services.approval_ttl + 1)
     before = live.count(approvers)
     await live.press(erin, approvers, card, "Approve", {})
     (late,) = await live.texts_after(approvers, before, 1)

@@ -1,4 +1,5 @@
-"""The one implementation of :class:`~bot.store.base.Store`, over either database.
+"""The store: the bot's durable state over either database (:mod:`bot.store.base` says why
+this one implementation is also the interface).
 
 The SQL here is the common subset of SQLite (≥ 3.35) and PostgreSQL: ``INSERT … ON CONFLICT``,
 ``UPDATE … RETURNING``, ``?`` placeholders (:func:`bot.store.placeholders.to_psycopg` turns
@@ -113,22 +114,27 @@ def _cutoff(now: datetime, seconds: float) -> datetime:
 
 
 class SqlStore:
-    """:class:`~bot.store.base.Store` over a :class:`Database`."""
+    """The bot's durable state over a :class:`Database`; its methods are the store's interface
+    (:data:`bot.store.base.Store`)."""
 
     def __init__(self, db: Database, *, clock: Callable[[], datetime] = utcnow) -> None:
         self._db = db
-        self._clock = clock
+        #: What "now" is for every decision (expiry of cards and approvals, leases); tests
+        #: replace it to move time instead of sleeping.
+        self.clock = clock
 
     def _now(self, now: datetime | None) -> datetime:
-        return _utc(now or self._clock())
+        return _utc(now or self.clock())
 
     @property
     def dialect(self) -> str:
+        """The database's dialect: ``sqlite`` or ``postgresql``."""
         return self._db.dialect
 
     # --- lifecycle ------------------------------------------------------------------------
 
     async def migrate(self) -> int:
+        """Bring the schema to the latest version (``open_store`` does); returns the version."""
         return await self._db.migrate(MIGRATIONS[self._db.dialect], self._now(None))
 
     async def schema_version(self) -> int:
@@ -149,6 +155,12 @@ class SqlStore:
         await self.close()
 
     async def prune(self, *, keep_seconds: float, now: datetime | None = None) -> int:
+        """Delete housekeeping rows older than ``keep_seconds``; never audit rows.
+
+        Handled events, completed intake, finished create keys, dead nonces and decided
+        approvals. Keep at least as long as Webex may redeliver (a day is plenty).
+        Returns how many rows went.
+        """
         cutoff = _cutoff(self._now(now), keep_seconds)
         statements = [
             "DELETE FROM handled_events WHERE handled_at < ?",
@@ -162,6 +174,7 @@ class SqlStore:
     # --- handled events and intake --------------------------------------------------------
 
     async def claim_event(self, event_id: str, *, now: datetime | None = None) -> bool:
+        """True the first time ``event_id`` is seen, False for every redelivery."""
         rows = await self._db.fetch(
             "INSERT INTO handled_events (event_id, handled_at) VALUES (?, ?)"
             " ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
@@ -172,6 +185,7 @@ class SqlStore:
     async def record_intake(
         self, event_id: str, kind: str, payload_json: str, *, now: datetime | None = None
     ) -> bool:
+        """Record a received command before handling it; False if it was already recorded."""
         at = self._now(now)
         rows = await self._db.fetch_light(
             "INSERT INTO intake (event_id, kind, payload, received_at, touched_at, attempts)"
@@ -181,6 +195,7 @@ class SqlStore:
         return bool(rows)
 
     async def complete_intake(self, event_id: str, *, now: datetime | None = None) -> bool:
+        """Mark it finished or answered, and forget its payload; False if unknown or done."""
         rows = await self._db.fetch_light(
             "UPDATE intake SET completed_at = ?, payload = NULL"
             " WHERE event_id = ? AND completed_at IS NULL RETURNING event_id",
@@ -189,6 +204,8 @@ class SqlStore:
         return bool(rows)
 
     async def intake_fetch_failed(self, event_id: str) -> int:
+        """Count one more failed fetch of an unfinished command; returns the count so far
+        (0 when it is unknown or finished)."""
         rows = await self._db.fetch(
             "UPDATE intake SET fetch_failures = fetch_failures + 1"
             " WHERE event_id = ? AND completed_at IS NULL RETURNING fetch_failures",
@@ -197,6 +214,8 @@ class SqlStore:
         return int(rows[0]["fetch_failures"]) if rows else 0
 
     async def abandon_intake(self, event_id: str, *, now: datetime | None = None) -> bool:
+        """Give up on an unfinished command for good: finished, marked abandoned, payload
+        forgotten. True for the one caller that did it; False if unknown or already done."""
         at = self._now(now)
         rows = await self._db.fetch(
             "UPDATE intake SET completed_at = ?, abandoned_at = ?, payload = NULL"
@@ -208,6 +227,12 @@ class SqlStore:
     async def pending_intake(
         self, older_than_seconds: float, *, now: datetime | None = None, limit: int = 100
     ) -> list[Intake]:
+        """Unfinished commands not touched for ``older_than_seconds``, oldest first.
+
+        Each row returned is leased to this caller: its ``attempts`` goes up and its clock
+        restarts, so another replica asking at the same moment does not get it too, and it
+        comes back only if this caller, too, leaves it unfinished for ``older_than_seconds``.
+        """
         at = self._now(now)
         cutoff = _cutoff(at, older_than_seconds)
         # The outer condition repeats the inner one on purpose: a replica that loses the row
@@ -264,6 +289,10 @@ class SqlStore:
         requester: str,
         now: datetime | None = None,
     ) -> CreateClaim:
+        """Claim the create ``key`` before POSTing: exactly one caller ever gets OWNER.
+
+        OWNER also when the key was RELEASED by a failure that created nothing.
+        """
         at = self._now(now)
         # A new key is inserted PENDING; a RELEASED one is taken over. Either way the row
         # comes back and the caller owns it. Anything else leaves the row alone (no row back).
@@ -299,6 +328,7 @@ class SqlStore:
     async def complete_create(
         self, key: str, result_json: str, *, now: datetime | None = None
     ) -> bool:
+        """PENDING → DONE with the answer to give any redelivery; False if not pending."""
         rows = await self._db.fetch(
             "UPDATE create_keys SET state = 'done', result = ?, updated_at = ?"
             " WHERE idem_key = ? AND state = 'pending' RETURNING idem_key",
@@ -309,6 +339,14 @@ class SqlStore:
     async def fail_create(
         self, key: str, error_json: str, *, retryable: bool, now: datetime | None = None
     ) -> bool:
+        """PENDING → FAILED (final: redeliveries get ``error_json``), or → RELEASED.
+
+        ``retryable=True`` only when the failure *certainly created nothing* and trying again
+        could succeed (429 or 5xx answered before any trunk existed, a connection refused):
+        the next ``begin_create`` on the key owns it and POSTs again. Never for a timeout
+        or a dropped connection after the request was sent: leave the key PENDING and let
+        reconciliation look the trunk up by name. False if the key was not pending.
+        """
         state = CreateState.RELEASED if retryable else CreateState.FAILED
         rows = await self._db.fetch(
             "UPDATE create_keys SET state = ?, error = ?, updated_at = ?"
@@ -324,6 +362,11 @@ class SqlStore:
     async def pending_creates(
         self, older_than_seconds: float, *, now: datetime | None = None
     ) -> list[CreateRecord]:
+        """Keys PENDING for longer than ``older_than_seconds``: owners that died mid-create.
+
+        Choose ``older_than_seconds`` above the longest a create call may take (timeouts and
+        retries included), or reconciliation may race a POST still in flight.
+        """
         rows = await self._db.fetch(
             "SELECT * FROM create_keys WHERE state = 'pending' AND updated_at <= ?"
             " ORDER BY updated_at, idem_key",
@@ -359,6 +402,7 @@ class SqlStore:
         ttl_seconds: float = 900,
         now: datetime | None = None,
     ) -> str:
+        """A fresh random nonce (192 bits, URL-safe) bound to this space, person, purpose."""
         if ttl_seconds <= 0:
             raise ValueError("ttl_seconds must be positive")
         at = self._now(now)
@@ -380,6 +424,7 @@ class SqlStore:
         return nonce
 
     async def attach_message(self, nonce: str, message_id: str) -> bool:
+        """Bind the card's message id once it is posted; False if unknown or bound elsewhere."""
         rows = await self._db.fetch(
             "UPDATE card_nonces SET message_id = ?"
             " WHERE nonce = ? AND (message_id IS NULL OR message_id = ?) RETURNING nonce",
@@ -401,6 +446,12 @@ class SqlStore:
         person_must_match: bool = True,
         now: datetime | None = None,
     ) -> NonceResult:
+        """Check and consume in one statement; of any number of racing callers one gets OK.
+
+        Refusals consume nothing: someone else's click, a wrong room or message leaves the
+        nonce live for the person it was made for. With ``person_must_match=False`` (a card
+        meant for a group, such as an approval) any person may use it; ``used_by`` says who.
+        """
         at = self._now(now)
         sql = (
             "UPDATE card_nonces SET used_at = ?, used_by = ?"
@@ -456,6 +507,7 @@ class SqlStore:
         ttl_seconds: float,
         now: datetime | None = None,
     ) -> str:
+        """A pending approval; returns its id (random, URL-safe)."""
         if ttl_seconds <= 0:
             raise ValueError("ttl_seconds must be positive")
         at = self._now(now)
@@ -486,6 +538,10 @@ class SqlStore:
         approve: bool,
         now: datetime | None = None,
     ) -> ApprovalResult:
+        """The first decision on a live approval wins; later ones get ALREADY_DECIDED.
+
+        Who may decide (a role, not the requester) is the caller's check, made before.
+        """
         at = self._now(now)
         status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
         rows = await self._db.fetch(
@@ -505,6 +561,7 @@ class SqlStore:
         return ApprovalResult(ApprovalOutcome.ALREADY_DECIDED, record)
 
     async def expire_approvals(self, now: datetime | None = None) -> list[Approval]:
+        """Mark every pending approval past its expiry EXPIRED and return those, each once."""
         at = self._now(now)
         rows = await self._db.fetch(
             "UPDATE approvals SET status = 'expired', decided_at = ?"
@@ -522,6 +579,7 @@ class SqlStore:
     )
 
     async def append_audit(self, record: AuditRecord) -> int:
+        """Append one row (secrets stripped from ``request``); returns its id."""
         if record.decision not in ("allowed", "refused"):
             raise ValueError(f"decision must be 'allowed' or 'refused', not {record.decision!r}")
         request = None if record.request is None else _json_value(strip_secrets(record.request))
@@ -560,6 +618,8 @@ class SqlStore:
         limit: int | None = None,
         newest_first: bool = True,
     ) -> list[AuditRecord]:
+        """Rows at or after ``since``; ``person`` matches a person id or an email (any case),
+        ``location`` a location id or name (any case)."""
         where: list[str] = []
         params: list[Any] = []
         if since is not None:
@@ -610,6 +670,7 @@ class SqlStore:
     # --- service app tokens ---------------------------------------------------------------
 
     async def save_tokens(self, key: str, blob: str, *, now: datetime | None = None) -> None:
+        """Keep the token manager's blob (the rotated refresh token) across restarts."""
         await self._db.execute(
             "INSERT INTO service_tokens (token_key, blob, updated_at) VALUES (?, ?, ?)"
             " ON CONFLICT (token_key) DO UPDATE SET blob = excluded.blob,"
