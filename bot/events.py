@@ -80,7 +80,6 @@ class Reply:
     to_person_email: str | None = None
     card: dict[str, Any] | None = None
     private: bool = False
-    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 class Outbox(Protocol):

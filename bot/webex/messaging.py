@@ -45,15 +45,6 @@ class Message(WireModel):
     mentioned_people: list[str] = Field(default_factory=list)
 
 
-class AttachmentAction(WireModel):
-    id: str
-    type: str = ""
-    message_id: str = ""
-    inputs: dict[str, Any] = Field(default_factory=dict)
-    person_id: str = ""
-    room_id: str = ""
-
-
 class Person(WireModel):
     id: str
     emails: list[str] = Field(default_factory=list)
@@ -76,7 +67,7 @@ class MessagingClient:
         """Post one reply; returns the new message's id."""
         body: dict[str, Any] = {"markdown": fit(reply.markdown)}
         # The plain-text fallback is what clients without markdown (and notifications) show.
-        body["text"] = fit(reply.metadata.get("text", reply.markdown))
+        body["text"] = fit(reply.markdown)
         if reply.room_id:
             body["roomId"] = reply.room_id
         elif reply.to_person_id:
@@ -103,10 +94,6 @@ class MessagingClient:
 
     async def get_message(self, message_id: str) -> Message:
         return Message.model_validate(await self.http.get_json(f"/messages/{message_id}"))
-
-    async def get_attachment_action(self, action_id: str) -> AttachmentAction:
-        data = await self.http.get_json(f"/attachment/actions/{action_id}")
-        return AttachmentAction.model_validate(data)
 
     async def me(self) -> Person:
         return Person.model_validate(await self.http.get_json("/people/me"))
