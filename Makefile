@@ -28,8 +28,8 @@ run: $(STAMP)
 	fi
 
 lint: $(TSTAMP)
-	$(BIN)/ruff check bot commands tests bench
-	$(BIN)/ruff format --check bot commands tests bench
+	$(BIN)/ruff check bot commands webexfake tests bench
+	$(BIN)/ruff format --check bot commands webexfake tests bench
 	$(BIN)/lint-imports
 
 typecheck: $(TSTAMP)

@@ -18,6 +18,7 @@ from starlette.routing import Route
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.fake_webex import plugin
+from webexfake.calling import DEMO_ADMIN_TOKEN, SandboxState
 from webexfake.messaging import FakeWebex, Person, Room, parse_id
 from webexfake.messaging.app import MAX_MESSAGE_BYTES, TOO_LONG, WS_UNAUTHORIZED
 from webexfake.messaging.webex_bot_client import WebexBotThread, make_client, webex_bot_redirected
@@ -428,12 +429,12 @@ def _tiny_app(endpoint: Callable[[Request], Any]) -> Any:
 
 
 async def test_sandbox_calling_app_mounted(fake_webex_factory: Callable[..., FakeWebex]) -> None:
-    sandbox_app = pytest.importorskip("webexfake.calling.app")
-    seed = pytest.importorskip("webexfake.calling.seed")
-    state_module = pytest.importorskip("webexfake.calling.state")
-    state = state_module.SandboxState.seeded()
-    fake = fake_webex_factory(extra_app=sandbox_app.build_app(state))
-    headers = {"Authorization": f"Bearer {seed.DEMO_ADMIN_TOKEN}"}
+    """``calling=state``: one host, one fault plan and one request log for both halves."""
+    state = SandboxState.seeded()
+    fake = fake_webex_factory(calling=state)
+    assert fake.faults is state.faults
+    assert fake.log is state.log
+    headers = {"Authorization": f"Bearer {DEMO_ADMIN_TOKEN}"}
     async with httpx.AsyncClient(base_url=fake.api_url, headers=headers) as http:
         response = await http.get("/telephony/config/locations")
         assert response.status_code == 200, response.text
@@ -441,3 +442,20 @@ async def test_sandbox_calling_app_mounted(fake_webex_factory: Callable[..., Fak
         assert "London HQ" in names
         assert "Warehouse" not in names
         assert (await http.get("/people/me")).json()["emails"] == ["admin@example.com"]
+        # A fault planned on the messaging side's plan hits the calling API, and back.
+        fake.fail_next("/v1/telephony/config/premisePstn/trunks", 503, method="GET")
+        assert (await http.get("/telephony/config/premisePstn/trunks")).status_code == 503
+        state.faults.add("status", path_prefix="/v1/people/me", status=429, retry_after="1")
+        limited = await http.get(
+            "/people/me", headers={"Authorization": f"Bearer {fake.bot_token}"}
+        )
+        assert limited.status_code == 429
+        assert limited.headers["Retry-After"] == "1"
+    # Every request once, in order, in the one log.
+    assert [(r.path, r.status) for r in fake.requests] == [
+        ("/v1/telephony/config/locations", 200),
+        ("/v1/people/me", 200),
+        ("/v1/telephony/config/premisePstn/trunks", 503),
+        ("/v1/people/me", 429),
+    ]
+    assert state.calls("GET", "/premisePstn/trunks", faulted=True)[0].status == 503

@@ -1,15 +1,17 @@
-"""Fault injection for the sandbox: latency, error statuses, resets and timeouts.
+"""Fault injection for both halves of the fake: latency, error statuses, resets and timeouts.
 
-Add faults to ``state.faults`` from a test or a benchmark::
+One plan serves the calling API (``state.faults``) and the messaging side (``fake.faults``;
+``FakeWebex(calling=state)`` shares the state's plan). Add faults from a test or a benchmark::
 
     state.faults.add("status", method="POST", path_suffix="/premisePstn/trunks", status=429,
                      retry_after="2")
     state.faults.add("latency", seconds=0.3, times=None)        # every request, forever
     state.faults.add("timeout_after", method="POST", path_suffix="/premisePstn/trunks")
 
-A fault matches a request when its ``method`` (None: any) and ``path_suffix`` (None: any; the
+A fault matches a request when its ``method`` (None: any), ``path_suffix`` (None: any; the
 path without the query, e.g. ``/premisePstn/trunks`` matches the collection but not
-``/premisePstn/trunks/{id}``) match. It fires ``times`` times (None: forever), then is spent.
+``/premisePstn/trunks/{id}``) and ``path_prefix`` (None: any, e.g. ``/v1/messages``) match.
+It fires ``times`` times (None: forever), then is spent.
 
 Kinds and where they act:
 
@@ -24,6 +26,9 @@ Kinds and where they act:
                    Over HTTP (``serve``) the server aborts the socket with a TCP RST.
 ``timeout_before`` the client times out; nothing committed.
 ``timeout_after``  the request is handled and committed, then the client times out.
+
+The messaging side (``webexfake.messaging``) applies ``latency`` and ``status`` faults; the
+network kinds are the calling API's.
 
 In process the timeouts raise ``httpx.ReadTimeout`` after ``seconds`` (default at once); over
 HTTP the server holds the response for ``hang`` seconds (default ``FaultPlan.hang``, 120 s) or
@@ -66,6 +71,7 @@ class Fault:
     kind: FaultKind
     method: str | None = None
     path_suffix: str | None = None
+    path_prefix: str | None = None
     times: int | None = 1
     seconds: float = 0.0
     status: int | None = None
@@ -86,6 +92,8 @@ class Fault:
             return False
         if self.method is not None and self.method.upper() != method.upper():
             return False
+        if self.path_prefix is not None and not path.startswith(self.path_prefix):
+            return False
         return self.path_suffix is None or path.endswith(self.path_suffix)
 
 
@@ -103,6 +111,7 @@ class FaultPlan:
         *,
         method: str | None = None,
         path_suffix: str | None = None,
+        path_prefix: str | None = None,
         times: int | None = 1,
         seconds: float = 0.0,
         status: int | None = None,
@@ -127,6 +136,7 @@ class FaultPlan:
             kind=kind,
             method=method.upper() if method else None,
             path_suffix=path_suffix,
+            path_prefix=path_prefix,
             times=times,
             seconds=seconds,
             status=status,
@@ -141,9 +151,34 @@ class FaultPlan:
             self._faults.append(fault)
         return fault
 
-    def clear(self) -> None:
+    def clear(self, kind: FaultKind | str | None = None) -> None:
+        """Forget every planned fault (of ``kind``, if given)."""
         with self._lock:
-            self._faults.clear()
+            if kind is None:
+                self._faults.clear()
+            else:
+                self._faults = [f for f in self._faults if f.kind != FaultKind(kind)]
+
+    def set_latency(
+        self, seconds: float, *, method: str | None = None, path_prefix: str | None = None
+    ) -> Fault:
+        """Delay every matching request by ``seconds`` from now on, replacing an earlier
+        latency planned for the same method and prefix."""
+        method = method.upper() if method else None
+        with self._lock:
+            self._faults = [
+                f
+                for f in self._faults
+                if not (
+                    f.kind is FaultKind.LATENCY
+                    and f.method == method
+                    and f.path_prefix == path_prefix
+                    and f.path_suffix is None
+                )
+            ]
+        return self.add(
+            FaultKind.LATENCY, method=method, path_prefix=path_prefix, times=None, seconds=seconds
+        )
 
     @property
     def pending(self) -> list[Fault]:

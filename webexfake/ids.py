@@ -1,31 +1,51 @@
-"""Webex-style identifiers and generated values for the sandbox.
+"""Webex-style identifiers and generated values for both halves of the fake.
 
-Webex ids are base64 of ``ciscospark://<region>/<TYPE>/<uuid>``. Real ones use the standard
-alphabet with the ``=`` padding stripped; since a uuid never produces ``+`` or ``/`` there, that
-is the same string as url-safe base64 without padding, which is what the sandbox emits (always
-without padding). Seeded objects get uuid5 ids derived from their names so they are stable from
-run to run; objects created through the API get uuid4 ids.
+The codec is the product's own (:mod:`bot.rest_ids`): REST ids are url-safe base64, unpadded, of
+``ciscospark://<region>/<TYPE>/<uuid>``. The websocket speaks in bare uuids: an activity's ``id``
+is the uuid inside the message's REST id and a conversation's uuid is the one inside the room's
+REST id, as on the real service. Seeded objects get uuid5 ids derived from their names so they
+are stable from run to run; objects created through the API get uuid4 ids.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import secrets
 import string
 import uuid
 
-REGION = "us"
+from bot.rest_ids import REGION, parse_rest_id
+from bot.rest_ids import make_rest_id as _make_rest_id
+
+__all__ = [
+    "PASSWORD_SYMBOLS",
+    "REGION",
+    "example_password",
+    "make_id",
+    "new_uuid",
+    "opaque_token",
+    "parse_id",
+    "random_digits",
+    "seeded_id",
+    "tracking_id",
+]
+
 _SEED_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://trunkbot.invalid/sandbox")
 
 #: Symbols the sandbox's password rule accepts (``?`` and ``!`` are refused with 25015).
 PASSWORD_SYMBOLS = "#$%*+-=@^_"  # noqa: S105 - a character class, not a secret
 
+#: ``(TYPE, uuid)`` of a REST id, or None when it is not one (any region).
+parse_id = parse_rest_id
 
-def make_id(kind: str, value: uuid.UUID | str | None = None) -> str:
-    """A Webex id of ``kind`` (LOCATION, TRUNK, ORGANIZATION, PEOPLE); random uuid if None."""
-    raw = f"ciscospark://{REGION}/{kind}/{value or uuid.uuid4()}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+def new_uuid() -> str:
+    """A fresh random uuid as a string."""
+    return str(uuid.uuid4())
+
+
+def make_id(kind: str, value: uuid.UUID | str | None = None, *, region: str = REGION) -> str:
+    """A REST id of ``kind`` (LOCATION, TRUNK, PEOPLE, ROOM, …); a random uuid if None."""
+    return _make_rest_id(kind, str(value or uuid.uuid4()), region=region)
 
 
 def seeded_id(kind: str, name: str) -> str:
@@ -33,21 +53,9 @@ def seeded_id(kind: str, name: str) -> str:
     return make_id(kind, uuid.uuid5(_SEED_NAMESPACE, f"{kind}/{name}"))
 
 
-def parse_id(value: str) -> tuple[str, str] | None:
-    """``(TYPE, uuid)`` of a Webex id, or None when it is not one (any region accepted)."""
-    try:
-        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return None
-    parts = raw.split("/")
-    if len(parts) != 5 or parts[0] != "ciscospark:" or parts[1] or not parts[3] or not parts[4]:
-        return None
-    return parts[3], parts[4]
-
-
 def tracking_id() -> str:
-    """A Webex router tracking id."""
-    return f"ROUTER_{uuid.uuid4()}"
+    """A Webex router tracking id (``TrackingID`` header, ``trackingId`` in error bodies)."""
+    return f"ROUTER_{uuid.uuid4()}".upper()
 
 
 def random_digits(count: int) -> str:

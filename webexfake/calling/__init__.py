@@ -23,7 +23,6 @@ from webexfake.calling.state import (
     ADMIN_SCOPES,
     READ_ONLY_SCOPES,
     DeviceTypeLimits,
-    RecordedRequest,
     SandboxLocation,
     SandboxState,
     SandboxTrunk,
@@ -31,6 +30,7 @@ from webexfake.calling.state import (
 from webexfake.calling.transport import SandboxTransport
 from webexfake.faults import INJECTABLE_STATUSES, Fault, FaultKind, FaultPlan
 from webexfake.ids import make_id, parse_id, seeded_id
+from webexfake.recorder import RecordedRequest, RequestLog
 
 __all__ = [
     "ADMIN_SCOPES",
@@ -46,6 +46,7 @@ __all__ = [
     "FaultKind",
     "FaultPlan",
     "RecordedRequest",
+    "RequestLog",
     "SandboxLocation",
     "SandboxServer",
     "SandboxState",

@@ -1,4 +1,4 @@
-"""The records a SandboxState holds: locations, device limits, trunks, people, grants, requests.
+"""The records a SandboxState holds: locations, device limits, trunks, people, and grants.
 
 Each knows its own Webex wire shape where it has one. Scope names and token lifetimes live
 here too, so routes and seeds share them.
@@ -147,18 +147,3 @@ class RefreshGrant:
     scopes: frozenset[str]
     person_id: str
     expires_at: float | None = None
-
-
-@dataclass
-class RecordedRequest:
-    """One request the sandbox received (also those a network fault stopped)."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    json: Any = None
-    form: dict[str, str] | None = None
-    body: bytes = b""
-    status: int | None = None  # None when no response reached the client
-    fault: str | None = None  # the FaultKind applied to it, if any

@@ -1,6 +1,6 @@
 """The sandbox's outermost ASGI layer: tracking ids, the request log and fault injection.
 
-For every HTTP request it reads the whole body, records it in ``state.requests``, gives it a
+For every HTTP request it reads the whole body, records it in ``state.log``, gives it a
 ``ROUTER_<uuid>`` tracking id (``TrackingID`` response header, ``trackingId`` in error bodies;
 a client's own ``TrackingID`` header is not echoed, as Webex does not), then applies faults:
 latency, then — only when not running under SandboxTransport, which handles them itself — the
@@ -20,9 +20,10 @@ from contextvars import ContextVar
 from typing import Any
 
 from webexfake.calling.common import STATUS_MESSAGES, error_body
-from webexfake.calling.state import RecordedRequest, SandboxState
+from webexfake.calling.state import SandboxState
 from webexfake.faults import IN_PROCESS, NETWORK_KINDS, Fault, FaultKind
 from webexfake.ids import tracking_id
+from webexfake.recorder import RecordedRequest
 
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]

@@ -11,13 +11,11 @@ uvicorn server in another thread and in-process clients.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
 
 from webexfake.calling.entities import (
     ACCESS_TOKEN_LIFETIME,
@@ -30,7 +28,6 @@ from webexfake.calling.entities import (
     WRITE,
     DeviceTypeLimits,
     GatewayValues,
-    RecordedRequest,
     RefreshGrant,
     SandboxLocation,
     SandboxPerson,
@@ -39,6 +36,7 @@ from webexfake.calling.entities import (
 )
 from webexfake.faults import FaultPlan
 from webexfake.ids import random_digits, seeded_id
+from webexfake.recorder import RecordedRequest, RequestLog
 
 __all__ = [
     "ACCESS_TOKEN_LIFETIME",
@@ -77,7 +75,8 @@ class SandboxState:
     tokens: dict[str, TokenGrant] = field(default_factory=dict)
     refresh_tokens: dict[str, RefreshGrant] = field(default_factory=dict)
     clients: dict[str, str] = field(default_factory=dict)  # client_id -> client_secret
-    requests: list[RecordedRequest] = field(default_factory=list)
+    #: Every request received (the recorder both halves of the fake share).
+    log: RequestLog = field(default_factory=RequestLog)
     faults: FaultPlan = field(default_factory=FaultPlan)
     #: Page size when a list request has no ``max`` (lower it to exercise Link paging).
     default_page_size: int = 100
@@ -188,6 +187,11 @@ class SandboxState:
 
     # --- the request log ----------------------------------------------------------
 
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received, oldest first (a copy; see ``log``)."""
+        return self.log.entries
+
     def record(
         self,
         method: str,
@@ -198,24 +202,8 @@ class SandboxState:
         *,
         fault: str | None = None,
     ) -> RecordedRequest:
-        """Append one received request to ``requests`` (JSON or form bodies decoded)."""
-        content_type = headers.get("content-type", "")
-        parsed: Any = None
-        form: dict[str, str] | None = None
-        if body and "json" in content_type:
-            try:
-                parsed = json.loads(body)
-            except ValueError:
-                parsed = None
-        elif body and "x-www-form-urlencoded" in content_type:
-            form = dict(parse_qsl(body.decode("latin-1"), keep_blank_values=True))
-        query = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
-        entry = RecordedRequest(
-            method.upper(), path, query, headers, parsed, form, body, fault=fault
-        )
-        with self.lock:
-            self.requests.append(entry)
-        return entry
+        """Append one received request to the log (JSON or form bodies decoded)."""
+        return self.log.record(method, path, query_string, headers, body, fault=fault)
 
     def calls(
         self,
@@ -225,12 +213,4 @@ class SandboxState:
         faulted: bool | None = None,
     ) -> list[RecordedRequest]:
         """Recorded requests by method and path suffix; ``faulted`` filters on having a fault."""
-        with self.lock:
-            found = list(self.requests)
-        return [
-            r
-            for r in found
-            if (method is None or r.method == method.upper())
-            and (path_suffix is None or r.path.endswith(path_suffix))
-            and (faulted is None or (r.fault is not None) == faulted)
-        ]
+        return self.log.calls(method, path_suffix, faulted=faulted)

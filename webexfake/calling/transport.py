@@ -15,7 +15,7 @@ a real timeout leaves. Network faults from ``state.faults`` (see ``webexfake.fau
   ``fault.seconds`` (at most the request's read timeout).
 * ``timeout_after``: the app handles (and commits) the request, then ``httpx.ReadTimeout``.
 
-Requests stopped before the app are still recorded in ``state.requests`` with their fault.
+Requests stopped before the app are still recorded in ``state.log`` with their fault.
 """
 
 from __future__ import annotations

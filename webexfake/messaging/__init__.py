@@ -1,4 +1,4 @@
-"""A fake Webex cloud for end-to-end tests: REST, U2C, WDM and the Mercury websocket over TLS.
+"""The bot's side of a fake Webex cloud: REST, U2C, WDM and the Mercury websocket over TLS.
 
     from webexfake.messaging import FakeWebex
 
@@ -10,23 +10,23 @@
         await fake.user_says(alice, room, "help")
         [reply] = await fake.wait_for_bot_messages(1, to_person=alice)
 
-``tests`` is a package, so import it as ``tests.fake_webex``. Fixtures live in
-:mod:`tests.fake_webex.plugin` (``pytest_plugins = ["tests.fake_webex.plugin"]`` in the root
-``conftest.py``, or ``fake_webex = plugin.fake_webex`` in a test module). Running the real
-webex-bot client against it: :mod:`webexfake.messaging.webex_bot_client`.
+``FakeWebex(calling=state)`` also serves a :mod:`webexfake.calling` state on the same host. The
+pytest fixtures live in the tests (``tests.fake_webex.plugin``). Running the real webex-bot
+client against it: :mod:`webexfake.messaging.webex_bot_client`.
 """
 
 from __future__ import annotations
 
-from .ids import make_id, parse_id
+from webexfake.faults import Fault, FaultPlan
+from webexfake.ids import make_id, parse_id
+from webexfake.recorder import RecordedRequest, RequestLog
+
 from .model import (
     AttachmentAction,
     Device,
     FakeApiError,
-    Fault,
     Message,
     Person,
-    RecordedRequest,
     Room,
     WsConnection,
 )
@@ -41,9 +41,11 @@ __all__ = [
     "FakeApiError",
     "FakeWebex",
     "Fault",
+    "FaultPlan",
     "Message",
     "Person",
     "RecordedRequest",
+    "RequestLog",
     "Room",
     "TlsMaterial",
     "WsConnection",

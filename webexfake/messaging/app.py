@@ -23,7 +23,6 @@ import asyncio
 import contextlib
 import json
 import re
-import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -36,14 +35,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.types import Message as AsgiMessage
 from starlette.websockets import WebSocket
 
-from .ids import parse_id, tracking_id
+from webexfake.faults import Fault, FaultKind
+from webexfake.ids import parse_id, tracking_id
+
 from .model import (
     ADAPTIVE_CARD,
     Device,
     FakeApiError,
     Message,
     Person,
-    RecordedRequest,
     Room,
     WsConnection,
     paragraph_html,
@@ -149,6 +149,11 @@ class _Front:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        calling = self.fake.calling is not None and self.extra_app is not None
+        if calling and self._for_extra_app(scope):
+            assert self.extra_app is not None  # noqa: S101 - checked above
+            await self.extra_app(scope, receive, send)  # its middleware records, applies faults
+            return
         method: str = scope["method"]
         path: str = scope["path"]
         body = bytearray()
@@ -166,12 +171,13 @@ class _Front:
                 status = int(message["status"])
             await send(message)
 
+        fault: Fault | None = None
         try:
-            delay = self.fake._latency_for(method, path)
+            delay = self.fake.faults.take_latency(method, path)
             if delay > 0:
                 await asyncio.sleep(delay)
-            fault = self.fake._take_fault(method, path)
-            if fault is not None:
+            fault = self.fake.faults.take(method, path, (FaultKind.STATUS,))
+            if fault is not None and fault.status is not None:
                 headers = {}
                 if fault.retry_after is not None:
                     headers["Retry-After"] = str(fault.retry_after)
@@ -187,16 +193,14 @@ class _Front:
                 await self.app(scope, receive_tee, send_tap)
         finally:
             headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-            self.fake._record(
-                RecordedRequest(
-                    method=method,
-                    path=path,
-                    query=scope.get("query_string", b"").decode("latin-1"),
-                    headers=headers,
-                    body=bytes(body),
-                    status=status,
-                    at=time.monotonic(),
-                )
+            self.fake.log.record(
+                method,
+                path,
+                scope.get("query_string", b""),
+                headers,
+                bytes(body),
+                fault=fault.kind if fault is not None else None,
+                status=status,
             )
 
     def _for_extra_app(self, scope: Scope) -> bool:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from .ids import make_id, new_uuid
+from webexfake.ids import make_id, new_uuid
 
 RoomKind = Literal["direct", "group"]
 
@@ -272,31 +272,6 @@ class WsConnection:
     @property
     def is_open(self) -> bool:
         return self.closed_at is None
-
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    """An HTTP request the fake answered."""
-
-    method: str
-    path: str
-    query: str
-    headers: dict[str, str]
-    body: bytes
-    status: int
-    at: float
-
-
-@dataclass
-class Fault:
-    """An injected failure: the next ``count`` matching requests get ``status``."""
-
-    method: str | None
-    prefix: str
-    status: int
-    count: int
-    retry_after: int | None = None
-    description: str | None = None
 
 
 class FakeApiError(Exception):

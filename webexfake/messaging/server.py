@@ -21,21 +21,22 @@ import time
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import uvicorn
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 
+from webexfake.faults import Fault, FaultKind, FaultPlan
+from webexfake.ids import new_uuid, parse_id
+from webexfake.recorder import RecordedRequest, RequestLog
+
 from .app import build_app
-from .ids import new_uuid, parse_id
 from .model import (
     AttachmentAction,
     Device,
-    Fault,
     Message,
     Person,
-    RecordedRequest,
     Room,
     RoomKind,
     WsConnection,
@@ -45,6 +46,9 @@ from .model import (
     webex_time,
 )
 from .tls import TlsMaterial, shared_tls
+
+if TYPE_CHECKING:
+    from webexfake.calling.state import SandboxState
 
 T = TypeVar("T")
 
@@ -106,13 +110,21 @@ class FakeWebex:
         extra_prefixes: Sequence[str] = CALLING_PREFIXES,
         extra_routes: Sequence[BaseRoute] = (),
         echo_bot_posts: bool = True,
+        calling: SandboxState | None = None,
+        port: int = 0,
     ) -> None:
-        """``extra_app`` (e.g. ``webexfake.calling.app.build_app(state)``) receives, untouched (full
+        """``calling``: serve this calling API state (``webexfake.calling``) on the same host,
+        sharing its fault plan and request log, so ``fake.faults``/``fake.requests`` and
+        ``state.faults``/``state.calls()`` are one plan and one log. ``port``: 0 for any free
+        port.
+
+        ``extra_app`` (any ASGI app; ``calling=`` builds the calling one) receives, untouched (full
         path, no ``root_path``), every HTTP request whose path starts with one of
         ``extra_prefixes`` (the calling API), every ``/v1`` request whose bearer token the fake
         does not know (the calling app's own tokens: its ``/v1/people/me`` answers for them),
         and the lifespan events. ``extra_routes`` are starlette routes tried before the fake's.
-        Latency, faults and the request log apply to all of it.
+        Latency, faults and the request log apply to all of it (for the calling app, its own
+        middleware applies them, from the same plan and into the same log).
 
         ``echo_bot_posts``: Webex pushes a bot's own posts in 1:1 spaces back to its websocket
         (webex-bot has a "Message is from myself" branch for it); turn off to keep frames to
@@ -130,9 +142,17 @@ class FakeWebex:
         self._devices: list[Device] = []
         self._device_registrations = 0
         self._connections: list[WsConnection] = []
-        self._requests: list[RecordedRequest] = []
-        self._faults: list[Fault] = []
-        self._latency: dict[tuple[str | None, str], float] = {}
+        if calling is not None:
+            from webexfake.calling.app import build_app as build_calling_app
+
+            if extra_app is not None:
+                raise ValueError("give calling= or extra_app=, not both")
+            extra_app = build_calling_app(calling)
+            self.faults, self.log = calling.faults, calling.log
+        else:
+            self.faults, self.log = FaultPlan(), RequestLog()
+        self.log.on_record = self._notify
+        self.calling = calling
         self._pending_frames: list[dict[str, Any]] = []
         self._refuse_ws_status: int | None = None
         self._sequence = 0
@@ -150,7 +170,7 @@ class FakeWebex:
         # delayed ACK (Nagle).
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind(("127.0.0.1", 0))
+        self._sock.bind(("127.0.0.1", port))
         self.port: int = self._sock.getsockname()[1]
         self.base_url = f"https://127.0.0.1:{self.port}"
 
@@ -600,17 +620,16 @@ class FakeWebex:
         with self._lock:
             device.expired = True
 
-    # -- fault and latency injection ---------------------------------------------------------
+    # -- fault and latency injection (``fake.faults``: the plan both halves share) -------------
 
-    def set_latency(self, prefix: str, seconds: float, *, method: str | None = None) -> None:
+    def set_latency(self, prefix: str, seconds: float, *, method: str | None = None) -> Fault:
         """Delay every request whose path starts with ``prefix`` (and ``method``, if given)
-        by ``seconds`` before answering. The largest matching delay wins."""
-        with self._lock:
-            self._latency[(method.upper() if method else None, prefix)] = seconds
+        by ``seconds`` before answering, replacing an earlier delay for the same prefix and
+        method. Several matching delays add up."""
+        return self.faults.set_latency(seconds, method=method, path_prefix=prefix)
 
     def clear_latency(self) -> None:
-        with self._lock:
-            self._latency.clear()
+        self.faults.clear(FaultKind.LATENCY)
 
     def fail_next(
         self,
@@ -624,17 +643,15 @@ class FakeWebex:
     ) -> Fault:
         """Answer the next ``count`` matching requests with ``status`` and a Webex error body
         (plus ``Retry-After`` when given), before any route runs."""
-        fault = Fault(
-            method=method.upper() if method else None,
-            prefix=prefix,
+        return self.faults.add(
+            FaultKind.STATUS,
+            method=method,
+            path_prefix=prefix,
+            times=count,
             status=status,
-            count=count,
-            retry_after=retry_after,
+            retry_after=None if retry_after is None else str(retry_after),
             description=description,
         )
-        with self._lock:
-            self._faults.append(fault)
-        return fault
 
     def rate_limit_messages(self, *, count: int = 1, retry_after: int = 1) -> Fault:
         """The next ``count`` ``POST /v1/messages`` get 429 with ``Retry-After``."""
@@ -647,44 +664,16 @@ class FakeWebex:
             description="Too many requests have been sent in a given amount of time.",
         )
 
-    # -- request log -------------------------------------------------------------------------
+    # -- request log (``fake.log``: the recorder both halves share) ----------------------------
 
     @property
     def requests(self) -> list[RecordedRequest]:
-        with self._lock:
-            return list(self._requests)
+        return self.log.entries
 
     def requests_to(self, prefix: str, *, method: str | None = None) -> list[RecordedRequest]:
-        return [
-            r
-            for r in self.requests
-            if r.path.startswith(prefix) and (method is None or r.method == method.upper())
-        ]
+        return self.log.requests_to(prefix, method=method)
 
     # -- internals used by the app -----------------------------------------------------------
-
-    def _record(self, request: RecordedRequest) -> None:
-        with self._lock:
-            self._requests.append(request)
-        self._notify()
-
-    def _latency_for(self, method: str, path: str) -> float:
-        with self._lock:
-            delays = [
-                s
-                for (m, prefix), s in self._latency.items()
-                if path.startswith(prefix) and (m is None or m == method)
-            ]
-        return max(delays, default=0.0)
-
-    def _take_fault(self, method: str, path: str) -> Fault | None:
-        with self._lock:
-            for fault in self._faults:
-                matches = fault.method is None or fault.method == method
-                if fault.count > 0 and matches and path.startswith(fault.prefix):
-                    fault.count -= 1
-                    return fault
-        return None
 
     def _person_for_token(self, token: str) -> Person | None:
         with self._lock:
