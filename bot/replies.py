@@ -11,30 +11,9 @@ from __future__ import annotations
 
 import re
 
-# Markdown and Webex mention syntax that user text must not be able to inject: emphasis,
-# code, links and images, headings, quotes, tables, and tags such as <@all> (a Webex
-# mention is `<@…>`, so escaping `<` defuses every mention form).
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]#|>~<])")
+from bot.markdown import code, esc
 
-
-def esc(text: object) -> str:
-    """Escape user- or Webex-supplied text for Webex markdown (no links, no <@all>)."""
-    s = str(text).replace("\r", " ").replace("\n", " ")
-    return _MD_SPECIAL.sub(r"\\\1", s)
-
-
-def code(text: object) -> str:
-    """A value to copy (an ID, a password) as a code span: exact, unescaped, inert.
-
-    CommonMark: a fence longer than any backtick run inside, padded by one space when the
-    value touches a backtick, keeps the value byte-for-byte.
-    """
-    s = str(text).replace("\r", " ").replace("\n", " ")
-    runs = re.findall(r"`+", s)
-    fence = "`" * (max((len(r) for r in runs), default=0) + 1)
-    pad = " " if s.startswith("`") or s.endswith("`") else ""
-    return f"{fence}{pad}{s}{pad}{fence}"
-
+__all__ = ["code", "esc"]  # the escapers live in bot.markdown; replies still exports them
 
 # --- errors of the Webex HTTP boundary (bot/webex/http.py) -------------------------------
 # (section: webex-boundary)

@@ -14,7 +14,8 @@ errors with our own codes, :meth:`TrunkRequest.from_fields` translates each erro
 the ValidationError is not chained onto ours. No sentence, ``str``, ``repr`` or attribute of
 our exceptions contains the password.
 
-Decisions (Webex documents none of these rules, see webex-api.md):
+Decisions (Webex's API reference documents none of these rules; they come from its error
+answers and from live use):
 
 * **Name**: required, trimmed, at most 64 characters, no control, format or line/paragraph
   separator characters (other Unicode spaces become plain spaces). Otherwise permissive:
@@ -117,10 +118,12 @@ _PCHARGE: dict[str, PChargeInfoSupportPolicy] = {
     p.value.lower().replace("_", "-"): p for p in PChargeInfoSupportPolicy
 }
 _SRV = re.compile(r"_sips?\._(?:tcp|udp|tls)\.", re.IGNORECASE)
-_LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
-_HOST = re.compile(rf"{_LABEL}(?:\.{_LABEL})*\.?")
-_DOMAIN_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_DOMAIN = re.compile(rf"{_DOMAIN_LABEL}(?:\.{_DOMAIN_LABEL})+\.?")
+#: A DNS label as typed for an SBC address (underscores allowed, for SRV names); the form's
+#: regexes (bot/cards/regexes.py) are built from it and DOMAIN_LABEL.
+HOST_LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+_HOST = re.compile(rf"{HOST_LABEL}(?:\.{HOST_LABEL})*\.?")
+DOMAIN_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_DOMAIN = re.compile(rf"{DOMAIN_LABEL}(?:\.{DOMAIN_LABEL})+\.?")
 _ORG = re.compile(r"[A-Za-z0-9_=+/.:-]+")
 _DIGITS = re.compile(r"[0-9]+")
 # Characters no typed value may contain: controls, format characters (zero-width and

@@ -12,10 +12,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot import cards, replies
-from bot.cards import _from_markdown, _plain, _unplain
+from bot.cards.build import _card, _submit
 from bot.grammar import KEYS
+from bot.markdown import from_markdown as _from_markdown
+from bot.markdown import one_line
+from bot.markdown import plain as _plain
+from bot.markdown import unplain as _unplain
 from bot.validation import InvalidRequest, TrunkRequest
 from bot.webex.models import Location
+from tests.cards import reading
 from tests.cards.samples import (
     CERTIFICATE_VALUES,
     EVIL,
@@ -187,7 +192,7 @@ def test_card_is_small_json(name: str) -> None:
     """Every card survives a JSON round trip and stays under 20 KB."""
     card = CARDS[name]
     assert json.loads(json.dumps(card)) == card
-    assert len(cards.card_json(card).encode()) < 20_000
+    assert len(reading.card_json(card).encode()) < 20_000
 
 
 @pytest.mark.parametrize("name", list(CARDS))
@@ -248,7 +253,7 @@ def test_cancel_and_reject_send_no_inputs(name: str) -> None:
 def test_more_than_five_actions_is_a_bug() -> None:
     """A builder that would make a sixth action fails loudly instead of sending it."""
     with pytest.raises(ValueError, match="at most 5"):
-        cards._card([], [cards._submit(str(i), NONCE, "review") for i in range(6)])
+        _card([], [_submit(str(i), NONCE, "review") for i in range(6)])
 
 
 # -- the form -------------------------------------------------------------------------------
@@ -256,7 +261,7 @@ def test_more_than_five_actions_is_a_bug() -> None:
 
 def test_form_inputs_are_the_grammar_keys() -> None:
     """The form's input ids are the canonical keys, in order."""
-    assert cards.input_ids(form()) == list(cards.FORM_INPUTS)
+    assert reading.input_ids(form()) == list(cards.FORM_INPUTS)
     assert set(cards.FORM_INPUTS) <= set(KEYS)
 
 
@@ -378,7 +383,7 @@ def test_many_locations_become_a_text_input() -> None:
     location = inputs(card)["location"]
     assert location["type"] == "Input.Text"
     assert location["value"] == "Site 7"
-    assert "location" not in cards.choice_values(card)
+    assert "location" not in reading.choice_values(card)
 
 
 def test_no_certificate_device_types() -> None:
@@ -431,7 +436,7 @@ def test_entries_kept_with_errors() -> None:
 
 def test_choice_values() -> None:
     """choice_values lists what each choice input and toggle offers (anything else is forged)."""
-    offered = cards.choice_values(form())
+    offered = reading.choice_values(form())
     assert offered["location"] == [loc.id for loc in LOCATIONS]
     assert offered["type"] == ["registering", "certificate"]
     assert offered["dual-identity"] == ["yes", "no"]
@@ -549,7 +554,7 @@ def test_plain(raw: str, escaped: str) -> None:
 @given(st.text())
 def test_plain_round_trips(raw: str) -> None:
     """_unplain gives back the text (on one line) for any input."""
-    assert _unplain(_plain(raw)) == cards._line(raw)
+    assert _unplain(_plain(raw)) == one_line(raw)
     assert "\n" not in _plain(raw)
 
 

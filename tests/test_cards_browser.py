@@ -18,7 +18,7 @@ import pytest_asyncio
 
 from bot import cards
 from bot.validation import TrunkRequest, check_certificate
-from tests.cards import CardBrowser, SubmitBlocked, missing
+from tests.cards import CardBrowser, SubmitBlocked, missing, reading
 from tests.cards.samples import (
     EVIL,
     LOCATIONS,
@@ -174,7 +174,7 @@ async def test_certificate_form_submits_every_input(browser: CardBrowser) -> Non
     }
     data = await browser.submit(form(), fill=typed, press=["Certificate-based settings"])
     assert data == {"trunkbot": {"nonce": NONCE, "action": "review"}, **typed}
-    assert set(data) == {cards.DATA_KEY, *cards.input_ids(form())}
+    assert set(data) == {cards.DATA_KEY, *reading.input_ids(form())}
     req = as_request(data)
     device = check_certificate(req, TRUNK_TYPES)
     assert device is not None

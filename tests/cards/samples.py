@@ -6,6 +6,7 @@ from typing import Any
 
 from bot import cards
 from bot.webex.models import Location, TrunkTypeInfo
+from tests.cards import reading
 from webexfake.calling.seed import TRUNK_TYPES as SEEDED_TRUNK_TYPES
 from webexfake.ids import seeded_id
 
@@ -104,7 +105,7 @@ def every_card() -> dict[str, cards.Card]:
         "approval": cards.approval_card(
             nonce=NONCE, facts=FACTS, requester="alice@example.com", expires="at 14:05 UTC"
         ),
-        "notice": cards.notice_card(
+        "notice": reading.notice_card(
             title="This card has expired",
             text="Type `create trunk` for a new form.",
             facts=[("Trunk", "lon-lgw-1")],

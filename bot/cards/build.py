@@ -1,0 +1,157 @@
+"""The card elements every card is made of, and the confirm, result and approval cards."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bot.cards.spec import (
+    APPROVE,
+    CANCEL,
+    CONFIRM,
+    CONTENT_TYPE,
+    DATA_KEY,
+    MAX_ACTIONS,
+    REJECT,
+    SCHEMA,
+    VERSION,
+    Card,
+)
+from bot.cards.wording import (
+    APPROVAL_TITLE,
+    BUTTON_APPROVE,
+    BUTTON_CANCEL,
+    BUTTON_CREATE,
+    BUTTON_REJECT,
+    CONFIRM_TITLE,
+    PASSWORD_LABEL,
+    _approval_text,
+    _requested_by,
+)
+from bot.markdown import from_markdown, plain
+
+
+def _card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> Card:
+    card: Card = {
+        "type": "AdaptiveCard",
+        "version": VERSION,
+        "$schema": SCHEMA,
+        "body": body,
+    }
+    if actions:
+        if len(actions) > MAX_ACTIONS:
+            raise ValueError(f"a Webex card has at most {MAX_ACTIONS} actions")
+        card["actions"] = actions
+    return card
+
+
+def _text(text: str, **props: Any) -> dict[str, Any]:
+    """A TextBlock of already-escaped markdown ``text``."""
+    return {"type": "TextBlock", "text": text, "wrap": True, **props}
+
+
+def _title(text: str) -> dict[str, Any]:
+    return _text(plain(text), size="medium", weight="bolder")
+
+
+def _sentence_blocks(sentence: str, **props: Any) -> list[dict[str, Any]]:
+    """A bot.replies sentence (Webex markdown) as TextBlocks, one per line."""
+    lines = [ln for ln in from_markdown(sentence).splitlines() if ln.strip()]
+    return [_text(plain(ln), **props) for ln in lines]
+
+
+def _error_blocks(sentence: str) -> list[dict[str, Any]]:
+    return _sentence_blocks(sentence, color="attention", spacing="small")
+
+
+def _facts(facts: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    return {
+        "type": "FactSet",
+        "facts": [{"title": plain(t), "value": plain(v) or "—"} for t, v in facts],
+    }
+
+
+def _submit(title: str, nonce: str, verb: str, **props: Any) -> dict[str, Any]:
+    return {
+        "type": "Action.Submit",
+        "title": title,
+        "data": {DATA_KEY: {"nonce": nonce, "action": verb}},
+        **props,
+    }
+
+
+def _choices(pairs: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
+    return [{"title": title, "value": value} for title, value in pairs]
+
+
+def confirm_card(
+    *,
+    nonce: str,
+    facts: Sequence[tuple[str, str]],
+    requester: str,
+    note: str | None = None,
+) -> Card:
+    """What will be created, where and by whom; Create (``confirm``) and Cancel (``cancel``).
+
+    ``facts``: (label, value) in plain text, e.g. ``("Location", "London HQ")``.
+    ``note``: a bot.replies sentence shown under the facts.
+    """
+    body = [_title(CONFIRM_TITLE), _facts(facts), _text(plain(_requested_by(requester)))]
+    if note:
+        body += _sentence_blocks(note, isSubtle=True)
+    actions = [
+        _submit(BUTTON_CREATE, nonce, CONFIRM, style="positive"),
+        _submit(BUTTON_CANCEL, nonce, CANCEL, associatedInputs="none"),
+    ]
+    return _card(body, actions)
+
+
+def result_card(
+    *,
+    title: str,
+    facts: Sequence[tuple[str, str]],
+    password: str | None,
+    next_step: str,
+) -> Card:
+    """The created trunk: ``title`` (plain), its gateway settings as ``facts``, the generated
+    ``password`` (give it only in a 1:1 space) and ``next_step`` (a bot.replies sentence).
+    No actions.
+    """
+    body = [_title(title), _facts(facts)]
+    if password is not None:
+        body.append(_text(plain(PASSWORD_LABEL), weight="bolder", spacing="medium"))
+        body.append(
+            {
+                "type": "RichTextBlock",
+                "spacing": "small",
+                "inlines": [{"type": "TextRun", "text": password, "fontType": "monospace"}],
+            }
+        )
+    body += _sentence_blocks(next_step, spacing="medium")
+    return _card(body)
+
+
+def approval_card(
+    *,
+    nonce: str,
+    facts: Sequence[tuple[str, str]],
+    requester: str,
+    expires: str,
+) -> Card:
+    """For the approvers' space: the request, who asked, when it expires (plain text, e.g.
+    "at 14:05 UTC"); Approve (``approve``) and Reject (``reject``)."""
+    body = [
+        _title(APPROVAL_TITLE),
+        _text(plain(_approval_text(requester, expires))),
+        _facts(facts),
+    ]
+    actions = [
+        _submit(BUTTON_APPROVE, nonce, APPROVE, style="positive"),
+        _submit(BUTTON_REJECT, nonce, REJECT, style="destructive", associatedInputs="none"),
+    ]
+    return _card(body, actions)
+
+
+def attachment(card: Card) -> dict[str, Any]:
+    """The message attachment that carries ``card``."""
+    return {"contentType": CONTENT_TYPE, "content": card}
