@@ -6,11 +6,26 @@ Routes (shapes from the Webex OpenAPI descriptions):
 GET       /v1/telephony/config/locations                                      calling only
 GET       /v1/locations                                                       all locations
 POST      /v1/telephony/config/locations/{id}/actions/generatePassword/invoke
+GET/PUT   /v1/telephony/config/locations/{id}                                 PSTN connection
+GET       /v1/locations/{id}
 GET/POST  /v1/telephony/config/premisePstn/trunks
 GET       /v1/telephony/config/premisePstn/trunks/trunkTypes
-POST      /v1/telephony/config/premisePstn/trunks/actions/fqdnValidation/invoke
+POST      /v1/telephony/config/premisePstn/trunks/actions/validate/invoke
+POST      /v1/telephony/config/premisePstn/trunks/actions/fqdnValidation/invoke  deprecated
 GET/PUT/  /v1/telephony/config/premisePstn/trunks/{trunkId}
 DELETE
+GET       /v1/telephony/config/premisePstn/trunks/{trunkId}/usage             and usageDialPlan,
+                                                                              usagePstnConnection,
+                                                                              usageRouteGroup,
+                                                                              usageCallToExtension
+GET/POST  /v1/telephony/config/premisePstn/routeGroups
+GET/PUT/  /v1/telephony/config/premisePstn/routeGroups/{routeGroupId}
+DELETE
+GET       /v1/telephony/config/premisePstn/routeGroups/{routeGroupId}/usage   and usageDialPlan,
+                                                                              usagePstnConnection,
+                                                                              usageCallToExtension,
+                                                                              usageRouteList
+GET       /v1/telephony/config/premisePstn/dialPlans
 GET       /v1/people/me
 POST      /v1/access_token                                                    refresh grant
 ========  ==================================================================  ==============
@@ -32,6 +47,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from webexfake.calling import routes_org as org
+from webexfake.calling import routes_routing as routing
 from webexfake.calling import routes_trunks as trunks
 from webexfake.calling.common import ApiError, error_response
 from webexfake.calling.middleware import SandboxMiddleware
@@ -39,6 +55,8 @@ from webexfake.calling.state import SandboxState
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 TRUNKS = "/v1/telephony/config/premisePstn/trunks"
+ROUTE_GROUPS = "/v1/telephony/config/premisePstn/routeGroups"
+DIAL_PLANS = "/v1/telephony/config/premisePstn/dialPlans"
 LOCATIONS = "/v1/telephony/config/locations"
 
 
@@ -64,6 +82,11 @@ def _route(path: str, **handlers: Endpoint) -> Route:
     return Route(path, dispatch, methods=list(handlers))
 
 
+def _usage_routes(base: str, **lists: Endpoint) -> list[Route]:
+    """``GET {base}/{name}`` for each usage endpoint."""
+    return [Route(f"{base}/{name}", endpoint, methods=["GET"]) for name, endpoint in lists.items()]
+
+
 def build_app(state: SandboxState) -> Starlette:
     """The ASGI app serving ``state``; mount it at the origin (paths include ``/v1``)."""
     routes = [
@@ -73,11 +96,18 @@ def build_app(state: SandboxState) -> Starlette:
             org.generate_password,
             methods=["POST"],
         ),
+        _route(
+            LOCATIONS + "/{location_id}",
+            GET=routing.telephony_location,
+            PUT=routing.update_telephony_location,
+        ),
         Route("/v1/locations", org.common_locations, methods=["GET"]),
+        Route("/v1/locations/{location_id}", routing.common_location, methods=["GET"]),
         Route("/v1/people/me", org.people_me, methods=["GET"]),
         Route("/v1/access_token", org.access_token, methods=["POST"]),
         Route(TRUNKS + "/trunkTypes", trunks.trunk_types, methods=["GET"]),
         Route(TRUNKS + "/actions/fqdnValidation/invoke", trunks.validate_fqdn, methods=["POST"]),
+        Route(TRUNKS + "/actions/validate/invoke", trunks.validate, methods=["POST"]),
         _route(TRUNKS, GET=trunks.list_trunks, POST=trunks.create_trunk),
         _route(
             TRUNKS + "/{trunk_id}",
@@ -85,6 +115,30 @@ def build_app(state: SandboxState) -> Starlette:
             PUT=trunks.update_trunk,
             DELETE=trunks.delete_trunk,
         ),
+        *_usage_routes(
+            TRUNKS + "/{trunk_id}",
+            usage=routing.trunk_usage,
+            usageDialPlan=routing.trunk_usage_dial_plans,
+            usagePstnConnection=routing.trunk_usage_pstn,
+            usageRouteGroup=routing.trunk_usage_route_groups,
+            usageCallToExtension=routing.trunk_usage_call_to_extension,
+        ),
+        _route(ROUTE_GROUPS, GET=routing.list_route_groups, POST=routing.create_route_group),
+        _route(
+            ROUTE_GROUPS + "/{group_id}",
+            GET=routing.get_route_group,
+            PUT=routing.update_route_group,
+            DELETE=routing.delete_route_group,
+        ),
+        *_usage_routes(
+            ROUTE_GROUPS + "/{group_id}",
+            usage=routing.route_group_usage,
+            usageDialPlan=routing.route_group_usage_dial_plans,
+            usagePstnConnection=routing.route_group_usage_pstn,
+            usageCallToExtension=routing.route_group_usage_call_to_extension,
+            usageRouteList=routing.route_group_usage_route_lists,
+        ),
+        Route(DIAL_PLANS, routing.list_dial_plans, methods=["GET"]),
     ]
     app = Starlette(
         routes=routes,

@@ -34,6 +34,9 @@ class SandboxLocation:
     postal_code: str = "00000"
     main_number: str | None = None
     routing_prefix: str | None = None
+    #: The premises PSTN connection: ("TRUNK" | "ROUTE_GROUP", id), or None when not set.
+    connection: tuple[str, str] | None = None
+    announcement_language: str = "en_us"
 
     def telephony_json(self) -> dict[str, Any]:
         """A row of ``GET /telephony/config/locations`` (ListLocationObject)."""
@@ -46,6 +49,26 @@ class SandboxLocation:
         }
         if self.routing_prefix:
             body["routingPrefix"] = self.routing_prefix
+        return body
+
+    def details_json(self, org_gateway_number: str) -> dict[str, Any]:
+        """``GET /telephony/config/locations/{id}`` (GetTelephonyLocationObject). ``connection``
+        is required by the schema but absent here while none is set: a location without a
+        premises PSTN has nothing to name (wxc_sdk's model makes it optional)."""
+        body: dict[str, Any] = {
+            "id": self.id,
+            "name": self.name,
+            "announcementLanguage": self.announcement_language,
+            "callingLineId": {"name": self.name, "phoneNumber": self.main_number or ""},
+            "externalCallerIdName": self.name,
+            "userLimit": 500000,
+            "outsideDialDigit": "9",
+            "enforceOutsideDialDigit": False,
+            "routingPrefix": self.routing_prefix or "",
+            "defaultDomain": f"{org_gateway_number}.us10.bcld.webex.com",
+        }
+        if self.connection is not None:
+            body["connection"] = {"type": self.connection[0], "id": self.connection[1]}
         return body
 
     def common_json(self, org_id: str) -> dict[str, Any]:
@@ -98,10 +121,40 @@ class SandboxTrunk:
     dual_identity_support_enabled: bool = False
     p_charge_info_support_policy: str = "DISABLED"
     status: str = "OFFLINE"
+    #: In use by something the sandbox does not model (call-to-extension settings); route
+    #: groups, dial plans and PSTN connections that name the trunk count without it.
     in_use: bool = False
     is_restricted_to_dedicated_instance: bool = False
+    #: Peer identity for certificate-based trunks (TLS peer verification), as created.
+    peer_identity: str | None = None
     #: When True, GET details answers 206 with ``responseStatus`` (25013/25014) like Webex can.
     partial: bool = False
+
+
+@dataclass
+class SandboxRouteGroup:
+    id: str
+    name: str
+    #: (trunk id, priority), in the order given; Webex replaces the whole list on PUT.
+    local_gateways: list[tuple[str, int]]
+
+
+@dataclass
+class SandboxDialPlan:
+    id: str
+    name: str
+    route_id: str
+    route_type: str  # "TRUNK" | "ROUTE_GROUP"
+
+    def wire(self, route_name: str) -> dict[str, Any]:
+        """A row of ``GET /premisePstn/dialPlans`` (DialPlan)."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "routeId": self.route_id,
+            "routeName": route_name,
+            "routeType": self.route_type,
+        }
 
 
 class GatewayValues(NamedTuple):

@@ -30,7 +30,13 @@ from webexfake.calling.common import (
     tracking_of,
 )
 from webexfake.calling.state import READ, WRITE, SandboxState, SandboxTrunk
-from webexfake.calling.validation import TRUNK_TYPES, check_fqdn, validate_create, validate_update
+from webexfake.calling.validation import (
+    TRUNK_TYPES,
+    check_fqdn,
+    validate_create,
+    validate_trunk,
+    validate_update,
+)
 
 _SORT_FIELDS = {"name": "name", "locationname": "locationName"}
 
@@ -46,30 +52,54 @@ def summary_json(state: SandboxState, trunk: SandboxTrunk) -> dict[str, Any]:
         "id": trunk.id,
         "name": trunk.name,
         "location": _location_json(state, trunk.location_id),
-        "inUse": trunk.in_use,
+        "inUse": state.trunk_in_use(trunk),
         "trunkType": trunk.trunk_type,
         "isRestrictedToDedicatedInstance": trunk.is_restricted_to_dedicated_instance,
     }
 
 
+#: The port a registering trunk reports: [unknown] which one Webex fills in (the spec requires
+#: ``port``, its example says 5000); the sandbox reports the outbound proxy's SIP-TLS port, the
+#: one the gateway connects to, never 0.
+REGISTERING_PORT = 8934
+
+
 def details_json(state: SandboxState, trunk: SandboxTrunk, tracking: str) -> dict[str, Any]:
-    """The GET body (TrunkGet); no ``id`` and no password, as in Webex."""
+    """The GET body (TrunkGet), never the password.
+
+    Both ``customer`` (required by the OpenAPI schema) and ``id`` + ``organization`` (required
+    by wxc_sdk's TrunkDetail, which is live-tested against Webex) are present.
+
+    ``responseStatus``: the schema says one object, wxc_sdk's model (live-tested) a list. We
+    serve a list by default — what Webex evidently sends, so a real client parses us — and the
+    schema's object with ``state.response_status_shape = "object"``, so the product's parsing
+    can be tried against both; an empty list (or no key) when there is nothing to report.
+    """
     location = _location_json(state, trunk.location_id)
     proxy_host = "peer1.us10.sipconnect.bcld.webex.com"
+    organization = {"id": state.org_id, "name": state.org_name}
+    # Its own location, then any other location whose PSTN connection is this trunk.
+    using = [location] + [
+        {"id": loc.id, "name": loc.name}
+        for loc in state.locations_using("TRUNK", trunk.id)
+        if loc.id != trunk.location_id
+    ]
     body: dict[str, Any] = {
+        "id": trunk.id,
         "name": trunk.name,
-        "customer": {"id": state.org_id, "name": state.org_name},
+        "customer": organization,
+        "organization": organization,
         "location": location,
         "otgDtgId": trunk.otg_dtg_id,
         "linePort": trunk.line_port,
-        "locationsUsingTrunk": [location],
+        "locationsUsingTrunk": using,
         "pilotUserId": trunk.pilot_user_id,
         "outboundProxy": {
             "sipAccessServiceType": "Local Gateway",
             "dnsType": "SRV",
             "outboundProxy": proxy_host,
             "srvPrefix": "_sips._tcp.",
-            "cnameRecords": [{"host": proxy_host, "ttl": 300, "port": 8934}],
+            "cnameRecords": [{"host": proxy_host, "ttl": 300, "port": REGISTERING_PORT}],
             "attachmentUpdated": False,
         },
         "sipAuthenticationUserName": trunk.sip_authentication_user_name,
@@ -86,9 +116,13 @@ def details_json(state: SandboxState, trunk: SandboxTrunk, tracking: str) -> dic
     if trunk.trunk_type == "CERTIFICATE_BASED":
         body.update(address=trunk.address, domain=trunk.domain, port=trunk.port)
     else:
-        body["port"] = 0  # TrunkGet requires port; a registering trunk has none
+        body["port"] = REGISTERING_PORT
+    if trunk.peer_identity is not None:
+        body["peerIdentity"] = trunk.peer_identity
     if trunk.partial:
-        del body["outboundProxy"]
+        # "will not be set if the response has no body": null, which wxc_sdk (whose model
+        # requires the key) reads; clients must handle it missing as well.
+        body["outboundProxy"] = None
         body["status"] = "UNKNOWN"
         body["responseStatus"] = [
             {
@@ -99,6 +133,10 @@ def details_json(state: SandboxState, trunk: SandboxTrunk, tracking: str) -> dic
                 "trackingId": f"CPAPI_{tracking.removeprefix('ROUTER_')}_0",
             }
         ]
+    if state.response_status_shape == "object":
+        statuses = body.pop("responseStatus")
+        if statuses:
+            body["responseStatus"] = statuses[0]
     return body
 
 
@@ -193,7 +231,7 @@ async def delete_trunk(request: Request) -> Response:
     state = sandbox(request)
     with state.lock:
         trunk = _trunk(request)
-        if trunk.in_use:
+        if state.trunk_in_use(trunk):
             raise ApiError(409, "Trunk is in use and cannot be deleted.", TRUNK_IN_USE)
         del state.trunks[trunk.id]
     return Response(status_code=204)
@@ -217,4 +255,15 @@ async def validate_fqdn(request: Request) -> Response:
     state = sandbox(request)
     with state.lock:
         check_fqdn(state, body)
+    return Response(status_code=204)
+
+
+async def validate(request: Request) -> Response:
+    """``POST …/trunks/actions/validate/invoke`` (the non-deprecated validation)."""
+    require(request, WRITE)
+    check_org(request)
+    body = await json_object(request, optional=True)
+    state = sandbox(request)
+    with state.lock:
+        validate_trunk(state, body)
     return Response(status_code=204)

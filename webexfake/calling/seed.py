@@ -9,8 +9,10 @@ Ids are stable across runs (uuid5 of the object's kind and name, see ``ids.seede
   numbers); CERTIFICATE_BASED with Cisco Unified Border Element 250–1000, Oracle ACME SBC
   10–1000, AudioCodes SBC 10–500, Ribbon SBC 10–1000.
 * Verified domains: example.com, sbc.example.com.
-* Trunks: "London-LGW-1" (REGISTERING, London HQ, ONLINE, in use) and "NY-SBC-1"
-  (CERTIFICATE_BASED, New York, address sbc1.sbc.example.com, domain sbc.example.com, port 5061).
+* Trunks: "London-LGW-1" (REGISTERING, London HQ, ONLINE) and "NY-SBC-1" (CERTIFICATE_BASED,
+  New York, address sbc1.sbc.example.com, domain sbc.example.com, port 5061).
+* London-LGW-1 is in use: London HQ's PSTN connection, and a member of the route group
+  "EU-LGWs", which the dial plan "EU-Dial-Plan" routes to. NY-SBC-1 is in use by nothing.
 * Tokens: DEMO_ADMIN_TOKEN (full admin), DEMO_READ_ONLY_TOKEN (no write scope) — both for
   "Sandbox Admin" / "Read Only Admin"; the service app DEMO_CLIENT_ID / DEMO_CLIENT_SECRET with
   DEMO_REFRESH_TOKEN (rotated on first use).
@@ -92,12 +94,11 @@ def seed_demo_org(state: SandboxState) -> None:
             password="Seeded#Passw0rd1",  # noqa: S106 - a fake trunk in a fake org
             device_type=CUBE,
             otg_dtg_id="london_lgw_1_4817_lgu",
-            line_port=f"london_lgw_1_4817_LGU@{host}",
+            line_port=f"london_lgw_1_5306_LGU@{host}",
             pilot_user_id=f"london_lgw_1_4817_LGU@{host}",
             sip_authentication_user_name="london_lgw_1_4817_LGU",
             max_concurrent_calls=1000,
             status="ONLINE",
-            in_use=True,
         )
     )
     state.add_trunk(
@@ -109,7 +110,7 @@ def seed_demo_org(state: SandboxState) -> None:
             password="Seeded#Passw0rd2",  # noqa: S106
             device_type=CUBE,
             otg_dtg_id="ny_sbc_1_2290_lgu",
-            line_port=f"ny_sbc_1_2290_LGU@{host}",
+            line_port=f"ny_sbc_1_7731_LGU@{host}",
             pilot_user_id=f"ny_sbc_1_2290_LGU@{host}",
             sip_authentication_user_name="ny_sbc_1_2290_LGU",
             max_concurrent_calls=500,
@@ -119,3 +120,8 @@ def seed_demo_org(state: SandboxState) -> None:
             status="ONLINE",
         )
     )
+    # London-LGW-1 is in use three ways: London's PSTN connection, a route group, a dial plan.
+    london_trunk = seeded_id("TRUNK", "London-LGW-1")
+    state.locations[london].connection = ("TRUNK", london_trunk)
+    europe = state.add_route_group("EU-LGWs", [(london_trunk, 1)])
+    state.add_dial_plan("EU-Dial-Plan", europe.id, "ROUTE_GROUP")

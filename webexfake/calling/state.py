@@ -29,8 +29,10 @@ from webexfake.calling.entities import (
     DeviceTypeLimits,
     GatewayValues,
     RefreshGrant,
+    SandboxDialPlan,
     SandboxLocation,
     SandboxPerson,
+    SandboxRouteGroup,
     SandboxTrunk,
     TokenGrant,
 )
@@ -51,8 +53,10 @@ __all__ = [
     "GatewayValues",
     "RecordedRequest",
     "RefreshGrant",
+    "SandboxDialPlan",
     "SandboxLocation",
     "SandboxPerson",
+    "SandboxRouteGroup",
     "SandboxState",
     "SandboxTrunk",
     "TokenGrant",
@@ -70,6 +74,8 @@ class SandboxState:
     locations: dict[str, SandboxLocation] = field(default_factory=dict)
     trunk_types: dict[str, list[DeviceTypeLimits]] = field(default_factory=dict)
     trunks: dict[str, SandboxTrunk] = field(default_factory=dict)
+    route_groups: dict[str, SandboxRouteGroup] = field(default_factory=dict)
+    dial_plans: dict[str, SandboxDialPlan] = field(default_factory=dict)
     verified_domains: set[str] = field(default_factory=set)
     people: dict[str, SandboxPerson] = field(default_factory=dict)
     tokens: dict[str, TokenGrant] = field(default_factory=dict)
@@ -84,6 +90,10 @@ class SandboxState:
     duplicate_name_status: int = 409
     #: Webex's answer for a non-calling location is unknown: 400 here (404 is the other guess).
     non_calling_location_status: int = 400
+    #: ``responseStatus`` of ``GET …/trunks/{id}``: "list" (what Webex sends, as wxc_sdk's
+    #: live-tested model and our webex-api.md say) or "object" (the OpenAPI schema's shape),
+    #: so clients can be tried against both. See routes_trunks.details_json.
+    response_status_shape: str = "list"
     #: How ``GET trunks?name=`` matches each comma-separated name: "exact" or "contains"
     #: (both case-insensitive). The spec says "matching"; real semantics are unknown.
     trunk_name_filter: str = "exact"
@@ -162,10 +172,16 @@ class SandboxState:
     def new_trunk_values(self, name: str) -> GatewayValues:
         """Gateway identifiers Webex generates for a new trunk (the spec example's shapes)."""
         slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")[:24] or "trunk"
-        base = f"{slug}_{random_digits(4)}"
+        number = random_digits(4)
+        line_number = random_digits(4)
+        while line_number == number:
+            line_number = random_digits(4)
+        base, line = f"{slug}_{number}", f"{slug}_{line_number}"
         host = f"{self.org_gateway_number}.us10.bcld.webex.com"
+        # As in the spec's example: the linePort's user part has its own number, unlike the
+        # OTG/DTG, pilot user and SIP user name (a gateway config must never swap them).
         return GatewayValues(
-            f"{base}_lgu", f"{base}_LGU@{host}", f"{base}_LGU@{host}", f"{base}_LGU"
+            f"{base}_lgu", f"{line}_LGU@{host}", f"{base}_LGU@{host}", f"{base}_LGU"
         )
 
     # --- lookups --------------------------------------------------------------------
@@ -176,6 +192,54 @@ class SandboxState:
     def trunk_by_name(self, name: str) -> SandboxTrunk | None:
         folded = name.casefold()
         return next((t for t in self.trunks.values() if t.name.casefold() == folded), None)
+
+    def route_group_by_name(self, name: str) -> SandboxRouteGroup | None:
+        folded = name.casefold()
+        return next((g for g in self.route_groups.values() if g.name.casefold() == folded), None)
+
+    def add_route_group(self, name: str, trunks: list[tuple[str, int]]) -> SandboxRouteGroup:
+        group = SandboxRouteGroup(seeded_id("ROUTE_GROUP", name), name, list(trunks))
+        with self.lock:
+            self.route_groups[group.id] = group
+        return group
+
+    def add_dial_plan(self, name: str, route_id: str, route_type: str) -> SandboxDialPlan:
+        plan = SandboxDialPlan(seeded_id("DIAL_PLAN", name), name, route_id, route_type)
+        with self.lock:
+            self.dial_plans[plan.id] = plan
+        return plan
+
+    # --- usage: who names a trunk or a route group ---------------------------------
+
+    def route_groups_using(self, trunk_id: str) -> list[SandboxRouteGroup]:
+        return [
+            g for g in self.route_groups.values() if any(t == trunk_id for t, _ in g.local_gateways)
+        ]
+
+    def dial_plans_using(self, route_type: str, route_id: str) -> list[SandboxDialPlan]:
+        return [
+            p
+            for p in self.dial_plans.values()
+            if p.route_type == route_type and p.route_id == route_id
+        ]
+
+    def locations_using(self, route_type: str, route_id: str) -> list[SandboxLocation]:
+        """Locations whose premises PSTN connection is this trunk or route group."""
+        return [loc for loc in self.locations.values() if loc.connection == (route_type, route_id)]
+
+    def trunk_in_use(self, trunk: SandboxTrunk) -> bool:
+        return bool(
+            trunk.in_use
+            or self.route_groups_using(trunk.id)
+            or self.dial_plans_using("TRUNK", trunk.id)
+            or self.locations_using("TRUNK", trunk.id)
+        )
+
+    def route_group_in_use(self, group: SandboxRouteGroup) -> bool:
+        return bool(
+            self.dial_plans_using("ROUTE_GROUP", group.id)
+            or self.locations_using("ROUTE_GROUP", group.id)
+        )
 
     def device_limits(self, trunk_type: str, device_type: str) -> DeviceTypeLimits | None:
         return next(

@@ -133,6 +133,27 @@ def check_fqdn(
     return address, domain, port
 
 
+def validate_trunk(state: SandboxState, body: dict[str, Any]) -> None:
+    """``POST …/trunks/actions/validate/invoke``: the newer validation (wxc_sdk 1.41; not in our
+    OpenAPI copy). Fields ``fqdnAddress``, ``fqdnDomain``, ``fqdnPort``, ``trunkType``,
+    ``isRestrictedToDedicatedInstance``, ``peerIdentity``, all optional: the address is checked
+    like fqdnValidation's when given (or when the type is CERTIFICATE_BASED)."""
+    trunk_type = _string(body, "trunkType")
+    if trunk_type is not None and trunk_type not in TRUNK_TYPES:
+        raise _invalid("trunkType", f"One of {', '.join(TRUNK_TYPES)}.")
+    restricted = body.get("isRestrictedToDedicatedInstance")
+    if restricted is not None and not isinstance(restricted, bool):
+        raise _invalid("isRestrictedToDedicatedInstance", "true or false is expected.")
+    _string(body, "peerIdentity")
+    if trunk_type == "CERTIFICATE_BASED" or body.get("fqdnAddress") or body.get("fqdnDomain"):
+        renamed = {
+            "address": body.get("fqdnAddress"),
+            "domain": body.get("fqdnDomain"),
+            "port": body.get("fqdnPort"),
+        }
+        check_fqdn(state, renamed)
+
+
 def _options(body: dict[str, Any]) -> tuple[bool | None, str | None]:
     dual = body.get("dualIdentitySupportEnabled")
     if dual is not None and not isinstance(dual, bool):
@@ -183,6 +204,7 @@ def validate_create(state: SandboxState, body: dict[str, Any]) -> SandboxTrunk:
         if calls is None:
             raise _missing("maxConcurrentCalls")
         address, domain, port = check_fqdn(state, body)
+    peer_identity = _string(body, "peerIdentity")
     limits = state.device_limits(trunk_type, device_type)
     gateway = state.new_trunk_values(name)
     return SandboxTrunk(
@@ -198,6 +220,7 @@ def validate_create(state: SandboxState, body: dict[str, Any]) -> SandboxTrunk:
         port=port,
         dual_identity_support_enabled=bool(dual),
         p_charge_info_support_policy=policy or "DISABLED",
+        peer_identity=peer_identity,
         otg_dtg_id=gateway.otg_dtg_id,
         line_port=gateway.line_port,
         pilot_user_id=gateway.pilot_user_id,
