@@ -65,6 +65,9 @@ class Scope:
     location: str | None = None
     parsed: Any = None
     request: Request = Request()
+    # Where the request's location comes from when it names a thing, not a location (a
+    # trunk): called with the org-level permit, after the org was admitted.
+    locate: Callable[[Permit], Awaitable[Location]] | None = None
 
 
 ScopeReader = Callable[[Context, Request], Awaitable[Scope]]
@@ -94,6 +97,7 @@ class Command:
     words: tuple[str, ...] = ()
     purpose: str | None = None
     example: str = ""  # a complete request, for the authorization matrix
+    usage: str = ""  # its line in `help` (markdown); text commands without one aren't listed
     # (args, key, value) → the args with ``key`` answered by ``value``: makes an Ambiguity
     # a question the person's next message can answer (see bot.followup).
     rewrite: Callable[[str, str, str], str] | None = None
@@ -405,8 +409,12 @@ class Router:
         if scope.org is not NO_TARGET:
             org = await self.resolve_org(scope.org if isinstance(scope.org, str) else None)
         permit = await self.gate.admit(ev.actor, ev.space, command.action, org)
+        location: Location | None = None
         if scope.location is not None:
             location = await self.find_location(scope.location, permit.org_id, permit)
+        elif scope.locate is not None:
+            location = await scope.locate(permit)
+        if location is not None:
             ctx.audit.location_id, ctx.audit.location_name = location.id, location.name
             permit = await self.gate.narrow(permit, location)
         await command.handler(ctx, permit, scope)

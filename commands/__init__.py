@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from bot.events import Job
 from bot.router import CardCheck, CardReader, Command
-from commands import approvals, audit, cardkit, create, help
+from commands import approvals, audit, cardkit, create, help, lifecycle
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -19,12 +19,15 @@ if TYPE_CHECKING:
 
 def all_commands(services: Services) -> list[Command]:
     """Every command, bound to the services it needs."""
-    return [
+    registry: list[Command] = []
+    registry += [
         *create.commands(services),
-        approvals.command(services, create.approval_kinds()),
-        help.command(services),
+        *lifecycle.commands(services),
+        approvals.command(services, {**create.approval_kinds(), **lifecycle.approval_kinds()}),
+        help.command(services, lambda: registry),
         audit.command(services),
     ]
+    return registry
 
 
 def card_reader(services: Services) -> tuple[CardReader, CardCheck]:

@@ -171,7 +171,14 @@ def command(services: Services) -> Command:
     async def run(ctx: Context, permit: Permit, scope: Scope) -> None:
         await show(services, ctx, permit, scope.request.args)
 
-    return Command(action=ACTION, words=("audit",), handler=run, example="audit last 5")
+    return Command(
+        action=ACTION,
+        words=("audit",),
+        handler=run,
+        example="audit last 5",
+        usage="`audit [last N] [person=<email>] [location=<name>]` — the latest attempts "
+        "(in a 1:1 space)",
+    )
 
 
 def visible(permit: Permit, row: AuditRecord) -> bool:

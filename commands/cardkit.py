@@ -25,10 +25,16 @@ if TYPE_CHECKING:
     from bot.services import Services
 
 FORM, CONFIRM, APPROVAL = "form", "confirm", "approval"
+# A change to an existing trunk: the picker (which trunk, what to change) and the summary.
+PICK_UPDATE, PICK_DELETE, UPDATE, DELETE = "pick-update", "pick-delete", "update", "delete"
 VERBS = {
     FORM: {cards.REVIEW, cards.CANCEL},
     CONFIRM: {cards.CONFIRM, cards.CANCEL},
     APPROVAL: {cards.APPROVE, cards.REJECT},
+    PICK_UPDATE: {cards.REVIEW, cards.CANCEL},
+    PICK_DELETE: {cards.REVIEW, cards.CANCEL},
+    UPDATE: {cards.CONFIRM, cards.CANCEL},
+    DELETE: {cards.CONFIRM, cards.CANCEL},
 }
 MAX_NONCE = 128
 

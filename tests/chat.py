@@ -211,3 +211,26 @@ async def make_chat(
 
     app.services.admin_http.sleep = no_sleep
     return chat
+
+
+def seed_trunk(state: SandboxState, name: str, location: str = "Madrid") -> str:
+    """A registering trunk already in the fake org (as Control Hub would have made it)."""
+    from webexfake.calling.entities import SandboxTrunk
+    from webexfake.ids import seeded_id
+
+    values = state.new_trunk_values(name)
+    trunk = SandboxTrunk(
+        id=seeded_id("TRUNK", name),
+        name=name,
+        location_id=seeded_id("LOCATION", location),
+        trunk_type="REGISTERING",
+        password="Seeded#Passw0rd9",
+        device_type="Cisco Unified Border Element",
+        otg_dtg_id=values.otg_dtg_id,
+        line_port=values.line_port,
+        pilot_user_id=values.pilot_user_id,
+        sip_authentication_user_name=values.sip_authentication_user_name,
+        max_concurrent_calls=1000,
+    )
+    state.add_trunk(trunk)
+    return trunk.id

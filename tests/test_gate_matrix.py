@@ -23,7 +23,7 @@ from bot.events import Actor, Context, Event, Space, SpaceKind
 from bot.gate import PUBLIC
 from bot.router import Command, Request
 from bot.transports.shell import person_id_for
-from tests.chat import Chat, RecordingOutbox, make_chat
+from tests.chat import Chat, RecordingOutbox, make_chat, seed_trunk
 from webexfake.calling import seeded_id
 
 MADRID = seeded_id("LOCATION", "Madrid")
@@ -31,7 +31,10 @@ OTHER_ORG = "Y2lzY29zcGFyazovL3VzL09SR0FOSVpBVElPTi9tYXRyaXgtb3RoZXI"
 GROUP_ROOM, APPROVERS = "room-group", "ROOM-APPROVERS"
 ALICE = "alice@example.com"
 
-PATHS = ("text-direct", "text-group", "card-form", "card-confirm", "card-approval")
+# Every registered card purpose is a path of its own ("card-<purpose>"), with a factory in
+# issue() below: a purpose without one fails the whole module at collection.
+CARD_PURPOSES = ("form", "confirm", "approval", "pick-update", "pick-delete", "update", "delete")
+PATHS = ("text-direct", "text-group", *(f"card-{p}" for p in CARD_PURPOSES))
 ATTACKERS = (
     "unlisted",
     "wrong-action",
@@ -44,7 +47,8 @@ ATTACKERS = (
     "bot",
 )
 # The card paths each answer one registered card purpose; their action comes from it.
-CARD_PURPOSE = {"card-form": "form", "card-confirm": "confirm", "card-approval": "approval"}
+CARD_PURPOSE = {f"card-{p}": p for p in CARD_PURPOSES}
+LIFECYCLE_TRUNK = "lifecycle-1"  # seeded in Madrid for every row
 
 
 def policy_for(action: str, our_org: str, space_grant_room: str | None = None) -> str:
@@ -144,6 +148,21 @@ async def issue(chat: Chat, purpose: str, owner: Actor, org: str, space: Space) 
         owner = Actor(person_id_for(ALICE), ALICE, org)
         space = Space(APPROVERS, SpaceKind.GROUP)
         verb, inputs = cards.APPROVE, {}
+    elif purpose in ("pick-update", "pick-delete"):
+        trunk_id = seeded_id("TRUNK", LIFECYCLE_TRUNK)
+        payload = {"trunks": [trunk_id], "org": org, "for": owner.email}
+        verb, inputs = cards.REVIEW, {"trunk": trunk_id, "name": "gate-2"}
+    elif purpose in ("update", "delete"):
+        payload = {
+            "trunk_id": seeded_id("TRUNK", LIFECYCLE_TRUNK),
+            "name": LIFECYCLE_TRUNK,
+            "summary": {**summary(org), "name": LIFECYCLE_TRUNK},
+            "facts": [["Trunk", LIFECYCLE_TRUNK]],
+            "typed_password": False,
+            "for": owner.email,
+            "changes": {"name": "gate-2"} if purpose == "update" else {},
+        }
+        verb, inputs = cards.CONFIRM, {}
     else:  # a new card purpose: give it a factory here
         raise AssertionError(f"no card factory for purpose {purpose!r}")
     nonce = await store.issue_nonce(
@@ -186,7 +205,10 @@ def rows() -> list[tuple[str, str, str]]:
             await chat.app.aclose()
 
     out = []
-    for key in asyncio.run(keys()):
+    registered = asyncio.run(keys())
+    card_keys = {k for k in registered if k.startswith("card:")}
+    assert card_keys == {f"card:{p}" for p in CARD_PURPOSES}, "a card purpose has no path"
+    for key in registered:
         for path in PATHS:
             is_card_path = path.startswith("card-")
             if key.startswith("card:") != is_card_path:
@@ -209,9 +231,9 @@ async def _applies(chat: Chat, command: Command, kind: str, actor: Actor) -> boo
         event=Event("probe", actor, Space("room-direct", SpaceKind.DIRECT)),
         outbox=RecordingOutbox(),
     )
-    scope = await command.scope(ctx, Request(args=command.example.split(" ", 2)[-1]))
+    scope = await command.scope(ctx, Request(args=command.example[len(command.name) :].strip()))
     if kind == "wrong-location":
-        return scope.location is not None
+        return scope.location is not None or scope.locate is not None
     return isinstance(scope.org, str) or scope.org is None
 
 
@@ -224,6 +246,7 @@ async def test_refused_audited_and_nothing_written(key: str, path: str, kind: st
     room = APPROVERS if path == "card-approval" else GROUP_ROOM
     space_grant = room if kind == "wrong-org-space" else None
     chat = await make_chat(policy=policy_for(command_of[key].action, our_org, space_grant))
+    seed_trunk(chat.state, "lifecycle-1", "Madrid")  # what the lifecycle examples name
     try:
         command = {c.name: c for c in chat.app.router.all_commands}[key]
         actor = attacker(kind, our_org)
@@ -291,6 +314,7 @@ async def test_the_rightful_person_gets_through_on_every_path(path: str) -> None
     await base.app.aclose()
     action = "approve" if path == "card-approval" else "trunk.create"
     chat = await make_chat(policy=policy_for(action, our_org))
+    seed_trunk(chat.state, LIFECYCLE_TRUNK, "Madrid")
     try:
         email = "home@example.com" if path == "card-approval" else ALICE
         actor = Actor(person_id_for(email), email, our_org)
@@ -315,6 +339,13 @@ async def test_the_rightful_person_gets_through_on_every_path(path: str) -> None
         assert [r.decision for r in rows] == ["allowed"], [r.reason for r in rows]
         if path == "card-form":
             assert "Create this trunk?" in json.dumps(ctx.sent[-1].card)
+        elif path.startswith("card-pick-"):
+            assert "Confirm on the card" in ctx.sent[-1].markdown
+        elif path == "card-update":
+            assert ctx.sent[-2].markdown.startswith("✅ Trunk **gate-2** updated")  # in the group
+            assert ctx.sent[-1].private  # the new password, 1:1
+        elif path == "card-delete":
+            assert ctx.sent[-1].markdown == f"🗑 Trunk **{LIFECYCLE_TRUNK}** deleted."
         else:
             assert [p["name"] for p in chat.trunk_posts()] == ["gate-1"]
     finally:

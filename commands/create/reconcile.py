@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 # Longer than any create can take: client timeouts, 429 waits and the lookup included.
 STALE_CREATE_SECONDS = STALE_AFTER
+# Keys of changes other than creates share the keyed claims (commands.lifecycle).
+OTHER_CHANGES = ("update:", "delete:")
 
 
 async def settle(services: Services, record: CreateRecord) -> bool | None:
@@ -72,6 +74,8 @@ async def reconcile_creates(
     """Settle create keys left pending and tell each requester; returns how many."""
     count = 0
     for record in await services.store.pending_creates(older_than):
+        if record.key.startswith(OTHER_CHANGES):
+            continue  # an update's or a delete's key: its feature settles it
         exists = await settle(services, record)
         if exists is None:
             continue

@@ -1,0 +1,104 @@
+"""The lifecycle's cards (Adaptive Card 1.3): a trunk picker and a change's summary.
+
+Built from data, like the create cards: plain values go into TextBlocks and FactSets
+(Webex renders no markdown there); every submit carries the card's nonce and verb.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bot import cards
+
+Card = dict[str, Any]
+TRUNK_INPUT = "trunk"
+UPDATE_INPUTS = ("name", "max-calls", "dual-identity")
+
+
+def _submit(title: str, nonce: str, verb: str, **props: Any) -> dict[str, Any]:
+    return {
+        "type": "Action.Submit",
+        "title": title,
+        "data": {cards.DATA_KEY: {"nonce": nonce, "action": verb}},
+        **props,
+    }
+
+
+def _card(body: list[dict[str, Any]], actions: list[dict[str, Any]]) -> Card:
+    return {
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": "1.3",
+        "body": body,
+        "actions": actions,
+    }
+
+
+def _title(text: str) -> dict[str, Any]:
+    return {"type": "TextBlock", "text": text, "weight": "bolder", "size": "medium", "wrap": True}
+
+
+def picker(*, nonce: str, verb: str, trunks: Sequence[tuple[str, str]]) -> Card:
+    """Which trunk (``trunks``: (label, id)); for an update, also what to change."""
+    body: list[dict[str, Any]] = [
+        _title("Change a trunk" if verb == "update" else "Delete a trunk"),
+        {
+            "type": "Input.ChoiceSet",
+            "id": TRUNK_INPUT,
+            "label": "Trunk",
+            "isRequired": True,
+            "errorMessage": "Pick a trunk",
+            "choices": [{"title": label, "value": value} for label, value in trunks],
+        },
+    ]
+    if verb == "update":
+        body += [
+            {"type": "Input.Text", "id": "name", "label": "New name (optional)", "maxLength": 64},
+            {
+                "type": "Input.Number",
+                "id": "max-calls",
+                "label": "Max concurrent calls (certificate-based trunks)",
+                "min": 1,
+            },
+            {
+                "type": "Input.ChoiceSet",
+                "id": "dual-identity",
+                "label": "Dual identity",
+                "choices": [
+                    {"title": "leave as it is", "value": ""},
+                    {"title": "yes", "value": "yes"},
+                    {"title": "no", "value": "no"},
+                ],
+                "value": "",
+            },
+        ]
+    actions = [
+        _submit(cards.BUTTON_REVIEW, nonce, cards.REVIEW, style="positive"),
+        _submit(cards.BUTTON_CANCEL, nonce, cards.CANCEL, associatedInputs="none"),
+    ]
+    return _card(body, actions)
+
+
+def summary(
+    *,
+    nonce: str,
+    title: str,
+    button: str,
+    facts: Sequence[tuple[str, str]],
+    note: str,
+    style: str = "positive",
+) -> Card:
+    """What will change, and the one button that does it (and Cancel)."""
+    body = [
+        _title(title),
+        {"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in facts]},
+        {"type": "TextBlock", "text": note, "wrap": True, "isSubtle": True},
+    ]
+    actions = [
+        _submit(
+            button, nonce, cards.CONFIRM, style="destructive" if "Delete" in button else "positive"
+        ),
+        _submit(cards.BUTTON_CANCEL, nonce, cards.CANCEL, associatedInputs="none"),
+    ]
+    return _card(body, actions)

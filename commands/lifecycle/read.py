@@ -1,0 +1,164 @@
+"""Looking: `locations`, `trunk types`, `list trunks`, `show trunk` (action ``trunk.read``).
+
+Each shows only what the person may act on: the locations of their grants, and the trunks in
+those locations. A list reads every page of Webex's answer, shows at most ``MAX_ROWS`` (with
+their status, asked in parallel) and says how many more there are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from bot.errors import UsageError, WebexError
+from bot.events import Context
+from bot.gate import Permit
+from bot.router import Command, Request, Scope, ScopeReader
+from bot.webex.models import TrunkSummary
+from commands.lifecycle import words
+from commands.lifecycle.target import TrunkQuery, read_fields, trunk_scope
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+READ = "trunk.read"
+ORG_ONLY = frozenset({"org"})
+LIST_KEYS = frozenset({"org", "location", "type"})
+STATUS_AT_ONCE = 8
+
+
+def _org_scope(command: str) -> ScopeReader:
+    async def scope(_ctx: Context, request: Request) -> Scope:
+        fields = read_fields(command, request.args, ORG_ONLY)
+        return Scope(org=fields.get("org") or None, parsed=fields, request=request)
+
+    return scope
+
+
+def commands(services: Services) -> list[Command]:
+    async def locations(ctx: Context, permit: Permit, _scope: Scope) -> None:
+        rows = [
+            loc
+            for loc in await services.calling.list_locations(org_id=permit.org_id)
+            if permit.covers(loc.id, loc.name)
+        ]
+        await ctx.reply(words.locations(sorted(rows, key=lambda r: r.name.casefold())))
+
+    async def trunk_types(ctx: Context, permit: Permit, _scope: Scope) -> None:
+        await ctx.reply(words.trunk_types(await services.calling.trunk_types(org_id=permit.org_id)))
+
+    async def show(ctx: Context, permit: Permit, scope: Scope) -> None:
+        query: TrunkQuery = scope.parsed
+        trunk = query.found
+        details = await services.calling.get_trunk(trunk.id, org_id=permit.org_id)
+        try:
+            usage = await services.trunks.usage(trunk.id, org_id=permit.org_id)
+        except WebexError:
+            usage = None
+        ctx.audit.trunk_id = trunk.id
+        await ctx.reply(words.show(details, usage))
+
+    show_scope, show_rewrite = trunk_scope(services, "show trunk", ORG_ONLY)
+    return [
+        Command(
+            action=READ,
+            words=("locations",),
+            scope=_org_scope("locations"),
+            handler=locations,
+            example="locations",
+            usage="`locations` — the calling locations you may use, with their IDs",
+        ),
+        Command(
+            action=READ,
+            words=("trunk", "types"),
+            scope=_org_scope("trunk types"),
+            handler=trunk_types,
+            example="trunk types",
+            usage="`trunk types` — device types and their call limits",
+        ),
+        Command(
+            action=READ,
+            words=("list", "trunks"),
+            scope=_list_scope,
+            handler=lambda ctx, permit, scope: list_trunks(services, ctx, permit, scope),
+            example="list trunks location=Madrid",
+            usage="`list trunks [location=<name>] [type=registering|certificate]` — your trunks, "
+            "with status",
+            rewrite=_list_rewrite,
+        ),
+        Command(
+            action=READ,
+            words=("show", "trunk"),
+            scope=show_scope,
+            handler=show,
+            example="show trunk lifecycle-1",
+            usage="`show trunk <name>` — its details, status and what uses it",
+            rewrite=show_rewrite,
+        ),
+    ]
+
+
+async def _list_scope(_ctx: Context, request: Request) -> Scope:
+    fields = read_fields("list trunks", request.args, LIST_KEYS)
+    kind = (fields.get("type") or "").strip().casefold()
+    if kind and kind not in ("registering", "certificate", "certificate-based"):
+        raise UsageError("`type` is `registering` or `certificate`.")
+    return Scope(
+        org=fields.get("org") or None,
+        location=fields.get("location") or None,
+        parsed=fields,
+        request=request,
+    )
+
+
+def _list_rewrite(args: str, key: str, value: str) -> str:
+    from commands.args import answer_key
+
+    return answer_key(args, key, value)
+
+
+async def list_trunks(services: Services, ctx: Context, permit: Permit, scope: Scope) -> None:
+    fields = scope.parsed
+    kind = (fields.get("type") or "").strip().casefold()
+    wanted_type = (
+        "CERTIFICATE_BASED" if kind.startswith("certificate") else ("REGISTERING" if kind else None)
+    )
+
+    def shown(trunk: TrunkSummary) -> bool:
+        loc = trunk.location
+        if loc is None or not permit.covers(loc.id, loc.name):
+            return False
+        if permit.location is not None and loc.id != permit.location.id:
+            return False
+        return wanted_type is None or (trunk.trunk_type or "").upper() == wanted_type
+
+    trunks = sorted(
+        (t for t in await services.calling.list_trunks(org_id=permit.org_id) if shown(t)),
+        key=lambda t: t.name.casefold(),
+    )
+    page = trunks[: words.MAX_ROWS]
+    statuses = await _statuses(services, page, permit.org_id)
+    rows = [words.trunk_row(t, online) for t, online in zip(page, statuses, strict=True)]
+    filters = ""
+    if permit.location is not None:
+        filters += f" in {permit.location.name}"
+    if wanted_type:
+        filters += f" ({words.type_label(wanted_type)})"
+    ctx.audit.result = f"{len(trunks)} trunks"
+    await ctx.reply(words.trunk_list(rows, len(trunks), filters))
+
+
+async def _statuses(
+    services: Services, trunks: list[TrunkSummary], org_id: str | None
+) -> list[bool | None]:
+    """Each trunk's in-service status (None when Webex doesn't say), a few at a time."""
+    limit = asyncio.Semaphore(STATUS_AT_ONCE)
+
+    async def one(trunk: TrunkSummary) -> bool | None:
+        async with limit:
+            try:
+                return (await services.calling.get_trunk(trunk.id, org_id=org_id)).online
+            except WebexError:
+                return None
+
+    return list(await asyncio.gather(*(one(t) for t in trunks)))
