@@ -53,6 +53,19 @@ def _port(low: int) -> Callable[[str], int]:
     return parse
 
 
+def _fraction_or_seconds(what: str, high: float) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text[:20]!r} is not {what}") from None
+        if not 0 <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is not {what} from 0 to {high:g}")
+        return value
+
+    return parse
+
+
 def _positive(text: str) -> int:
     if not text.isascii() or not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text[:20]!r} is not a whole number of rows (1 or more)")
@@ -136,11 +149,14 @@ def _parser() -> argparse.ArgumentParser:
 
     sandbox = sub.add_parser(
         "sandbox",
-        help="serve the built-in sandbox Webex API on 127.0.0.1",
+        help="serve a fake Webex on 127.0.0.1 (calling API and the bot's side) to try the bot",
         description=(
-            "Serves the built-in sandbox (a local fake of the Webex API with a demo org) on "
-            "127.0.0.1 until Ctrl-C, and prints its base URL and a demo admin token: point "
-            "TRUNKBOT_API_URL at it to try `trunkbot check` or `trunkbot shell` against HTTP."
+            "Serves the built-in sandbox, a local fake of Webex with a demo org, on "
+            "https://127.0.0.1:PORT until Ctrl-C or SIGTERM: the calling API, and the bot's side "
+            "(service catalog, device registration, websocket, messages, people). It prints the "
+            "export lines that point `trunkbot run` (or check, shell) at it. `trunkbot sandbox "
+            "say --as EMAIL TEXT` talks to the running bot as that person. Development only: "
+            "it is not in the container image."
         ),
     )
     sandbox.add_argument(
@@ -150,6 +166,51 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PORT",
         help="port to listen on (8765; 0 picks a free one)",
     )
+    sandbox.add_argument(
+        "--latency",
+        type=_fraction_or_seconds("seconds", 60.0),
+        default=0.0,
+        metavar="SECONDS",
+        help="delay every Webex request by this long (0)",
+    )
+    sandbox.add_argument(
+        "--fail-rate",
+        type=_fraction_or_seconds("a fraction", 1.0),
+        default=0.0,
+        metavar="FRACTION",
+        help="answer this fraction of REST calls with 503, e.g. 0.1 (0)",
+    )
+    sandbox_sub = sandbox.add_subparsers(
+        dest="sandbox_command",
+        metavar="say",
+        help="`say --as EMAIL TEXT`: talk to the bot running against the sandbox",
+    )
+    say = sandbox_sub.add_parser(
+        "say",
+        help="say something to the bot through a running sandbox, as a person",
+        description=(
+            "Posts TEXT as EMAIL (a person of the sandbox's org, created on first use) to the "
+            "bot running against `trunkbot sandbox`, and prints the bot's replies."
+        ),
+    )
+    say.add_argument("--as", dest="email", required=True, metavar="EMAIL", help="who speaks")
+    say.add_argument(
+        "--port", type=_port(1), default=8765, metavar="PORT", help="the sandbox's port (8765)"
+    )
+    say.add_argument(
+        "--space",
+        choices=[k.value for k in SpaceKind],
+        default="direct",
+        help="the person's 1:1 space with the bot (direct) or the sandbox's group space",
+    )
+    say.add_argument(
+        "--wait",
+        type=_fraction_or_seconds("seconds", 60.0),
+        default=10.0,
+        metavar="SECONDS",
+        help="how long to wait for the bot's answer (10)",
+    )
+    say.add_argument("text", nargs="+", metavar="TEXT", help="what to say, e.g. help")
 
     sub.add_parser(
         "check",
@@ -284,13 +345,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "shell":
             return asyncio.run(run_shell(settings, args.email, SpaceKind(args.space)))
         if args.command == "sandbox":
-            from webexfake.calling.server import run_sandbox
-
-            try:
-                run_sandbox(port=args.port)
-            except OSError as exc:
-                return _fail(_listen_failure(exc, "127.0.0.1", args.port), EXIT_RUNTIME)
-            return EXIT_OK
+            return _sandbox(args)
         if args.command == "run":
             try:
                 return asyncio.run(_run(settings))
@@ -314,6 +369,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return EXIT_OK
     return _fail(f"`{args.command}` is not available in this version yet.", EXIT_USAGE)
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    """The fake Webex lives outside the product (webexfake, not in the image): imported here."""
+    try:
+        from webexfake import sandbox
+    except ImportError as exc:
+        return _fail(
+            f"the sandbox isn't installed here ({exc.name} is missing): it's a development tool; "
+            "in a checkout, `pip install -e '.[sandbox]'`.",
+            EXIT_USAGE,
+        )
+    if args.sandbox_command == "say":
+        try:
+            replies = sandbox.say(
+                args.port, args.email, " ".join(args.text), space=args.space, wait=args.wait
+            )
+        except OSError as exc:
+            return _fail(
+                f"no sandbox answers on 127.0.0.1:{args.port} ({cause(exc)}); start "
+                "`trunkbot sandbox` and `trunkbot run` first.",
+                EXIT_RUNTIME,
+            )
+        for reply in replies or ["(no answer from the bot yet: is `trunkbot run` running?)"]:
+            print(reply, flush=True)
+        return EXIT_OK
+    try:
+        sandbox.run_sandbox(
+            args.port, faults=sandbox.Faults(latency=args.latency, fail_rate=args.fail_rate)
+        )
+    except OSError as exc:
+        return _fail(_listen_failure(exc, "127.0.0.1", args.port), EXIT_RUNTIME)
+    return EXIT_OK
 
 
 def _audit(settings: Settings, args: argparse.Namespace) -> int:

@@ -37,6 +37,7 @@ until the client gives up and disconnects, so a real client's read timeout fires
 
 from __future__ import annotations
 
+import random
 import threading
 from collections.abc import Iterable
 from contextvars import ContextVar
@@ -81,6 +82,8 @@ class Fault:
     commit: bool = False
     hang: float | None = None
     error: type[httpx.TransportError] | None = None
+    #: The chance that a matching request gets it (``trunkbot sandbox --fail-rate``).
+    probability: float = 1.0
     hits: int = 0
 
     @property
@@ -121,6 +124,7 @@ class FaultPlan:
         commit: bool = False,
         hang: float | None = None,
         error: type[httpx.TransportError] | None = None,
+        probability: float = 1.0,
     ) -> Fault:
         """Plan a fault (see the module docstring) and return it, to check ``hits`` later."""
         kind = FaultKind(kind)
@@ -130,6 +134,8 @@ class FaultPlan:
             raise ValueError("seconds cannot be negative")
         if kind is FaultKind.STATUS and status not in INJECTABLE_STATUSES:
             raise ValueError(f"a status fault needs one of {sorted(INJECTABLE_STATUSES)}")
+        if not 0 < probability <= 1:
+            raise ValueError("probability is a fraction above 0, at most 1")
         if kind is not FaultKind.STATUS and status is not None:
             raise ValueError("only a status fault takes a status")
         fault = Fault(
@@ -146,6 +152,7 @@ class FaultPlan:
             commit=commit,
             hang=hang,
             error=error,
+            probability=probability,
         )
         with self._lock:
             self._faults.append(fault)
@@ -191,7 +198,7 @@ class FaultPlan:
         wanted = frozenset(kinds)
         with self._lock:
             for fault in self._faults:
-                if fault.kind in wanted and fault.matches(method, path):
+                if fault.kind in wanted and fault.matches(method, path) and _fires(fault):
                     fault.hits += 1
                     return fault
         return None
@@ -205,6 +212,10 @@ class FaultPlan:
                     fault.hits += 1
                     total += fault.seconds
         return total
+
+
+def _fires(fault: Fault) -> bool:
+    return fault.probability >= 1 or random.random() < fault.probability  # noqa: S311 - a fault
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from webexfake.calling.seed import (
     DEMO_READ_ONLY_TOKEN,
     DEMO_REFRESH_TOKEN,
 )
-from webexfake.calling.server import SandboxServer, demo_settings_and_transport, run_sandbox, serve
+from webexfake.calling.server import SandboxServer, demo_settings_and_transport, serve
 from webexfake.calling.state import (
     ADMIN_SCOPES,
     READ_ONLY_SCOPES,
@@ -56,7 +56,6 @@ __all__ = [
     "demo_settings_and_transport",
     "make_id",
     "parse_id",
-    "run_sandbox",
     "seeded_id",
     "serve",
 ]

@@ -4,8 +4,7 @@
         client = httpx.AsyncClient(base_url=server.base_url)
 
 ``demo_settings_and_transport(settings)`` gives ``trunkbot shell`` an in-process demo org.
-``run_sandbox(port)`` is the blocking form behind ``trunkbot sandbox --port P``: it serves the
-seeded demo org and prints the base URL and the demo admin token.
+``trunkbot sandbox`` serves this state together with the bot's side: see ``webexfake.sandbox``.
 
 Over HTTP every fault kind works: ``reset`` aborts the socket with a TCP RST (clients see
 ``httpx.ReadError``), the timeouts hold the response for ``hang`` seconds or until the client
@@ -27,7 +26,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from webexfake.calling.app import build_app
 from webexfake.calling.middleware import CONNECTION
-from webexfake.calling.seed import DEMO_ADMIN_TOKEN, DEMO_READ_ONLY_TOKEN
+from webexfake.calling.seed import DEMO_ADMIN_TOKEN
 from webexfake.calling.state import SandboxState
 from webexfake.calling.transport import SandboxTransport
 
@@ -139,23 +138,6 @@ async def serve(state: SandboxState, host: str = "127.0.0.1", port: int = 0) -> 
     The server leaves the process's signal handlers alone; stop it with ``close()``.
     """
     return await _start(state, host, port, embedded=True)
-
-
-def run_sandbox(
-    port: int = 8080, host: str = "127.0.0.1", state: SandboxState | None = None
-) -> None:
-    """Serve the demo org until Ctrl-C (``trunkbot sandbox --port P``), printing how to use it."""
-
-    async def main() -> None:
-        server = await _start(state or SandboxState.seeded(), host, port, embedded=False)
-        print(f"Trunkbot sandbox: Webex base URL {server.base_url}")
-        print(f"  admin token:     {DEMO_ADMIN_TOKEN}")
-        print(f"  read-only token: {DEMO_READ_ONLY_TOKEN}")
-        print("  Ctrl-C to stop.", flush=True)
-        await server.wait()
-
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(main())
 
 
 def demo_settings_and_transport(
