@@ -23,7 +23,8 @@ from bot.settings import Settings
 from bot.store import Store
 from bot.webex.calling import CallingClient
 from bot.webex.http import WebexHttp
-from bot.webex.tokens import KeyedTokenStore, ServiceAppTokens, TokenStore
+from bot.webex.token_store import KeyedTokenStore, TokenStore
+from bot.webex.tokens import ServiceAppTokens
 from bot.webex.trunk_admin import TrunkAdmin
 
 log = logging.getLogger(__name__)

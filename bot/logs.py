@@ -54,6 +54,25 @@ def listen_for_secrets(listener: SecretListener) -> Callable[[], None]:
     return lambda: _LISTENERS.remove(listener)
 
 
+#: Told when a generated password is handed to the person it belongs to, 1:1: (value,
+#: their person id, their email, the space, whether that space is direct).
+DeliveryListener = Callable[[str, str, str, str, bool], None]
+_DELIVERY_LISTENERS: list[DeliveryListener] = []
+
+
+def listen_for_deliveries(listener: DeliveryListener) -> Callable[[], None]:
+    """Call ``listener`` for every generated password the bot delivers from now on; returns
+    the function that stops it (the test suite's secret scan allows exactly these)."""
+    _DELIVERY_LISTENERS.append(listener)
+    return lambda: _DELIVERY_LISTENERS.remove(listener)
+
+
+def delivering(value: str, *, person_id: str, email: str, room_id: str, direct: bool) -> None:
+    """A generated password is about to go to the person it was generated for."""
+    for listener in list(_DELIVERY_LISTENERS):
+        listener(value, person_id, email, room_id, direct)
+
+
 def _notify(value: str, kind: str) -> None:
     for listener in list(_LISTENERS):
         listener(value, kind)

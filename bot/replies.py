@@ -672,7 +672,7 @@ def confirm_text(name: str) -> str:
     return f"Please check trunk **{esc(name)}** and press **Create** on the card (or **Cancel**)."
 
 
-def confirm_note(from_policy: bool) -> str:
+def confirm_note() -> str:
     return "Nothing is created until you press Create. This card works once, for 15 minutes."
 
 

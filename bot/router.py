@@ -27,7 +27,7 @@ from bot.gate import NO_TARGET, PUBLIC, Gate, Permit
 from bot.grammar import split_command
 from bot.logs import request_scope
 from bot.store import AuditLog, AuditRecord, CardNonce
-from bot.webex.http import user_sentence
+from bot.webex.errors import user_sentence
 from bot.webex.models import Location
 
 log = logging.getLogger(__name__)

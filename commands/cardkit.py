@@ -1,6 +1,6 @@
 """Reading a card submission before the gate, and using its nonce after.
 
-Anyone who can see a card can post any inputs to it (webex-api.md), so a submission is
+Anyone who can see a card can post any inputs to it (Webex checks nothing), so a submission is
 looked at only when its ``trunkbot`` data names a nonce this bot issued, for this space and
 this card message, with a verb that card offers; in a group space the submitter must be the
 person the card was made for (an approval card is for any approver). The router then gates

@@ -25,8 +25,8 @@ except for this one exemption.
 
 **The exemption** (the product's promise: no reply ever contains a password, except the 1:1
 delivery of a generated one). A *generated* password — returned by generatePassword and
-delivered by the create flow (``commands.create.flow.deliver_result``) — may appear in a *reply*
-that is a 1:1 delivery to the person who asked for that trunk: a ``private`` reply addressed
+delivered by the bot (which says so: ``bot.logs.listen_for_deliveries``) — may appear in a
+*reply* that is a 1:1 delivery to the person who asked for that trunk: a ``private`` reply addressed
 to them (person id or email) or posted into the direct space they asked in, or an ordinary
 reply in that direct space. Nowhere else: not in a group space, not 1:1 to anyone else (an
 approver, say), never in a log record or an audit row. A *typed* password has no exemption
@@ -64,7 +64,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import inspect
 import json
 import logging
 import sys
@@ -645,7 +644,6 @@ def _passwords(mp: pytest.MonkeyPatch, collector: Collector) -> None:
     passwords, who they were delivered to."""
     from bot import logs
     from bot.webex.calling import CallingClient
-    from commands.create import flow
 
     def registered(value: str, said: str) -> None:
         kind = _REGISTERED_KIND.get(said, SECRET)
@@ -662,25 +660,11 @@ def _passwords(mp: pytest.MonkeyPatch, collector: Collector) -> None:
 
     mp.setattr(CallingClient, "generate_password", generate_password)
 
-    original_deliver = flow.deliver_result
-    signature = inspect.signature(original_deliver)
-    if not {"ctx", "generated"} <= set(signature.parameters):
-        raise pytest.UsageError(
-            "tests/secret_scan.py: commands.create.flow.deliver_result no longer takes `ctx` and "
-            "`generated`; update how the scan learns whom a generated password belongs to."
-        )
+    def delivered(value: str, person_id: str, email: str, room_id: str, direct: bool) -> None:
+        to = Recipient(person_id, email, room_id, direct)
+        collector.secret(value, GENERATED, scoped=True, origin="Webex", requester=to)
 
-    async def deliver_result(*args: Any, **kwargs: Any) -> Any:
-        bound = signature.bind(*args, **kwargs).arguments
-        generated = bound["generated"]
-        if generated is not None:
-            ev = bound["ctx"].event
-            to = Recipient(ev.actor.person_id, ev.actor.email, ev.space.room_id, ev.space.is_direct)
-            value = generated.get_secret_value()
-            collector.secret(value, GENERATED, scoped=True, origin="Webex", requester=to)
-        return await original_deliver(*args, **kwargs)
-
-    mp.setattr(flow, "deliver_result", deliver_result)
+    _STATE["stop_deliveries"] = logs.listen_for_deliveries(delivered)
 
 
 def _events_and_replies(mp: pytest.MonkeyPatch, collector: Collector) -> None:
@@ -818,8 +802,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         logging.getLogger("httpx").removeFilter(quiet)
     for name, level in _LEVELS.items():
         logging.getLogger(name or None).setLevel(level)
-    if (stop := _STATE.pop("stop_listening", None)) is not None:
-        stop()
+    for key in ("stop_listening", "stop_deliveries"):
+        if (stop := _STATE.pop(key, None)) is not None:
+            stop()
     if (mp := _STATE.pop("monkeypatch", None)) is not None:
         mp.undo()
 

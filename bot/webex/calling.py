@@ -30,7 +30,8 @@ from bot.errors import (
     WebexServerError,
     WebexUnreachable,
 )
-from bot.webex.http import Params, WebexConnectFailed, WebexHttp, bad_response, json_object
+from bot.webex.errors import WebexConnectFailed, bad_response, json_object
+from bot.webex.http import Params, WebexHttp
 from bot.webex.models import (
     Location,
     TrunkCreate,

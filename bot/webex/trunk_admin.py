@@ -16,7 +16,7 @@ from urllib.parse import quote
 from bot.errors import Ambiguity, UsageError, WebexNotFound
 from bot.replies import esc
 from bot.webex.calling import TRUNKS, CallingClient, _norm
-from bot.webex.http import json_object
+from bot.webex.errors import json_object
 from bot.webex.models import IdName, TrunkSummary, TrunkUpdate, TrunkUsage
 
 

@@ -3,7 +3,7 @@ maintenance jobs that settle what a crash or the clock left open.
 
     text.py        `create trunk …`: scope, form, confirm, approval or create
     card_steps.py  the form (Review) and summary (Create) cards as gated commands
-    flow.py        prepare (checks against Webex) and execute (once per key), the result
+    flow.py        prepare_create (checks against Webex), execute (once per key), the result
     reconcile.py   pending creates and expired approvals (jobs the intake runs)
 """
 

@@ -20,7 +20,13 @@ from bot.logs import scrub_in_request
 from bot.router import CardSubmission, Command, Request, Scope
 from bot.validation import CERTIFICATE_ONLY_KEYS, InvalidRequest, TrunkRequest
 from commands.cardkit import CONFIRM, FORM, consume
-from commands.create.flow import ACTION, ask_create_approval, execute, fields_from_summary, prepare
+from commands.create.flow import (
+    ACTION,
+    ask_create_approval,
+    execute,
+    fields_from_summary,
+    prepare_create,
+)
 from commands.create.text import answered_before, send_confirm, send_form
 
 if TYPE_CHECKING:
@@ -126,7 +132,7 @@ async def _form(
     values = {k: v for k, v in fields.items() if k not in ("password", "org")}
     try:
         request = TrunkRequest.from_fields(fields, ignore_empty=True)
-        prepared = await prepare(services, ctx, request, permit)
+        prepared = await prepare_create(services, ctx, request, permit)
     except InvalidRequest as exc:
         errors = {p.key or p.field: p.message for p in exc.problems}
         await ctx.delete(card.record.message_id)
@@ -168,7 +174,7 @@ async def _confirm(services: Services, ctx: Context, permit: Permit, card: CardS
     if password is not None:
         request = request.model_copy(update={"password": password})
     # Re-checked: the world (and the policy: the gate just ran) may have moved since.
-    prepared = await prepare(services, ctx, request, permit, check_name=not resumed)
+    prepared = await prepare_create(services, ctx, request, permit, check_name=not resumed)
     ctx.audit.request = prepared.summary()
     if permit.needs_approval:
         if resumed:

@@ -1,6 +1,6 @@
 """The create-trunk road shared by text commands, cards and approvals.
 
-:func:`prepare` turns a validated :class:`TrunkRequest` into a :class:`Prepared` request:
+:func:`prepare_create` turns a validated :class:`TrunkRequest` into a :class:`Prepared` request:
 org authorized, location resolved and authorized, certificate details checked against
 trunkTypes and fqdnValidation, the name free. Nothing is created and every step changes
 nothing when it fails.
@@ -33,11 +33,11 @@ from bot.errors import (
 from bot.events import Context
 from bot.gate import Permit
 from bot.grammar import Fields
-from bot.logs import GENERATED, PASSWORD_TTL, SECRETS, scrub_in_request
+from bot.logs import GENERATED, PASSWORD_TTL, SECRETS, delivering, scrub_in_request
 from bot.store import ClaimStatus
 from bot.validation import TrunkRequest, check_certificate, to_create_body
 from bot.webex.calling import TrunkCreateUnknown, TrunkNotCreated
-from bot.webex.http import WebexConnectFailed, user_sentence
+from bot.webex.errors import WebexConnectFailed, user_sentence
 from bot.webex.models import DeviceType, Location, TrunkDetails, TrunkType
 from commands.approvals import ask_approval
 
@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 
 ACTION = "trunk.create"
 
-# Webex error codes with a known meaning (webex-api.md: wxc_sdk live tests, reports).
+# Webex error codes with a known meaning (seen in its error answers and wxc_sdk's live tests).
 PASSWORD_RULES, DOMAIN_NOT_VERIFIED, ADDRESS_IN_USE = 25015, 25024, 27571
 
 
@@ -129,7 +129,7 @@ def known_refusal(exc: WebexError, address: str | None, domain: str | None) -> W
     )
 
 
-async def prepare(
+async def prepare_create(
     services: Services,
     ctx: Context,
     request: TrunkRequest,
@@ -292,6 +292,14 @@ async def deliver_result(
     facts = [("Trunk", req.name), ("Location", location.name), ("ID", trunk_id)]
     facts += replies.gateway_facts(details)
     secret = generated.get_secret_value() if generated is not None else None
+    if secret is not None:
+        delivering(
+            secret,
+            person_id=ev.actor.person_id,
+            email=ev.actor.email,
+            room_id=ev.space.room_id,
+            direct=ev.space.is_direct,
+        )
     title = replies.result_title(req.name, recovered)
     if ev.space.is_direct:
         card = cards.result_card(
@@ -344,5 +352,5 @@ async def execute_approved(
     trunk_request = TrunkRequest.from_fields(fields_from_summary(stored["summary"]))
     if password is not None:
         trunk_request = trunk_request.model_copy(update={"password": password})
-    prepared = await prepare(services, ctx, trunk_request, permit)
+    prepared = await prepare_create(services, ctx, trunk_request, permit)
     await execute(services, ctx, prepared, key=ctx.event.id, password=password)

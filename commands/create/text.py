@@ -7,11 +7,11 @@ The order matters, and each step changes nothing when it fails:
    fields are validated, every problem reported at once;
 3. the gate again: the org (before any Webex call about it), then the location;
 4. the handler: ``create trunk`` alone, or a request missing something, answers with the
-   form (only the locations the person may use); :func:`commands.flow.prepare` checks the
-   certificate details and the name;
+   form (only the locations the person may use); ``flow.prepare_create`` checks the
+   certificate details and the name (``dry-run`` stops here and says what it would do);
 5. a confirm card unless the grant says ``confirm = false``, an approval request where the
-   grant requires one (whatever ``confirm`` says), else :func:`commands.flow.execute`, keyed
-   on the Webex message id (a redelivery is a no-op).
+   grant requires one (whatever ``confirm`` says), else ``flow.execute``, keyed on the
+   Webex message id (a redelivery is a no-op).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from bot.logs import scrub_in_request
 from bot.router import Command, Request, Scope
 from bot.validation import InvalidRequest, TrunkRequest
 from commands.args import answer_key, take_flag
-from commands.create.flow import ACTION, Prepared, ask_create_approval, execute, prepare
+from commands.create.flow import ACTION, Prepared, ask_create_approval, execute, prepare_create
 from commands.create.reconcile import STALE_CREATE_SECONDS, settle
 
 if TYPE_CHECKING:
@@ -158,7 +158,7 @@ async def create(services: Services, ctx: Context, permit: Permit, parsed: Parse
         )
         ctx.audit.result = "invalid"
         return
-    prepared = await prepare(services, ctx, parsed.request, permit)
+    prepared = await prepare_create(services, ctx, parsed.request, permit)
     ctx.audit.request = prepared.summary()
     if parsed.dry_run:
         ctx.audit.result = "dry-run"
@@ -269,7 +269,7 @@ async def send_confirm(
         nonce=nonce,
         facts=prepared.facts(),
         requester=ev.actor.email or ev.actor.person_id,
-        note=replies.confirm_note(prepared.permit.grant is not None),
+        note=replies.confirm_note(),
     )
     message_id = await ctx.reply(replies.confirm_text(prepared.request.name), card=card)
     if message_id:

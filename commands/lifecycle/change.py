@@ -21,7 +21,7 @@ from bot.errors import CardRefused, NotAllowed, UsageError, WebexConflict, Webex
 from bot.events import Context
 from bot.gate import Permit
 from bot.grammar import Fields
-from bot.logs import GENERATED, PASSWORD_TTL, SECRETS, scrub_in_request
+from bot.logs import GENERATED, PASSWORD_TTL, SECRETS, delivering, scrub_in_request
 from bot.router import CardSubmission, Command, Request, Scope
 from bot.store import ClaimStatus
 from bot.webex.models import TrunkDetails, TrunkUpdate
@@ -584,7 +584,16 @@ async def _update(
     head = words.updated(new_name, shown)
     settings = replies.gateway_settings(details)
     secret = generated.get_secret_value() if generated is not None else None
-    if ctx.event.space.is_direct:
+    ev = ctx.event
+    if secret is not None:
+        delivering(
+            secret,
+            person_id=ev.actor.person_id,
+            email=ev.actor.email,
+            room_id=ev.space.room_id,
+            direct=ev.space.is_direct,
+        )
+    if ev.space.is_direct:
         await ctx.reply(head + "\n" + replies.with_password(settings, secret))
     else:
         await ctx.reply(head + "\n" + replies.sent_privately(secret is not None))
