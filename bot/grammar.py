@@ -55,6 +55,7 @@ KEYS: tuple[str, ...] = (
     "dual-identity",
     "org",
     "pcharge",
+    "route-group",
 )
 
 #: The API's own field names, accepted as keys.
@@ -66,6 +67,7 @@ API_NAMES: dict[str, str] = {
     "dualIdentitySupportEnabled": "dual-identity",
     "orgId": "org",
     "pChargeInfoSupportPolicy": "pcharge",
+    "routeGroup": "route-group",
 }
 
 # Characters a key may be written with; anything else makes it an unknown key.

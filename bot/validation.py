@@ -86,6 +86,7 @@ LOCATION_MAX = 256
 DEVICE_MAX = 128
 ORG_MAX = 256
 PASSWORD_MAX = 128
+ROUTE_GROUP_MAX = 64  # Webex's limit on a route group's name
 
 #: Keys that only a certificate-based trunk takes.
 CERTIFICATE_ONLY_KEYS: tuple[str, ...] = ("address", "domain", "port", "max-calls")
@@ -104,6 +105,7 @@ FIELD_OF_KEY: dict[str, str] = {
     "dual-identity": "dual_identity",
     "org": "org_id",
     "pcharge": "p_charge",
+    "route-group": "route_group",
 }
 KEY_OF_FIELD: dict[str, str] = {f: k for k, f in FIELD_OF_KEY.items()}
 
@@ -226,6 +228,8 @@ class TrunkRequest(BaseModel):
     dual_identity: bool | None = None
     org_id: str | None = None
     p_charge: PChargeInfoSupportPolicy | None = None
+    # The route group to put the new trunk in right after the create (made if missing).
+    route_group: str | None = None
     keys_as_typed: dict[str, str] = Field(default_factory=dict, repr=False)
 
     def key_as_typed(self, key: str) -> str:
@@ -250,6 +254,11 @@ class TrunkRequest(BaseModel):
     @classmethod
     def _device(cls, v: object) -> object:
         return _text(v, "device", DEVICE_MAX, required=False)
+
+    @field_validator("route_group", mode="before")
+    @classmethod
+    def _route_group(cls, v: object) -> object:
+        return _text(v, "route-group", ROUTE_GROUP_MAX, required=False)
 
     @field_validator("trunk_type", mode="before")
     @classmethod
