@@ -44,6 +44,7 @@ from bot.store.models import (
     Intake,
     NonceOutcome,
     NonceResult,
+    TrunkWatch,
     utcnow,
 )
 from bot.store.redact import strip_secrets
@@ -69,6 +70,7 @@ __all__ = [
     "NonceResult",
     "Store",
     "StoreUnavailable",
+    "TrunkWatch",
     "open_store",
     "sqlite_path",
     "strip_secrets",

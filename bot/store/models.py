@@ -185,3 +185,21 @@ class AuditRecord:
     tracking_id: str | None = None
     duration_ms: int | None = None
     id: int | None = None  # set by the store on the way out; ascending in insertion order
+
+
+# --- trunks watched until their gateway registers -------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TrunkWatch:
+    """A trunk whose status is looked at until it is online or ``deadline`` passes."""
+
+    trunk_id: str
+    name: str
+    org_id: str | None
+    requester: str  # the person to tell, 1:1
+    email: str | None
+    attempts: int  # how many times its status was asked
+    created_at: datetime
+    next_at: datetime
+    deadline: datetime

@@ -229,9 +229,43 @@ _POSTGRESQL_V2: Final = [
     "ALTER TABLE intake ADD COLUMN abandoned_at timestamptz",
 ]
 
+# v3: trunks being watched until their gateway registers (commands.gateway's watch job):
+# who to tell, when to look next, until when; a lease so one replica looks at a time.
+_SQLITE_V3: Final = [
+    """CREATE TABLE trunk_watches (
+        trunk_id    TEXT PRIMARY KEY,
+        name        TEXT NOT NULL,
+        org_id      TEXT,
+        requester   TEXT NOT NULL,
+        email       TEXT,
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        created_at  TEXT NOT NULL,
+        next_at     TEXT NOT NULL,
+        deadline    TEXT NOT NULL,
+        lease_until TEXT
+    )""",
+    "CREATE INDEX trunk_watches_next ON trunk_watches (next_at)",
+]
+
+_POSTGRESQL_V3: Final = [
+    """CREATE TABLE trunk_watches (
+        trunk_id    text PRIMARY KEY,
+        name        text NOT NULL,
+        org_id      text,
+        requester   text NOT NULL,
+        email       text,
+        attempts    integer NOT NULL DEFAULT 0,
+        created_at  timestamptz NOT NULL,
+        next_at     timestamptz NOT NULL,
+        deadline    timestamptz NOT NULL,
+        lease_until timestamptz
+    )""",
+    "CREATE INDEX trunk_watches_next ON trunk_watches (next_at)",
+]
+
 MIGRATIONS: Final[dict[str, list[list[str]]]] = {
-    "sqlite": [_SQLITE_V1, _SQLITE_V2],
-    "postgresql": [_POSTGRESQL_V1, _POSTGRESQL_V2],
+    "sqlite": [_SQLITE_V1, _SQLITE_V2, _SQLITE_V3],
+    "postgresql": [_POSTGRESQL_V1, _POSTGRESQL_V2, _POSTGRESQL_V3],
 }
 
 # Both dialects reach the same version (tests/test_store.py checks).

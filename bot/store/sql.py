@@ -31,6 +31,7 @@ from bot.store.models import (
     Intake,
     NonceOutcome,
     NonceResult,
+    TrunkWatch,
     utcnow,
 )
 from bot.store.redact import scrub_text, strip_secrets
@@ -666,6 +667,94 @@ class SqlStore:
             tracking_id=row["tracking_id"],
             duration_ms=row["duration_ms"],
         )
+
+    # --- trunks watched until their gateway registers -------------------------------------
+
+    @staticmethod
+    def _watch(row: Row) -> TrunkWatch:
+        return TrunkWatch(
+            trunk_id=row["trunk_id"],
+            name=row["name"],
+            org_id=row["org_id"],
+            requester=row["requester"],
+            email=row["email"],
+            attempts=row["attempts"],
+            created_at=_dt(row["created_at"]),
+            next_at=_dt(row["next_at"]),
+            deadline=_dt(row["deadline"]),
+        )
+
+    async def add_watch(
+        self,
+        trunk_id: str,
+        *,
+        name: str,
+        org_id: str | None,
+        requester: str,
+        email: str | None,
+        first_in: float,
+        watch_for: float,
+        now: datetime | None = None,
+    ) -> bool:
+        """Watch ``trunk_id`` from ``first_in`` seconds on, for ``watch_for`` seconds; False
+        when it is watched already (the first watch, and its requester, stay)."""
+        at = self._now(now)
+        rows = await self._db.fetch(
+            "INSERT INTO trunk_watches (trunk_id, name, org_id, requester, email, attempts,"
+            " created_at, next_at, deadline) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)"
+            " ON CONFLICT (trunk_id) DO NOTHING RETURNING trunk_id",
+            [
+                trunk_id,
+                name,
+                org_id,
+                requester,
+                email,
+                at,
+                at + timedelta(seconds=first_in),
+                at + timedelta(seconds=watch_for),
+            ],
+        )
+        return bool(rows)
+
+    async def due_watches(
+        self, *, limit: int, lease_seconds: float, now: datetime | None = None
+    ) -> list[TrunkWatch]:
+        """Up to ``limit`` watches whose time has come, each leased to this caller for
+        ``lease_seconds`` (another replica gets others, or none)."""
+        at = self._now(now)
+        rows = await self._db.fetch(
+            "UPDATE trunk_watches SET lease_until = ?"
+            " WHERE trunk_id IN (SELECT trunk_id FROM trunk_watches"
+            "  WHERE next_at <= ? AND (lease_until IS NULL OR lease_until <= ?)"
+            "  ORDER BY next_at, trunk_id LIMIT ?)"
+            " AND next_at <= ? AND (lease_until IS NULL OR lease_until <= ?)"
+            " RETURNING *",
+            [at + timedelta(seconds=lease_seconds), at, at, limit, at, at],
+        )
+        return sorted((self._watch(r) for r in rows), key=lambda w: (w.next_at, w.trunk_id))
+
+    async def reschedule_watch(
+        self, trunk_id: str, *, next_in: float, now: datetime | None = None
+    ) -> bool:
+        """Counted one look; the next in ``next_in`` seconds (the lease ends)."""
+        at = self._now(now)
+        rows = await self._db.fetch(
+            "UPDATE trunk_watches SET attempts = attempts + 1, next_at = ?, lease_until = NULL"
+            " WHERE trunk_id = ? RETURNING trunk_id",
+            [at + timedelta(seconds=next_in), trunk_id],
+        )
+        return bool(rows)
+
+    async def end_watch(self, trunk_id: str) -> bool:
+        """Stop watching; True for the one caller that ended it (it tells the requester)."""
+        rows = await self._db.fetch(
+            "DELETE FROM trunk_watches WHERE trunk_id = ? RETURNING trunk_id", [trunk_id]
+        )
+        return bool(rows)
+
+    async def get_watch(self, trunk_id: str) -> TrunkWatch | None:
+        rows = await self._db.fetch("SELECT * FROM trunk_watches WHERE trunk_id = ?", [trunk_id])
+        return self._watch(rows[0]) if rows else None
 
     # --- service app tokens ---------------------------------------------------------------
 
