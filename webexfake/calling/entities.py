@@ -37,6 +37,9 @@ class SandboxLocation:
     #: The premises PSTN connection: ("TRUNK" | "ROUTE_GROUP", id), or None when not set.
     connection: tuple[str, str] | None = None
     announcement_language: str = "en_us"
+    #: A PSTN subscription (cloud-connected PSTN): then ``subscriptionId`` is returned, no
+    #: ``connection``, and the API can't set one (only premises TRUNK / ROUTE_GROUP).
+    pstn_subscription_id: str | None = None
 
     def telephony_json(self) -> dict[str, Any]:
         """A row of ``GET /telephony/config/locations`` (ListLocationObject)."""
@@ -69,6 +72,8 @@ class SandboxLocation:
         }
         if self.connection is not None:
             body["connection"] = {"type": self.connection[0], "id": self.connection[1]}
+        if self.pstn_subscription_id is not None:
+            body["subscriptionId"] = self.pstn_subscription_id
         return body
 
     def common_json(self, org_id: str) -> dict[str, Any]:

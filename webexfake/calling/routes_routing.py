@@ -13,6 +13,8 @@ Shapes from call-routing.yml and location-call-settings.yml:
 * ``GET …/dialPlans`` (``dialPlans``).
 * ``GET/PUT /telephony/config/locations/{id}``: Webex Calling details; PUT sets the premises
   PSTN ``connection`` (``TRUNK`` or ``ROUTE_GROUP`` only, as the API allows) and answers 204.
+  A location with a PSTN subscription (cloud-connected PSTN) shows ``subscriptionId`` and no
+  ``connection`` ("only returned for local PSTN types"), and refuses a new one with 400.
 * ``GET /locations/{id}``: one location of the org (every location, calling or not).
 
 A route group holds 1–10 trunks with positive priorities (10 is the commonly cited limit).
@@ -203,6 +205,9 @@ async def get_route_group(request: Request) -> Response:
             member: dict[str, Any] = {"id": trunk_id, "priority": priority}
             if trunk is not None:
                 member.update(name=trunk.name, locationId=trunk.location_id)
+                location = state.locations.get(trunk.location_id)
+                if location is not None:
+                    member["locationName"] = location.name
             members.append(member)
     body = {
         "name": group.name,
@@ -349,6 +354,13 @@ async def update_telephony_location(request: Request) -> Response:
         if connection is not None:
             if not isinstance(connection, dict):
                 raise ApiError(400, "Invalid field value: connection.", INVALID_FIELD)
+            if location.pstn_subscription_id is not None:
+                raise ApiError(
+                    400,
+                    "Connection details can only be modified to and from local PSTN types "
+                    "of TRUNK and ROUTE_GROUP.",
+                    INVALID_FIELD,
+                )
             kind, target = connection.get("type"), connection.get("id")
             if kind not in ROUTE_TYPES:
                 raise ApiError(
