@@ -28,10 +28,12 @@ from bot.app import App, build_app
 from bot.auth import Policy
 from bot.events import Actor, Event, Reply, Space, SpaceKind
 from bot.settings import Settings
+from bot.store import open_store
 from webexfake.calling import DEMO_ADMIN_TOKEN, SandboxState, SandboxTransport
 
 POLICY = (
     '[[grant]]\ndomains=["example.com"]\nactions=["trunk.create"]\nlocations=["*"]\norgs=["*"]\n'
+    "confirm=false\n"
 )
 
 
@@ -44,20 +46,30 @@ class Sink:
         return None
 
 
-def make(latency: float) -> tuple[App, SandboxState]:
+async def make(latency: float) -> tuple[App, SandboxState]:
     state = SandboxState.seeded()
     if latency:
         state.faults.add("latency", seconds=latency, times=None)
     settings = Settings(admin_token=SecretStr(DEMO_ADMIN_TOKEN), api_url="https://webexapis.com/v1")
-    app = build_app(settings, policy=Policy.parse(POLICY), admin_transport=SandboxTransport(state))
+    app = build_app(
+        settings,
+        store=await open_store("sqlite:///:memory:"),
+        policy=Policy.parse(POLICY),
+        admin_transport=SandboxTransport(state),
+    )
+    app.owns_store = True
+    ORG[0] = state.org_id
     return app, state
+
+
+ORG = [""]  # the sandbox org: the people sending commands belong to it
 
 
 def events(n: int, tag: str) -> list[Event]:
     return [
         Event(
             id=f"{tag}-{i}",
-            actor=Actor(f"P{i}", f"user{i}@example.com"),
+            actor=Actor(f"P{i}", f"user{i}@example.com", ORG[0]),
             space=Space(f"R{i}", SpaceKind.DIRECT),
             text=f"create trunk name={tag}-{i:04d} location=Madrid",
             message_id=f"{tag}-{i}",
@@ -67,7 +79,7 @@ def events(n: int, tag: str) -> list[Event]:
 
 
 async def ours(n: int, latency: float) -> tuple[float, int]:
-    app, state = make(latency)
+    app, state = await make(latency)
     sink = Sink()
     start = time.perf_counter()
     await asyncio.gather(*(app.router.handle(ev, sink) for ev in events(n, "ours")))
@@ -77,7 +89,7 @@ async def ours(n: int, latency: float) -> tuple[float, int]:
 
 
 async def thread_pool(n: int, latency: float) -> tuple[float, int, int]:
-    app, state = make(latency)
+    app, state = await make(latency)
     sink = Sink()
     loop = asyncio.get_running_loop()
     workers = min(32, (os.cpu_count() or 1) + 4)  # ThreadPoolExecutor's default, as webex-bot
@@ -95,7 +107,7 @@ async def thread_pool(n: int, latency: float) -> tuple[float, int, int]:
 
 
 async def overhead(samples: int) -> list[float]:
-    app, _ = make(0.0)
+    app, _ = await make(0.0)
     sink = Sink()
     out = []
     for ev in events(samples, "ovh"):
