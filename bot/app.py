@@ -49,6 +49,9 @@ def admin_client(
         transport=transport,
         headers={"User-Agent": USER_AGENT},
         timeout=httpx.Timeout(20.0, connect=10.0),
+        # Keep every connection a burst opens (httpx keeps 20 by default): past that, each
+        # request of a burst would pay a new TLS handshake.
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=100),
     )
 
 

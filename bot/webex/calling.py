@@ -14,6 +14,7 @@ POST: after no answer or a 5xx it looks the trunk up by name and says what it fo
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -45,6 +46,7 @@ from bot.webex.models import (
 log = logging.getLogger(__name__)
 
 LOCATIONS = "/telephony/config/locations"
+LOCATIONS_TTL = 60.0
 TRUNKS = "/telephony/config/premisePstn/trunks"
 M = TypeVar("M", bound=BaseModel)
 
@@ -142,10 +144,17 @@ class CallingClient:
     """Webex Calling admin calls over one :class:`WebexHttp` (the admin identity)."""
 
     def __init__(
-        self, http: WebexHttp, org_id: str | None = None, *, recovery_delay: float = 2.0
+        self,
+        http: WebexHttp,
+        org_id: str | None = None,
+        *,
+        recovery_delay: float = 2.0,
+        timer: Callable[[], float] = time.monotonic,
     ) -> None:
         self._http = http
         self._org_id = org_id
+        self._timer = timer
+        self._locations: dict[str, tuple[float, list[Location]]] = {}  # org → (when, answer)
         # A create that timed out may still be running at Webex: wait a moment before the
         # lookup that decides whether it landed.
         self._recovery_delay = recovery_delay
@@ -166,10 +175,21 @@ class CallingClient:
                 raise bad_response(response) from None
             raise WebexBadResponse(replies.WEBEX_BAD_RESPONSE) from None
 
-    async def list_locations(self, org_id: str | None = None) -> list[Location]:
-        """Every calling-enabled location (``GET /telephony/config/locations``, all pages)."""
+    async def list_locations(
+        self, org_id: str | None = None, *, cached: bool = False
+    ) -> list[Location]:
+        """Every calling-enabled location (``GET /telephony/config/locations``, all pages).
+
+        ``cached``: an answer up to ``LOCATIONS_TTL`` seconds old will do (the hot path of a
+        create: a location is looked up for every command, and locations rarely change)."""
+        key = org_id or self._org_id or ""
+        hit = self._locations.get(key)
+        if cached and hit is not None and self._timer() - hit[0] < LOCATIONS_TTL:
+            return hit[1]
         items = await self._http.get_pages(LOCATIONS, self._params(org_id), "locations")
-        return self._parse(_Locations, {"locations": items}).locations
+        locations = self._parse(_Locations, {"locations": items}).locations
+        self._locations[key] = (self._timer(), locations)
+        return locations
 
     async def find_location(
         self,
@@ -181,8 +201,23 @@ class CallingClient:
         """The location whose ID is ``query``, else whose name is it (any case), else the
         only one whose name contains it. With ``visible``, partial matches and the names a
         hint lists are only those it admits (a person is never shown locations outside
-        their scope); an exact match is returned either way, for the gate to refuse."""
-        locations = await self.list_locations(org_id)
+        their scope); an exact match is returned either way, for the gate to refuse.
+
+        The org's locations may come from a recent answer; when nothing matches, they are
+        read again before the person is told (a location made a moment ago works at once)."""
+        try:
+            return self._match_location(
+                query, await self.list_locations(org_id, cached=True), visible
+            )
+        except LocationNotFound:
+            return self._match_location(query, await self.list_locations(org_id), visible)
+
+    def _match_location(
+        self,
+        query: str,
+        locations: list[Location],
+        visible: Callable[[Location], bool] | None,
+    ) -> Location:
         wanted = _norm(query)
         for location in locations:
             if location.id == query.strip():
