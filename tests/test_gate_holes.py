@@ -262,3 +262,22 @@ async def test_a_location_scoped_reader_sees_only_its_orgs_rows(chat: Chat) -> N
     answer = await chat.answer("audit", person="lara@example.com")
     assert "ours@example.com" in answer
     assert "theirs@example.com" not in answer
+
+
+async def test_an_answer_to_the_bots_question_goes_through_the_gate_again(chat: Chat) -> None:
+    """The follow-up path: only the person asked can answer, in that space, and the answer
+    runs the whole gate again (a grant removed meanwhile refuses it; pat may use Paris only)."""
+    # Pat's grant covers Paris, not Palo Alto: "Pa" is Paris for pat, no question asked.
+    await chat.say("create trunk name=f-1 location=Pa", person="pat@example.com")
+    assert [p["name"] for p in chat.trunk_posts()] == ["f-1"]
+    assert chat.state.trunk_by_name("f-1").location_id == seeded_id("LOCATION", "Paris Office")
+    pat_group = await chat.answer(
+        "create trunk name=f-2 location=Pa", person="alice@example.com", space="group"
+    )
+    assert "1. Palo Alto" in pat_group  # alice may use every location: she is asked
+    stranger = await chat.answer("1", person="quick@example.com", space="group")
+    assert stranger.startswith("I don't know the command")
+    chat.app.services.gate.policy.grants.clear()  # alice loses every grant before answering
+    refused = await chat.answer("1", person="alice@example.com", space="group")
+    assert refused == replies_.not_allowed("trunk.create")
+    assert [p["name"] for p in chat.trunk_posts()] == ["f-1"]
