@@ -21,6 +21,8 @@ answers generically.
     │   │   ├── EmptyKey              an ``=`` with nothing in front of it
     │   │   ├── UnterminatedQuote     a quote opened and never closed
     │   │   └── TextAfterQuote        a quoted value goes on after its closing quote
+    │   ├── GatewayConfigError    a trunk's details can't make a configuration (bot.gateway_config)
+    │   ├── GroupFull             a route group holds Webex's maximum of trunks (bot.webex.routing)
     │   ├── InvalidRequest        the request's fields have problems (bot.validation)
     │   ├── LocationNotFound      no calling location matches (bot.webex.calling)
     │   └── TrunkNotFound         no trunk matches (bot.webex.trunk_admin)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from bot.events import Job
 from bot.router import CardCheck, CardReader, Command
-from commands import approvals, audit, cardkit, create, help, lifecycle
+from commands import approvals, audit, cardkit, create, gateway, help, lifecycle
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -23,7 +23,15 @@ def all_commands(services: Services) -> list[Command]:
     registry += [
         *create.commands(services),
         *lifecycle.commands(services),
-        approvals.command(services, {**create.approval_kinds(), **lifecycle.approval_kinds()}),
+        *gateway.commands(services),
+        approvals.command(
+            services,
+            {
+                **create.approval_kinds(),
+                **lifecycle.approval_kinds(),
+                **gateway.approval_kinds(),
+            },
+        ),
         help.command(services, lambda: registry),
         audit.command(services),
     ]
@@ -38,4 +46,4 @@ def card_reader(services: Services) -> tuple[CardReader, CardCheck]:
 
 def all_jobs(services: Services) -> list[Job]:
     """What the intake runs every minute: each feature's housekeeping."""
-    return create.jobs(services)
+    return [*create.jobs(services), *gateway.jobs(services)]

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 FORM, CONFIRM, APPROVAL = "form", "confirm", "approval"
 # A change to an existing trunk: the picker (which trunk, what to change) and the summary.
 PICK_UPDATE, PICK_DELETE, UPDATE, DELETE = "pick-update", "pick-delete", "update", "delete"
+# A location's PSTN connection: its summary card (commands.gateway.connect).
+CONNECT = "connect"
 VERBS = {
     FORM: {cards.REVIEW, cards.CANCEL},
     CONFIRM: {cards.CONFIRM, cards.CANCEL},
@@ -35,6 +37,7 @@ VERBS = {
     PICK_DELETE: {cards.REVIEW, cards.CANCEL},
     UPDATE: {cards.CONFIRM, cards.CANCEL},
     DELETE: {cards.CONFIRM, cards.CANCEL},
+    CONNECT: {cards.CONFIRM, cards.CANCEL},
 }
 MAX_NONCE = 128
 

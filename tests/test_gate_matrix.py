@@ -33,7 +33,16 @@ ALICE = "alice@example.com"
 
 # Every registered card purpose is a path of its own ("card-<purpose>"), with a factory in
 # issue() below: a purpose without one fails the whole module at collection.
-CARD_PURPOSES = ("form", "confirm", "approval", "pick-update", "pick-delete", "update", "delete")
+CARD_PURPOSES = (
+    "form",
+    "confirm",
+    "approval",
+    "pick-update",
+    "pick-delete",
+    "update",
+    "delete",
+    "connect",
+)
 PATHS = ("text-direct", "text-group", *(f"card-{p}" for p in CARD_PURPOSES))
 ATTACKERS = (
     "unlisted",
@@ -161,6 +170,19 @@ async def issue(chat: Chat, purpose: str, owner: Actor, org: str, space: Space) 
             "typed_password": False,
             "for": owner.email,
             "changes": {"name": "gate-2"} if purpose == "update" else {},
+        }
+        verb, inputs = cards.CONFIRM, {}
+    elif purpose == "connect":
+        payload = {
+            "summary": {"name": "Madrid", "org": org, "location_id": MADRID, "location": "Madrid"},
+            "target": {
+                "type": "TRUNK",
+                "id": seeded_id("TRUNK", LIFECYCLE_TRUNK),
+                "name": LIFECYCLE_TRUNK,
+            },
+            "before": "no premises PSTN connection",
+            "facts": [["Location", "Madrid"]],
+            "for": owner.email,
         }
         verb, inputs = cards.CONFIRM, {}
     else:  # a new card purpose: give it a factory here
@@ -346,6 +368,9 @@ async def test_the_rightful_person_gets_through_on_every_path(path: str) -> None
             assert ctx.sent[-1].private  # the new password, 1:1
         elif path == "card-delete":
             assert ctx.sent[-1].markdown == f"🗑 Trunk **{LIFECYCLE_TRUNK}** deleted."
+        elif path == "card-connect":
+            connection = chat.state.locations[MADRID].connection
+            assert connection == ("TRUNK", seeded_id("TRUNK", LIFECYCLE_TRUNK))
         else:
             assert [p["name"] for p in chat.trunk_posts()] == ["gate-1"]
     finally:

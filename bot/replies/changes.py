@@ -114,6 +114,10 @@ DOING = {
     "create": ("create", "creating", "created"),
     "update": ("change", "changing", "changed"),
     "delete": ("delete", "deleting", "deleted"),
+    # commands.gateway: the names are "<trunk> to route group <group>" and
+    # "<target> to <location>'s PSTN".
+    "routegroup": ("add", "adding", "added"),
+    "connect": ("connect", "connecting", "connected"),
 }
 
 

@@ -15,6 +15,8 @@ from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from bot.gateway_config import WATCH_STATS
+
 #: The text format ``generate_latest`` writes (Prometheus 0.0.4).
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 REJECT_REASONS = ("signature", "too_large", "malformed", "stopping")
@@ -39,6 +41,26 @@ class _RunnerCollector(Collector):
             "Events being handled right now.",
             value=self._in_flight(),
         )
+        # The gateway watch (commands.gateway.watch): this process's counts.
+        yield CounterMetricFamily(
+            "trunkbot_trunk_watch_looks",
+            "Trunk status requests (GET trunk) the gateway watch made.",
+            value=WATCH_STATS.looks,
+        )
+        yield CounterMetricFamily(
+            "trunkbot_trunk_watch_failed_looks",
+            "Gateway watch requests Webex didn't answer (tried again later).",
+            value=WATCH_STATS.failed_looks,
+        )
+        ended = CounterMetricFamily(
+            "trunkbot_trunk_watches_ended",
+            "Gateway watches ended, by outcome (online, gave_up, gone).",
+            labels=["outcome"],
+        )
+        ended.add_metric(["online"], WATCH_STATS.online)
+        ended.add_metric(["gave_up"], WATCH_STATS.gave_up)
+        ended.add_metric(["gone"], WATCH_STATS.gone)
+        yield ended
 
 
 class WebhookMetrics:

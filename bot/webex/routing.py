@@ -188,3 +188,36 @@ class RoutingAdmin:
             json={"connection": {"type": kind, "id": target_id}},
             retry_5xx=True,
         )
+
+
+# --- what to say about it (the create's route-group= and `add trunk … to route group`) ----
+
+
+def members_lines(group: RouteGroup) -> list[str]:
+    """The group's members, by priority (lowest first: Webex tries it first)."""
+    ordered = sorted(group.local_gateways, key=lambda m: (m.priority, m.name.casefold()))
+    lines = []
+    for member in ordered:
+        where = f", {esc(member.location_name)}" if member.location_name else ""
+        lines.append(f"• {member.priority}: **{esc(member.name or member.id)}**{where}")
+    return lines
+
+
+def added_sentence(trunk: str, added: Added) -> str:
+    group = added.group
+    if added.already:
+        head = f"Trunk **{esc(trunk)}** is already in route group **{esc(group.name)}**: nothing "
+        head += "to change."
+    elif added.created:
+        head = f"✅ Route group **{esc(group.name)}** created with trunk **{esc(trunk)}** in it."
+    else:
+        head = f"✅ Trunk **{esc(trunk)}** added to route group **{esc(group.name)}**."
+    return "\n".join([head, f"Members ({len(group.local_gateways)}):", *members_lines(group)])
+
+
+def add_after_create_failed(trunk: str, group: str, sentence: str) -> str:
+    return (
+        f"❌ Trunk **{esc(trunk)}** was created, but I couldn't add it to route group "
+        f"**{esc(group)}**: {sentence.removeprefix('❌ ')} The trunk stays as it is; to try "
+        f'again, say `add trunk {esc(trunk)} to route group "{esc(group)}"`.'
+    )

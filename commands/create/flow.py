@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,7 @@ from pydantic import SecretStr
 
 from bot import cards, replies
 from bot.errors import (
+    BotError,
     NotAllowed,
     UsageError,
     WebexBadRequest,
@@ -32,6 +34,14 @@ from bot.errors import (
 )
 from bot.events import Context
 from bot.gate import Permit
+from bot.gateway_config import (
+    FIRST_LOOK,
+    WATCH_FOR,
+    GatewayConfigError,
+    config_message,
+    ios_config,
+    watching_note,
+)
 from bot.grammar import Fields
 from bot.logs import GENERATED, PASSWORD_TTL, SECRETS, delivering, scrub_in_request
 from bot.store import ClaimStatus
@@ -39,6 +49,7 @@ from bot.validation import TrunkRequest, check_certificate, to_create_body
 from bot.webex.calling import TrunkCreateUnknown, TrunkNotCreated
 from bot.webex.errors import WebexConnectFailed, user_sentence
 from bot.webex.models import DeviceType, Location, TrunkDetails, TrunkType
+from bot.webex.routing import RoutingAdmin, add_after_create_failed, added_sentence
 from commands.approvals import ask_approval
 
 if TYPE_CHECKING:
@@ -47,6 +58,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ACTION = "trunk.create"
+ROUTE_GROUP_ACTION = "routegroup.write"  # `route-group=`: the new trunk joins that group
+ROUTE_GROUP_NEEDS_APPROVAL = (
+    "Changing route groups needs a second person's approval for you, so `route-group=` can't "
+    "come with a create. Create the trunk without it, then ask for `add trunk <name> to "
+    "route group <group>`."
+)
 
 # Webex error codes with a known meaning (seen in its error answers and wxc_sdk's live tests).
 PASSWORD_RULES, DOMAIN_NOT_VERIFIED, ADDRESS_IN_USE = 25015, 25024, 27571
@@ -81,6 +98,7 @@ class Prepared:
             ("port", req.port),
             ("max-calls", req.max_calls),
             ("dual-identity", None if req.dual_identity is None else req.dual_identity),
+            ("route-group", req.route_group),
         ):
             if value is not None:
                 out[key] = value
@@ -98,6 +116,7 @@ class Prepared:
             "port": "Port",
             "max-calls": "Max concurrent calls",
             "dual-identity": "Dual identity",
+            "route-group": "Route group",
         }
         out = []
         for key, label in labels.items():
@@ -193,6 +212,7 @@ async def execute(
     req, location, org_id = prepared.request, prepared.location, prepared.org_id
     # The gate's decision, for exactly this org and location, approved where required.
     prepared.permit.check_write(ACTION, org_id, location.id)
+    group_permit = await route_group_permit(services, ctx, prepared)  # before any create
     claim = await store.begin_create(
         key, name=req.name, org_id=org_id, location_id=location.id, requester=ev.actor.person_id
     )
@@ -200,6 +220,8 @@ async def execute(
         done = json.loads(claim.record.result_json or "{}")
         ctx.audit.result, ctx.audit.trunk_id = "duplicate", done.get("trunk_id")
         await ctx.reply(replies.already_done(req.name, str(done.get("trunk_id", ""))))
+        if group_permit is not None and done.get("trunk_id"):  # a retry finishes the group
+            await join_route_group(services, ctx, prepared, str(done["trunk_id"]), group_permit)
         return
     if claim.status is ClaimStatus.FAILED:
         failed = json.loads(claim.record.error_json or "{}")
@@ -260,6 +282,42 @@ async def execute(
         extra={"trunk_id": outcome.trunk_id, "recovered": outcome.recovered, "event_id": ev.id},
     )
     await deliver_result(ctx, prepared, services, outcome.trunk_id, outcome.recovered, generated)
+    if group_permit is not None:
+        await join_route_group(services, ctx, prepared, outcome.trunk_id, group_permit)
+
+
+async def route_group_permit(services: Services, ctx: Context, prepared: Prepared) -> Permit | None:
+    """With ``route-group=``: the requester's ``routegroup.write`` on the trunk's location,
+    asked now, before anything is created (NotAllowed when they don't have it)."""
+    if not prepared.request.route_group:
+        return None
+    ev = ctx.event
+    permit = await services.gate.reauthorize(
+        ev.actor, ev.space, ROUTE_GROUP_ACTION, prepared.org_id, prepared.location
+    )
+    if permit.needs_approval:
+        raise NotAllowed(ROUTE_GROUP_NEEDS_APPROVAL, reason="route-group= needs approval")
+    return permit
+
+
+async def join_route_group(
+    services: Services, ctx: Context, prepared: Prepared, trunk_id: str, permit: Permit
+) -> None:
+    """Put the new trunk in its route group (made if missing). A failure leaves the trunk
+    created and says so, with what to retry; a retry finds it there already."""
+    req, org_id = prepared.request, prepared.org_id
+    group = str(req.route_group)
+    permit.check_write(ROUTE_GROUP_ACTION, org_id, prepared.location.id)
+    try:
+        added = await RoutingAdmin(services.calling).add_trunk(
+            trunk_id, group, org_id=org_id, create_missing=True
+        )
+    except (WebexError, UsageError) as exc:
+        log.warning("trunk.route_group_failed", extra={"trunk_id": trunk_id})
+        sentence = user_sentence(exc) if isinstance(exc, WebexError) else exc.user_message
+        await ctx.reply(add_after_create_failed(req.name, group, sentence))
+        return
+    await ctx.reply(added_sentence(req.name, added))
 
 
 async def deliver_result(
@@ -305,17 +363,76 @@ async def deliver_result(
         card = cards.result_card(
             title=title, facts=facts, password=secret, next_step=replies.NEXT_STEP
         )
-        await ctx.reply(summary + "\n" + replies.with_password(settings, secret), card=card)
+        config = await gateway_follow_up(ctx, prepared, services, trunk_id, details, secret)
+        text = summary + "\n" + replies.with_password(settings, secret) + config
+        await ctx.reply(text, card=card)
         return
     card = cards.result_card(title=title, facts=facts, password=None, next_step=replies.NEXT_STEP)
     await ctx.reply(summary + "\n" + replies.sent_privately(generated is not None), card=card)
-    await ctx.reply_private(replies.private_delivery(req.name, location.name, settings, secret))
+    config = await gateway_follow_up(ctx, prepared, services, trunk_id, details, secret)
+    delivery = replies.private_delivery(req.name, location.name, settings, secret)
+    await ctx.reply_private(delivery + config)
+
+
+async def gateway_follow_up(
+    ctx: Context,
+    prepared: Prepared,
+    services: Services,
+    trunk_id: str,
+    details: TrunkDetails | None,
+    secret: str | None,
+) -> str:
+    """For a registering trunk: its gateway configuration (with the generated password in
+    it), to append to the 1:1 message that carries the password, and a watch that tells the
+    requester when the gateway registers. "" for other trunks."""
+    if details is None or not details.is_registering:
+        return ""
+    ev = ctx.event
+    typed = secret is None and prepared.request.password is not None
+    try:
+        config = ios_config(
+            details,
+            password=secret,
+            stun_secret=secrets.token_hex(16),
+            location=prepared.location.name,
+        )
+        message = config_message(
+            details, config, with_password=secret is not None, typed_password=typed
+        )
+    except GatewayConfigError as exc:
+        message = exc.user_message
+    if details.online is not True:
+        try:
+            await services.store.add_watch(
+                trunk_id,
+                name=prepared.request.name,
+                org_id=prepared.org_id,
+                requester=ev.actor.person_id,
+                email=ev.actor.email or None,
+                first_in=FIRST_LOOK,
+                watch_for=WATCH_FOR,
+            )
+            message += "\n" + watching_note()
+        except BotError:
+            log.warning("trunk.watch_not_stored", extra={"trunk_id": trunk_id})
+    return "\n\n" + message
 
 
 def fields_from_summary(summary: dict[str, object]) -> Fields:
     """The confirm card's stored summary as grammar fields again (to re-validate)."""
     out = Fields()
-    for key in ("name", "type", "device", "address", "domain", "port", "max-calls", "org"):
+    keys = (
+        "name",
+        "type",
+        "device",
+        "address",
+        "domain",
+        "port",
+        "max-calls",
+        "org",
+        "route-group",
+    )
+    for key in keys:
         value = summary.get(key)
         if value is not None:
             out[key] = str(value)

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 # Longer than any create can take: client timeouts, 429 waits and the lookup included.
 STALE_CREATE_SECONDS = STALE_AFTER
 # Keys of changes other than creates share the keyed claims (commands.lifecycle).
-OTHER_CHANGES = ("update:", "delete:")
+OTHER_CHANGES = ("update:", "delete:", "routegroup:", "connect:")
 
 
 async def settle(services: Services, record: CreateRecord) -> bool | None:

@@ -32,7 +32,14 @@ from bot.logs import scrub_in_request
 from bot.router import Command, Request, Scope
 from bot.validation import InvalidRequest, TrunkRequest
 from commands.args import answer_key, take_flag
-from commands.create.flow import ACTION, Prepared, ask_create_approval, execute, prepare_create
+from commands.create.flow import (
+    ACTION,
+    Prepared,
+    ask_create_approval,
+    execute,
+    prepare_create,
+    route_group_permit,
+)
 from commands.create.reconcile import STALE_CREATE_SECONDS, settle
 
 if TYPE_CHECKING:
@@ -159,6 +166,7 @@ async def create(services: Services, ctx: Context, permit: Permit, parsed: Parse
         ctx.audit.result = "invalid"
         return
     prepared = await prepare_create(services, ctx, parsed.request, permit)
+    await route_group_permit(services, ctx, prepared)  # `route-group=`: asked up front too
     ctx.audit.request = prepared.summary()
     if parsed.dry_run:
         ctx.audit.result = "dry-run"
