@@ -85,7 +85,10 @@ NAME_MAX = 64
 LOCATION_MAX = 256
 DEVICE_MAX = 128
 ORG_MAX = 256
-PASSWORD_MAX = 128
+# Webex refuses a trunk password outside 8 to 64 characters, or with `?` or `!` (400, error
+# 25015: "Password must be 8 to 64 characters long."); what it generates meets both.
+PASSWORD_MIN = 8
+PASSWORD_MAX = 64
 ROUTE_GROUP_MAX = 64  # Webex's limit on a route group's name
 
 #: Keys that only a certificate-based trunk takes.
@@ -177,6 +180,28 @@ def _fail(code: str, key: str, **ctx: Any) -> NoReturn:
     """Raise a pydantic error with our code and our sentence (never the input)."""
     sentence = _sentence(code, key, ctx)
     raise PydanticCustomError(code, sentence.replace("{", "(").replace("}", ")"), ctx)
+
+
+def _password_code(password: str) -> str | None:
+    """The first of Webex's password rules that ``password`` breaks, or None."""
+    if not password:
+        return "password_empty"
+    if "?" in password or "!" in password:
+        return "password_forbidden"
+    if any(c.isspace() or unicodedata.category(c) in _INVISIBLE for c in password):
+        return "password_whitespace"
+    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+        return "password_length"
+    return None
+
+
+def password_problem(password: str, key: str = "password") -> str | None:
+    """Why Webex would refuse this typed password, in one sentence that never shows it; None
+    when it meets Webex's rules. (TrunkRequest checks the same; an update calls this.)"""
+    code = _password_code(password)
+    if code is None:
+        return None
+    return _sentence(code, key, {"too_short": len(password) < PASSWORD_MIN})
 
 
 def _text(value: object, key: str, limit: int, *, required: bool) -> object:
@@ -282,14 +307,9 @@ class TrunkRequest(BaseModel):
             return v
         if v.strip().casefold() == "auto":
             return None
-        if not v:
-            _fail("password_empty", "password")
-        if "?" in v or "!" in v:
-            _fail("password_forbidden", "password")
-        if any(c.isspace() or unicodedata.category(c) in _INVISIBLE for c in v):
-            _fail("password_whitespace", "password")
-        if len(v) > PASSWORD_MAX:
-            _fail("too_long", "password", limit=PASSWORD_MAX)
+        code = _password_code(v)
+        if code is not None:
+            _fail(code, "password", too_short=len(v) < PASSWORD_MIN)
         return SecretStr(v)
 
     @field_validator("port", mode="before")
@@ -498,6 +518,9 @@ def _sentence(code: str, key: str, ctx: Mapping[str, Any], shown_key: str | None
     if code == "too_long":
         limit = ctx.get("limit")
         return replies.too_long(shown_key, limit if isinstance(limit, int) else 0)
+    if code == "password_length":
+        too_short = bool(ctx.get("too_short"))
+        return replies.password_length(shown_key, PASSWORD_MIN, PASSWORD_MAX, too_short)
     if code == "certificate_only":
         keys = ctx.get("keys")
         return replies.certificate_only(list(keys) if isinstance(keys, list) else [shown_key])

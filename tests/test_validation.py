@@ -19,6 +19,7 @@ from bot.validation import (
     TrunkRequest,
     check_certificate,
     is_srv_address,
+    password_problem,
     to_create_body,
 )
 from bot.webex.models import DeviceType, PChargeInfoSupportPolicy, TrunkType, TrunkTypeInfo
@@ -375,10 +376,19 @@ def test_unicode_spaces_become_plain_spaces() -> None:
         ("Hunter2Secret?", "password_forbidden", "`password` can't contain `?` or `!`"),
         ("'Hunter2 Secret'", "password_whitespace", "`password` can't contain spaces"),
         ("'Hunter2Secret\u200b'", "password_whitespace", "`password` can't contain spaces"),
-        ("Hunter2Secret" * 10, "too_long", "`password` can be at most 128 characters long."),
+        (
+            "Hunter2Secret" * 5,
+            "password_length",
+            "`password` is too long for Webex, which needs 8 to 64 characters: choose another",
+        ),
+        (
+            "Hunter2",
+            "password_length",
+            "`password` is too short for Webex, which needs 8 to 64 characters: choose another",
+        ),
         ("''", "password_empty", "`password` is empty: leave it out (or write `password=auto`)"),
     ],
-    ids=["bang", "question-mark", "space", "zero-width", "too-long", "empty"],
+    ids=["bang", "question-mark", "space", "zero-width", "too-long", "too-short", "empty"],
 )
 def test_password_rules(password: str, code: str, sentence: str) -> None:
     """A typed password is checked, and the sentence never shows it."""
@@ -386,6 +396,19 @@ def test_password_rules(password: str, code: str, sentence: str) -> None:
     assert [p.code for p in exc.problems] == [code]
     assert exc.user_message.startswith(sentence)
     assert "Hunter2" not in everything(exc)
+
+
+@pytest.mark.parametrize(
+    ("password", "fine"),
+    [("Hunter2", False), ("Hunter2!", False), ("Jx7m2Qk9", True), ("x" * 64, True)],
+)
+def test_password_problem_is_the_same_check(password: str, fine: bool) -> None:
+    """What an update calls: the rules TrunkRequest applies, one sentence, no password."""
+    problem = password_problem(password)
+    assert (problem is None) is fine
+    if problem is not None:
+        assert problem == refused(f"name=a location=x password={password}").problems[0].message
+        assert password not in problem
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@ patterns (renderers test the whole value; the bot re-validates anyway)."""
 
 from __future__ import annotations
 
-from bot.validation import DOMAIN_LABEL, HOST_LABEL
+from bot.validation import DOMAIN_LABEL, HOST_LABEL, PASSWORD_MAX, PASSWORD_MIN
 
 # Renderers test the whole value against these (they add no anchors).
 # Surrounding spaces are allowed because validation trims them.
@@ -16,8 +16,9 @@ _NOT_NUMERIC_END = r"(?!(?:\S*\.)?[0-9]+\.?\s*$)"  # the last label isn't all di
 ADDRESS_REGEX = rf"^\s*{_NOT_NUMERIC_END}{HOST_LABEL}(?:\.{HOST_LABEL})*\.?\s*$"
 #: A domain: at least two labels, no underscores.
 DOMAIN_REGEX = rf"^\s*{_NOT_NUMERIC_END}{DOMAIN_LABEL}(?:\.{DOMAIN_LABEL})+\.?\s*$"
-#: A typed password: no whitespace, ``?`` or ``!`` (Webex error 25015); length is maxLength.
-PASSWORD_REGEX = rf"^[^\s?!{_CONTROL}]+$"
+#: A typed password: 8 to 64 characters, no whitespace, ``?`` or ``!`` (Webex error 25015);
+#: or ``auto`` (any case), which asks Webex for one.
+PASSWORD_REGEX = rf"^(?:\s*[Aa][Uu][Tt][Oo]\s*|[^\s?!{_CONTROL}]{{{PASSWORD_MIN},{PASSWORD_MAX}}})$"
 HOST_MAX = 253
 
 

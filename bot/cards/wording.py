@@ -4,7 +4,7 @@ card layout.)"""
 from __future__ import annotations
 
 from bot.markdown import one_line
-from bot.validation import NAME_MAX, PASSWORD_MAX
+from bot.validation import NAME_MAX, PASSWORD_MAX, PASSWORD_MIN
 from bot.webex.models import DeviceType
 
 FORM_TITLE = "Create a Webex Calling trunk"
@@ -48,7 +48,9 @@ ERROR_ADDRESS = (
 )
 ERROR_DOMAIN = "Give a domain such as example.com."
 ERROR_PORT = "A port is a number from 1 to 65535."
-ERROR_PASSWORD = f"A password has no spaces, no ? and no !, and at most {PASSWORD_MAX} characters."
+ERROR_PASSWORD = (
+    f"A password has {PASSWORD_MIN} to {PASSWORD_MAX} characters, no spaces, no ? and no !."
+)
 BUTTON_REVIEW = "Review"
 BUTTON_MORE = "Certificate-based settings"
 BUTTON_CANCEL = "Cancel"

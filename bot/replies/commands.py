@@ -211,6 +211,6 @@ def address_in_use(address: str) -> str:
 
 
 PW_RULES_REFUSED = (
-    "Webex refused that password (it doesn't allow `?` or `!`, among other rules). Leave "
-    "`password` out and I'll have Webex generate one that it accepts."
+    "Webex refused that password (its reason follows). Leave `password` out and I'll have "
+    "Webex generate one that it accepts."
 )

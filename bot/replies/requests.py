@@ -153,6 +153,13 @@ def password_whitespace(key: str) -> str:
     return f"{shown(key)} can't contain spaces, line breaks or other invisible characters."
 
 
+def password_length(key: str, low: int, high: int, too_short: bool) -> str:
+    return (
+        f"{shown(key)} is too {'short' if too_short else 'long'} for Webex, which needs {low} "
+        f"to {high} characters: choose another, or leave it out and I'll generate one."
+    )
+
+
 def bad_port(key: str) -> str:
     return f"{shown(key)} must be a whole number from 1 to 65535."
 

@@ -24,6 +24,7 @@ from bot.grammar import Fields
 from bot.logs import GENERATED, PASSWORD_TTL, SECRETS, delivering, scrub_in_request
 from bot.router import CardSubmission, Command, Request, Scope
 from bot.store import ClaimStatus
+from bot.validation import password_problem
 from bot.webex.models import TrunkDetails, TrunkUpdate
 from commands.approvals import Executor, ask_approval
 from commands.cardkit import DELETE, PICK_DELETE, PICK_UPDATE, UPDATE, consume
@@ -250,6 +251,9 @@ async def propose_update(
     typed = fields.get("password")
     password = None
     if typed and typed.strip().casefold() != "auto":
+        problem = password_problem(typed)
+        if problem is not None:  # Webex's rules, before the summary (as a create checks)
+            raise UsageError(problem)
         password = SecretStr(typed)
     if not changes and not typed:
         raise UsageError(words.NOTHING_TO_CHANGE)
