@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 
 class SpaceKind(StrEnum):
@@ -58,6 +58,8 @@ class Event:
     mentions_bot: bool = False
     # When Webex says it was sent (its `created`); None when the transport can't know.
     created: datetime | None = None
+    # The message's attached files: URLs the transport can fetch (see FileSource).
+    files: tuple[str, ...] = ()
 
     @property
     def is_card_action(self) -> bool:
@@ -80,6 +82,45 @@ class Reply:
     to_person_email: str | None = None
     card: dict[str, Any] | None = None
     private: bool = False
+    # A file to post with the message (one per message, as Webex allows).
+    file: Upload | None = None
+    # The id of one of the bot's messages to edit instead of posting a new one.
+    replaces: str | None = None
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file the bot posts (multipart, Webex's ``files`` part)."""
+
+    name: str
+    content: bytes
+    content_type: str = "text/csv"
+
+
+@dataclass(frozen=True)
+class Download:
+    """A file fetched from a message: what Webex says it is, and its bytes."""
+
+    name: str
+    content_type: str
+    content: bytes
+
+
+class FileTooBig(Exception):
+    """The file is larger than the caller accepts (it was not read)."""
+
+    def __init__(self, size: int | None) -> None:
+        super().__init__("file too big")
+        self.size = size
+
+
+@runtime_checkable
+class FileSource(Protocol):
+    """A transport that can fetch a message's file (with the bot's own credentials)."""
+
+    async def fetch_file(self, url: str, *, max_bytes: int) -> Download:
+        """The file at ``url``; FileTooBig past ``max_bytes``; a BotError when it fails."""
+        ...
 
 
 class Outbox(Protocol):

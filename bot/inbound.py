@@ -86,6 +86,14 @@ def created_of(obj: Any) -> datetime | None:
     return parse_created(value)
 
 
+def files_of(message: Any) -> tuple[str, ...]:
+    """The message's ``files`` (URLs), as Webex lists them; nothing else is kept."""
+    files = field_of(message, "files") or []
+    if not isinstance(files, list | tuple):
+        return ()
+    return tuple(f for f in files if isinstance(f, str) and f)
+
+
 def is_bot_email(email: str) -> bool:
     return email.lower().endswith("@webex.bot")
 
@@ -128,4 +136,5 @@ async def message_event(message: Any, bot: BotIdentity, org_of: PersonLookup) ->
         parent_id=field_of(message, "parentId"),
         mentions_bot=mentioned,
         created=created_of(message),
+        files=files_of(message),
     )

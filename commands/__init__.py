@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from bot.events import Job
 from bot.router import CardCheck, CardReader, Command
-from commands import approvals, audit, cardkit, create, gateway, help, lifecycle
+from commands import approvals, audit, bulk, cardkit, create, gateway, help, lifecycle
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -23,6 +23,7 @@ def all_commands(services: Services) -> list[Command]:
     registry += [
         *create.commands(services),
         *lifecycle.commands(services),
+        *bulk.commands(services),
         *gateway.commands(services),
         approvals.command(
             services,
@@ -46,4 +47,4 @@ def card_reader(services: Services) -> tuple[CardReader, CardCheck]:
 
 def all_jobs(services: Services) -> list[Job]:
     """What the intake runs every minute: each feature's housekeeping."""
-    return [*create.jobs(services), *gateway.jobs(services)]
+    return [*create.jobs(services), *bulk.jobs(services), *gateway.jobs(services)]

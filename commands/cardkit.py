@@ -29,6 +29,8 @@ FORM, CONFIRM, APPROVAL = "form", "confirm", "approval"
 PICK_UPDATE, PICK_DELETE, UPDATE, DELETE = "pick-update", "pick-delete", "update", "delete"
 # A location's PSTN connection: its summary card (commands.gateway.connect).
 CONNECT = "connect"
+# A file of trunks (commands.bulk): Create N / Cancel, and Stop while it runs.
+BULK_CONFIRM, BULK_STOP, STOP = "bulk-confirm", "bulk-stop", "stop"
 VERBS = {
     FORM: {cards.REVIEW, cards.CANCEL},
     CONFIRM: {cards.CONFIRM, cards.CANCEL},
@@ -38,6 +40,8 @@ VERBS = {
     UPDATE: {cards.CONFIRM, cards.CANCEL},
     DELETE: {cards.CONFIRM, cards.CANCEL},
     CONNECT: {cards.CONFIRM, cards.CANCEL},
+    BULK_CONFIRM: {cards.CONFIRM, cards.CANCEL},
+    BULK_STOP: {STOP},
 }
 MAX_NONCE = 128
 

@@ -360,7 +360,7 @@ async def test_generated_password_never_logged(
     [
         ("help", "Here's what you can do:"),
         ("please don't create trunk name=x location=Madrid", "I don't know the command"),
-        ("create trunks name=x", "I don't know the command"),
+        ("create trunkz name=x", "I don't know the command"),
         ("", "Type `help`"),
         ("create trunk", "Create a Webex Calling trunk"),
     ],

@@ -22,7 +22,9 @@ from bot.auth import ACTIONS
 from bot.events import Actor, Context, Event, Space, SpaceKind
 from bot.gate import PUBLIC
 from bot.router import Command, Request
+from bot.store.bulk import JobState, NewRow
 from bot.transports.shell import person_id_for
+from commands.bulk import run as bulk_run
 from tests.chat import Chat, RecordingOutbox, make_chat, seed_trunk
 from webexfake.calling import seeded_id
 
@@ -41,6 +43,8 @@ CARD_PURPOSES = (
     "pick-delete",
     "update",
     "delete",
+    "bulk-confirm",
+    "bulk-stop",
     "connect",
 )
 PATHS = ("text-direct", "text-group", *(f"card-{p}" for p in CARD_PURPOSES))
@@ -172,6 +176,27 @@ async def issue(chat: Chat, purpose: str, owner: Actor, org: str, space: Space) 
             "changes": {"name": "gate-2"} if purpose == "update" else {},
         }
         verb, inputs = cards.CONFIRM, {}
+    elif purpose in ("bulk-confirm", "bulk-stop"):
+        job_id = f"job-{purpose}-{owner.person_id[:6]}"
+        await store.bulk.create(
+            job_id,
+            requester=owner.person_id,
+            room_id=space.room_id,
+            org_id=org,
+            request={
+                "file": "t.csv",
+                "requester": {
+                    "person_id": owner.person_id,
+                    "email": owner.email,
+                    "org_id": owner.org_id,
+                },
+            },
+            rows=[NewRow(2, "gate-1", MADRID, {"name": "gate-1", "type": "REGISTERING"})],
+        )
+        if purpose == "bulk-stop":
+            await store.bulk.move(job_id, JobState.RUNNING, only_from=(JobState.AWAITING,))
+        payload = {"job_id": job_id, "for": owner.email}
+        verb, inputs = ("confirm" if purpose == "bulk-confirm" else "stop"), {}
     elif purpose == "connect":
         payload = {
             "summary": {"name": "Madrid", "org": org, "location_id": MADRID, "location": "Madrid"},
@@ -368,6 +393,11 @@ async def test_the_rightful_person_gets_through_on_every_path(path: str) -> None
             assert ctx.sent[-1].private  # the new password, 1:1
         elif path == "card-delete":
             assert ctx.sent[-1].markdown == f"🗑 Trunk **{LIFECYCLE_TRUNK}** deleted."
+        elif path == "card-bulk-confirm":
+            await bulk_run.wait_all()
+            assert [p["name"] for p in chat.trunk_posts()] == ["gate-1"]
+        elif path == "card-bulk-stop":
+            assert ctx.sent[-1].markdown.startswith("Stopping the bulk create")
         elif path == "card-connect":
             connection = chat.state.locations[MADRID].connection
             assert connection == ("TRUNK", seeded_id("TRUNK", LIFECYCLE_TRUNK))

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from bot.store.bulk import POSTGRESQL_V4, SQLITE_V4
+
 SCHEMA_VERSION_DDL: Final = {
     "sqlite": (
         "CREATE TABLE IF NOT EXISTS schema_version ("
@@ -263,9 +265,10 @@ _POSTGRESQL_V3: Final = [
     "CREATE INDEX trunk_watches_next ON trunk_watches (next_at)",
 ]
 
+# v4: bulk jobs and their rows (commands.bulk; the tables are described in bot/store/bulk.py).
 MIGRATIONS: Final[dict[str, list[list[str]]]] = {
-    "sqlite": [_SQLITE_V1, _SQLITE_V2, _SQLITE_V3],
-    "postgresql": [_POSTGRESQL_V1, _POSTGRESQL_V2, _POSTGRESQL_V3],
+    "sqlite": [_SQLITE_V1, _SQLITE_V2, _SQLITE_V3, SQLITE_V4],
+    "postgresql": [_POSTGRESQL_V1, _POSTGRESQL_V2, _POSTGRESQL_V3, POSTGRESQL_V4],
 }
 
 # Both dialects reach the same version (tests/test_store.py checks).

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+from bot.store.bulk import BulkJobs
 from bot.store.models import (
     Approval,
     ApprovalOutcome,
@@ -126,6 +127,11 @@ class SqlStore:
 
     def _now(self, now: datetime | None) -> datetime:
         return _utc(now or self.clock())
+
+    @property
+    def bulk(self) -> BulkJobs:
+        """Bulk jobs and their rows (``create trunks`` with a file)."""
+        return BulkJobs(self._db, self.clock)
 
     @property
     def dialect(self) -> str:

@@ -76,6 +76,14 @@ class CaFileAdapter(HTTPAdapter):
         return super().send(request, **kwargs)
 
 
+def _share_key(activity: dict[str, Any]) -> tuple[str, str]:
+    """(space, person) of a ``share`` or ``update`` activity."""
+    target, actor = activity.get("target"), activity.get("actor")
+    space = target.get("id") if isinstance(target, dict) else None
+    person = actor.get("id") if isinstance(actor, dict) else None
+    return str(space or ""), str(person or "")
+
+
 class TrunkbotWebsocketClient(wbx.WebexWebsocketClient):  # type: ignore[misc]  # untyped lib
     """webex-bot's client, redirected by our settings, with its run loop on our event loop."""
 
@@ -96,6 +104,7 @@ class TrunkbotWebsocketClient(wbx.WebexWebsocketClient):  # type: ignore[misc]  
         self._before_ack = before_ack
         self._screen = screen
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._shares: dict[tuple[str, str], str] = {}
         self.registrations = 0
         # The parent's __init__ builds a requests session and calls _get_device_url().
         super().__init__(
@@ -225,6 +234,26 @@ class TrunkbotWebsocketClient(wbx.WebexWebsocketClient):  # type: ignore[misc]  
         finally:
             stopper.cancel()
 
+    def _remember_share(self, frame: dict[str, Any]) -> bool:
+        """A file arrives as ``share`` then ``update`` (once its malware scan is done).
+        webex-bot keeps the share's id in one attribute for whichever ``update`` comes next,
+        across threads; here each is kept per space and person, on the loop, in order."""
+        data = frame.get("data")
+        activity = data.get("activity") if isinstance(data, dict) else None
+        if not isinstance(activity, dict) or activity.get("verb") != "share":
+            return False
+        self._shares[_share_key(activity)] = str(activity.get("id", ""))
+        return True
+
+    def _get_base64_message_id(self, activity: dict[str, Any]) -> str | None:
+        if activity.get("verb") == "update":
+            share = self._shares.pop(_share_key(activity), None)
+            if share is None:
+                return None
+            activity = {**activity, "id": share, "verb": "post"}
+        rest_id = super()._get_base64_message_id(activity)
+        return rest_id if isinstance(rest_id, str) else None
+
     async def _process(self, frame: dict[str, Any]) -> None:
         """webex-bot's fetch-ack-callback for one frame, in a thread (it uses requests).
 
@@ -232,6 +261,8 @@ class TrunkbotWebsocketClient(wbx.WebexWebsocketClient):  # type: ignore[misc]  
         flood-limited) is only acked: no message fetch, no intake row, no handler.
         """
         try:
+            if self._remember_share(frame):
+                return
             if self._screened(frame):
                 await asyncio.to_thread(self._ack_only, frame)
                 return
@@ -244,7 +275,11 @@ class TrunkbotWebsocketClient(wbx.WebexWebsocketClient):  # type: ignore[misc]  
             return False
         data = frame.get("data")
         activity = data.get("activity") if isinstance(data, dict) else None
-        if not isinstance(activity, dict) or activity.get("verb") not in ("post", "cardAction"):
+        if not isinstance(activity, dict) or activity.get("verb") not in (
+            "post",
+            "update",
+            "cardAction",
+        ):
             return False
         actor = activity.get("actor")
         actor_id = actor.get("id") if isinstance(actor, dict) else None

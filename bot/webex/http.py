@@ -145,6 +145,9 @@ class WebexHttp:
             timeout = DEFAULT_TIMEOUT if same else client.timeout
         self._timeout = timeout
         self._tracking_prefix = tracking_prefix
+        #: Called with the wait Webex asked for on every 429/423 this identity gets: a bulk
+        #: job slows down for everyone's sake (commands.bulk).
+        self.throttle_listeners: list[Callable[[float], None]] = []
 
     def same_origin(self, url: httpx.URL) -> bool:
         """True for a URL on the client's own host: the only place the token may go."""
@@ -159,6 +162,8 @@ class WebexHttp:
         params: Params | None = None,
         json: Any = None,
         retry_5xx: bool | None = None,
+        files: Any = None,
+        data: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         """Send one call (retrying as the module docstring says); a success answer or a
         BotError. ``path`` is relative to the base URL (or an absolute URL on its host)."""
@@ -173,7 +178,9 @@ class WebexHttp:
             delay: float | None = None
             token = await self._token_provider()
             try:
-                response = await self._send(method, path, params, json, token, tracking_id)
+                response = await self._send(
+                    method, path, params, json, token, tracking_id, files=files, data=data
+                )
             except httpx.HTTPError as exc:
                 error = error_for_exception(
                     exc, method=method, path=httpx.URL(path).path, tracking_id=tracking_id
@@ -196,12 +203,15 @@ class WebexHttp:
                 retry_after = response.headers.get("retry-after")
                 if status in THROTTLED:
                     throttled += 1
+                    wait = parse_retry_after(
+                        retry_after,
+                        default=policy.default_retry_after,
+                        cap=policy.max_retry_after,
+                    )
+                    for listener in list(self.throttle_listeners):
+                        listener(wait)
                     if throttled < policy.throttle_attempts:
-                        delay = parse_retry_after(
-                            retry_after,
-                            default=policy.default_retry_after,
-                            cap=policy.max_retry_after,
-                        )
+                        delay = wait
                 elif status >= 500 and safe:
                     failures += 1
                     if failures < policy.failure_attempts:
@@ -237,6 +247,9 @@ class WebexHttp:
         body: Any,
         token: str,
         tracking_id: str,
+        *,
+        files: Any = None,
+        data: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         headers = {
             "Authorization": f"Bearer {token}",
@@ -247,7 +260,14 @@ class WebexHttp:
         url_path = httpx.URL(path).path  # logged without the query string
         try:
             response = await self._client.request(
-                method, path, params=params, json=body, headers=headers, timeout=self._timeout
+                method,
+                path,
+                params=params,
+                json=body,
+                files=files,
+                data=data,
+                headers=headers,
+                timeout=self._timeout,
             )
         except httpx.HTTPError as exc:
             log.debug(

@@ -7,13 +7,16 @@ capped at Webex's 7,439 bytes *here*, so no reply can be refused for its length.
 from __future__ import annotations
 
 import logging
+from email.message import Message as MimeHeader
 from typing import Any
+from urllib.parse import quote
 
+import httpx
 from pydantic import Field
 
-from bot.errors import WebexError, WebexForbidden, WebexNotFound
-from bot.events import Reply
-from bot.webex.http import WebexHttp
+from bot.errors import WebexBadResponse, WebexError, WebexForbidden, WebexNotFound
+from bot.events import Download, FileTooBig, Reply
+from bot.webex.http import WebexHttp, json_object
 from bot.webex.models import WireModel
 
 log = logging.getLogger(__name__)
@@ -30,6 +33,21 @@ def fit(text: str, limit: int = MAX_MESSAGE_BYTES) -> str:
         return text
     room = limit - len(TRUNCATED.encode("utf-8"))
     return raw[:room].decode("utf-8", errors="ignore") + TRUNCATED
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _filename(disposition: str) -> str:
+    """The file name in ``Content-Disposition: attachment; filename="…"`` ("" if none)."""
+    header = MimeHeader()
+    header["content-disposition"] = disposition
+    name = header.get_filename() or ""
+    return name.replace("/", "_").replace("\\", "_")[:200]
 
 
 class Message(WireModel):
@@ -64,7 +82,11 @@ class MessagingClient:
         self.http = http
 
     async def send(self, reply: Reply) -> str | None:
-        """Post one reply; returns the new message's id."""
+        """Post one reply (or edit one of ours: ``reply.replaces``); returns its id."""
+        if reply.replaces:
+            return await self._edit(reply)
+        if reply.file is not None:
+            return await self._post_file(reply)
         body: dict[str, Any] = {"markdown": fit(reply.markdown)}
         # The plain-text fallback is what clients without markdown (and notifications) show.
         body["text"] = fit(reply.markdown)
@@ -83,6 +105,59 @@ class MessagingClient:
         answer = await self.http.post_json("/messages", body)
         message_id = answer.get("id")
         return message_id if isinstance(message_id, str) else None
+
+    async def _edit(self, reply: Reply) -> str | None:
+        """``PUT /messages/{id}``: new text for one of our messages (progress)."""
+        assert reply.replaces is not None  # noqa: S101  -- the caller checked
+        if not reply.room_id:
+            raise ValueError("an edit needs the message's room")
+        body = {
+            "roomId": reply.room_id,
+            "markdown": fit(reply.markdown),
+            "text": fit(reply.markdown),
+        }
+        path = f"/messages/{quote(reply.replaces, safe='')}"
+        answer = json_object(await self.http.request("PUT", path, json=body, retry_5xx=True))
+        message_id = answer.get("id")
+        return message_id if isinstance(message_id, str) else reply.replaces
+
+    async def _post_file(self, reply: Reply) -> str | None:
+        """A message with one file: multipart/form-data with a ``files`` part."""
+        assert reply.file is not None  # noqa: S101  -- the caller checked
+        data = {"markdown": fit(reply.markdown), "text": fit(reply.markdown)}
+        if reply.room_id:
+            data["roomId"] = reply.room_id
+        elif reply.to_person_id:
+            data["toPersonId"] = reply.to_person_id
+        elif reply.to_person_email:
+            data["toPersonEmail"] = reply.to_person_email
+        else:
+            raise ValueError("a reply needs a room or a person")
+        upload = reply.file
+        files = {"files": (upload.name, upload.content, upload.content_type)}
+        answer = json_object(await self.http.request("POST", "/messages", data=data, files=files))
+        message_id = answer.get("id")
+        return message_id if isinstance(message_id, str) else None
+
+    async def fetch_file(self, url: str, *, max_bytes: int) -> Download:
+        """A message's file, with the bot's token, only from Webex's own host: its size and
+        type first (HEAD), then the bytes; FileTooBig without reading past ``max_bytes``."""
+        if not self.http.same_origin(httpx.URL(url)):
+            raise WebexBadResponse(
+                "That file isn't on Webex, so I won't fetch it.", method="GET", path="/contents"
+            )
+        head = await self.http.request("HEAD", url)
+        size = _int_or_none(head.headers.get("content-length"))
+        if size is not None and size > max_bytes:
+            raise FileTooBig(size)
+        response = await self.http.request("GET", url)
+        if len(response.content) > max_bytes:
+            raise FileTooBig(len(response.content))
+        return Download(
+            name=_filename(response.headers.get("content-disposition", "")),
+            content_type=response.headers.get("content-type", "").split(";")[0].strip().lower(),
+            content=response.content,
+        )
 
     async def delete(self, message_id: str) -> bool:
         """Delete one of the bot's own messages; False when it is already gone."""

@@ -24,6 +24,8 @@ import contextlib
 import json
 import re
 from collections.abc import Sequence
+from email.parser import BytesParser
+from email.policy import default as email_policy
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
@@ -40,12 +42,14 @@ from webexfake.ids import parse_id, tracking_id
 
 from .model import (
     ADAPTIVE_CARD,
+    Content,
     Device,
     FakeApiError,
     Message,
     Person,
     Room,
     WsConnection,
+    now_iso,
     paragraph_html,
 )
 
@@ -54,6 +58,8 @@ if TYPE_CHECKING:
 
 #: Bytes allowed in ``text`` and in ``markdown`` of a message (messages.yml).
 MAX_MESSAGE_BYTES = 7439
+#: Edits a message may have (messages.yml "Edit a Message").
+MAX_EDITS = 10
 #: Webex's wording for an over-long message [reported: nautobot-app-chatops#2].
 TOO_LONG = (
     "Unable to post message to room: Message length limited to 7439 characters before "
@@ -276,6 +282,8 @@ class _Routes:
             r("/v1/messages/direct", self.list_direct_messages, methods=["GET"]),
             r("/v1/messages/{message_id}", self.get_message, methods=["GET"]),
             r("/v1/messages/{message_id}", self.delete_message, methods=["DELETE"]),
+            r("/v1/messages/{message_id}", self.edit_message, methods=["PUT"]),
+            r("/v1/contents/{content_id}", self.get_content, methods=["GET"]),
             r("/v1/attachment/actions/{action_id}", self.get_action, methods=["GET"]),
             r("/v1/people/me", self.me, methods=["GET"]),
             r("/v1/people/{person_id}", self.get_person, methods=["GET"]),
@@ -464,11 +472,82 @@ class _Routes:
         items.reverse()
         return JSONResponse({"items": [m.to_json() for m in items]})
 
+    async def edit_message(self, request: Request) -> Response:
+        """``PUT /messages/{id}`` (messages.yml "Edit a Message"): the author's own message,
+        ``roomId`` required, new text/markdown; not one with files or attachments; at most
+        MAX_EDITS times."""
+        caller = self.caller(request)
+        message = self.find_message(caller, request.path_params["message_id"])
+        body = await _json_body(request)
+        if message.author.uuid != caller.uuid:
+            raise FakeApiError(403, "You can only edit messages you posted.")
+        if _optional_str(body, "roomId") != message.room.id:
+            raise FakeApiError(400, "roomId is required and must be the message's room.")
+        text, markdown = _optional_str(body, "text"), _optional_str(body, "markdown")
+        if not (text or markdown):
+            raise FakeApiError(400, "text or markdown is required.")
+        for value in (text, markdown):
+            if value is not None and len(value.encode("utf-8")) > MAX_MESSAGE_BYTES:
+                raise FakeApiError(400, TOO_LONG)
+        if message.files or message.attachments:
+            raise FakeApiError(400, "Editing a message with files or attachments is unsupported.")
+        if message.edits >= MAX_EDITS:
+            raise FakeApiError(400, "The edit limit of this message has been reached.")
+        with self.fake._lock:
+            message.text = text if text is not None else markdown
+            message.markdown = markdown
+            message.html = paragraph_html(markdown) if markdown is not None else None
+            message.edits += 1
+            message.updated = now_iso()
+        self.fake._notify()
+        return JSONResponse(message.to_json())
+
+    async def get_content(self, request: Request) -> Response:
+        """A message's file, to the members of its room (GET or HEAD)."""
+        caller = self.caller(request)
+        content = self.fake.content(request.path_params["content_id"])
+        if content is None or not content.room.has_member(caller):
+            raise FakeApiError(404, "Could not find the file.")
+        headers = {
+            "Content-Disposition": f'attachment; filename="{content.name}"',
+            "Content-Length": str(len(content.data)),
+        }
+        data = b"" if request.method == "HEAD" else content.data
+        return Response(data, media_type=content.content_type, headers=headers)
+
+    async def _multipart(self, request: Request) -> tuple[dict[str, Any], list[Content]]:
+        """A ``multipart/form-data`` message: its fields, and a ``files`` part (one)."""
+        raw = await request.body()
+        head = f"Content-Type: {request.headers.get('content-type', '')}\r\n\r\n".encode()
+        parsed = BytesParser(policy=email_policy).parsebytes(head + raw)
+        body: dict[str, Any] = {}
+        uploads: list[Content] = []
+        for part in parsed.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            payload = part.get_payload(decode=True)
+            data = payload if isinstance(payload, bytes) else b""
+            if name == "files":
+                uploads.append(
+                    Content(
+                        room=None,  # type: ignore[arg-type]  # set once the room is known
+                        name=str(part.get_filename() or "file"),
+                        content_type=part.get_content_type(),
+                        data=data,
+                    )
+                )
+            elif isinstance(name, str):
+                body[name] = data.decode("utf-8")
+        if len(uploads) > 1:
+            raise FakeApiError(400, "Only one file per message is supported.")
+        return body, uploads
+
     async def create_message(self, request: Request) -> Response:
         caller = self.caller(request)
+        uploads: list[Content] = []
         if "multipart/form-data" in request.headers.get("content-type", ""):
-            raise FakeApiError(415, "File uploads are not supported by the fake.")
-        body = await _json_body(request)
+            body, uploads = await self._multipart(request)
+        else:
+            body = await _json_body(request)
         room_id = _optional_str(body, "roomId")
         to_person_id = _optional_str(body, "toPersonId")
         to_person_email = _optional_str(body, "toPersonEmail")
@@ -488,7 +567,7 @@ class _Routes:
         self.check_attachments(attachments)
         if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
             raise FakeApiError(400, "Invalid files: expected a list of URLs.")
-        if not (text or markdown or attachments or files):
+        if not (text or markdown or attachments or files or uploads):
             raise FakeApiError(400, "A message needs text, markdown, a file or an attachment.")
 
         recipient: Person | None = None
@@ -517,6 +596,11 @@ class _Routes:
                 raise FakeApiError(400, "Invalid parentId: cannot reply to a reply.")
             parent_id = parent.id
 
+        for upload in uploads:
+            upload.room = room
+            with self.fake._lock:
+                self.fake._contents[upload.uuid] = upload
+            files = [*files, f"{self.fake.api_url}/contents/{upload.uuid}"]
         message = Message(
             room=room,
             author=caller,

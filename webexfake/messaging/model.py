@@ -132,6 +132,9 @@ class Message:
     uuid: str = field(default_factory=new_uuid)
     created: str = field(default_factory=now_iso)
     deleted: bool = False
+    # Edits by its author (PUT /messages/{id}: at most MAX_EDITS), and when the last was.
+    edits: int = 0
+    updated: str | None = None
 
     @property
     def id(self) -> str:
@@ -172,8 +175,21 @@ class Message:
         if self.attachments:
             body["attachments"] = list(self.attachments)
         body["created"] = self.created
+        if self.updated is not None:
+            body["updated"] = self.updated
         body["isVoiceClip"] = False
         return body
+
+
+@dataclass
+class Content:
+    """A file posted with a message, served at ``/v1/contents/{uuid}`` to the room's members."""
+
+    room: Room
+    name: str
+    content_type: str
+    data: bytes
+    uuid: str = field(default_factory=new_uuid)
 
 
 def paragraph_html(text: str) -> str:

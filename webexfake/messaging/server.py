@@ -34,6 +34,7 @@ from webexfake.recorder import RecordedRequest, RequestLog
 from .app import build_app
 from .model import (
     AttachmentAction,
+    Content,
     Device,
     Message,
     Person,
@@ -139,6 +140,7 @@ class FakeWebex:
         self._rooms: dict[str, Room] = {}
         self._messages: dict[str, Message] = {}
         self._actions: dict[str, AttachmentAction] = {}
+        self._contents: dict[str, Content] = {}
         self._devices: list[Device] = []
         self._device_registrations = 0
         self._connections: list[WsConnection] = []
@@ -419,6 +421,92 @@ class FakeWebex:
         if room.has_member(self.bot) and (room.kind == "direct" or mention):
             await self._on_server_loop(self._deliver_async(self._post_frame(message)))
         return message
+
+    async def user_shares_file(
+        self,
+        person: Person,
+        room: Room,
+        text: str,
+        *,
+        name: str,
+        data: bytes,
+        content_type: str = "text/csv",
+        mention_bot: bool | None = None,
+        malware_state: str = "safe",
+    ) -> Message:
+        """``person`` posts ``text`` with a file: stored like :meth:`user_says` with ``files``
+        (a URL on this host that only the room's members may fetch), and pushed as Webex does
+        it — a ``share`` activity, then an ``update`` once the file's malware scan says
+        ``malware_state`` (webex-bot only handles a ``safe`` one)."""
+        if not room.has_member(person):
+            raise ValueError(f"{person.email} is not a member of {room.title!r}")
+        mention = room.kind == "group" if mention_bot is None else mention_bot
+        content = Content(room=room, name=name, content_type=content_type, data=data)
+        if mention:
+            label = self.bot.display_name
+            stored_text = f"{label} {text}" if text else label
+            html, mentioned = mention_html(self.bot, label, text), [self.bot.id]
+        else:
+            stored_text, html, mentioned = text, paragraph_html(text), []
+        message = Message(
+            room=room,
+            author=person,
+            text=stored_text,
+            html=html,
+            mentioned_people=mentioned,
+            files=[f"{self.api_url}/contents/{content.uuid}"],
+        )
+        with self._lock:
+            self._contents[content.uuid] = content
+        self._store_message(message)
+        if room.has_member(self.bot) and (room.kind == "direct" or mention):
+            share = self._post_frame(message)
+            share["data"]["activity"]["verb"] = "share"
+            share["data"]["activity"]["object"] = {
+                "objectType": "content",
+                "displayName": message.text or "",
+                "contentCategory": "documents",
+                "files": {"items": [{"objectType": "file", "displayName": name}]},
+            }
+            update = self._frame(
+                self._activity(
+                    "update",
+                    actor=person,
+                    room=room,
+                    activity_uuid=new_uuid(),
+                    obj={
+                        "id": message.uuid,
+                        "objectType": "content",
+                        "contentCategory": "documents",
+                        "files": {
+                            "items": [
+                                {
+                                    "objectType": "file",
+                                    "displayName": name,
+                                    "malwareQuarantineState": malware_state,
+                                }
+                            ]
+                        },
+                    },
+                )
+            )
+            await self._on_server_loop(self._deliver_async(share))
+            await self._on_server_loop(self._deliver_async(update))
+        return message
+
+    def content(self, url_or_uuid: str) -> Content | None:
+        """A posted file by its URL or uuid."""
+        with self._lock:
+            return self._contents.get(url_or_uuid.rsplit("/", 1)[-1])
+
+    def files_from_bot(self, *, to_person: Person | None = None) -> list[Content]:
+        """The files the bot posted (in its 1:1 with ``to_person``), oldest first."""
+        return [
+            c
+            for m in self.messages_from_bot(to_person=to_person)
+            for url in m.files
+            if (c := self.content(url)) is not None
+        ]
 
     async def user_submits_card(
         self,

@@ -1,0 +1,33 @@
+"""Creating many trunks from one CSV file (``create trunks``): checked first, created at
+Webex's pace, resumable.
+
+    sheet.py   reading the file: limits, header, rows
+    check.py   every row checked before anything is created
+    text.py    the commands: `create trunks`, the Create/Cancel and Stop cards, `stop bulk`
+    run.py     the job: pace, progress, Stop, durable rows, resume, the result file
+    words.py   what it says
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.events import Job, Outbox
+from bot.router import Command
+from commands.bulk import run, text
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+
+def commands(services: Services) -> list[Command]:
+    return text.commands(services)
+
+
+def jobs(services: Services) -> list[Job]:
+    """Jobs whose process died are taken over and carried on."""
+
+    async def resume(outbox: Outbox, _stale_after: float) -> object:
+        return await run.resume_orphans(services, outbox)
+
+    return [resume]

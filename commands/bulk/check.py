@@ -1,0 +1,168 @@
+"""Every row of a file checked before anything is created: the same field rules as a text
+create (bot.validation), the location among those the person may use, the device type and
+its call limits, Webex's own address check for certificate-based rows, and the name free —
+within the file and in Webex. One Webex read each for locations, trunk types and trunks,
+whatever the file's size.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.errors import UsageError, WebexError
+from bot.gate import Permit
+from bot.grammar import Fields
+from bot.markdown import esc
+from bot.validation import InvalidRequest, TrunkRequest, check_certificate
+from bot.webex.errors import user_sentence
+from bot.webex.models import DeviceType, Location
+from commands.bulk.sheet import Sheet
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+
+@dataclass(frozen=True)
+class Good:
+    row: int
+    request: TrunkRequest
+    location: Location
+    device: DeviceType | None
+
+    def record(self) -> dict[str, object]:
+        """What the store keeps of the row (never a password: a file has none)."""
+        req = self.request
+        out: dict[str, object] = {"name": req.name, "type": req.trunk_type.value}
+        for key, value in (
+            ("device", self.device.device_type if self.device else None),
+            ("address", req.address),
+            ("domain", req.domain),
+            ("port", req.port),
+            ("max-calls", req.max_calls),
+            ("dual-identity", req.dual_identity),
+            ("pcharge", req.p_charge.value if req.p_charge else None),
+        ):
+            if value is not None:
+                out[key] = value
+        return out
+
+
+@dataclass(frozen=True)
+class Bad:
+    row: int
+    column: str  # as the header wrote it ("" for the whole row)
+    problem: str  # one sentence
+
+
+@dataclass
+class Checked:
+    good: list[Good]
+    bad: list[Bad]
+
+    @property
+    def locations(self) -> list[Location]:
+        seen: dict[str, Location] = {}
+        for g in self.good:
+            seen.setdefault(g.location.id, g.location)
+        return list(seen.values())
+
+
+def _find(query: str, locations: list[Location]) -> Location | list[str]:
+    """The location named or identified by ``query`` (any case); else close names."""
+    folded = " ".join(query.split()).casefold()
+    for loc in locations:
+        if loc.id == query or " ".join(loc.name.split()).casefold() == folded:
+            return loc
+    names = [loc.name for loc in locations]
+    return difflib.get_close_matches(query, names, n=2, cutoff=0.6)
+
+
+async def check_rows(services: Services, sheet: Sheet, permit: Permit) -> Checked:
+    """Every row's problems (row, column, sentence), and the rows that may be created."""
+    org_id = permit.org_id
+    calling = services.calling
+    locations = await calling.list_locations(org_id=org_id)
+    visible = [loc for loc in locations if permit.covers(loc.id, loc.name)]
+    trunk_types = await calling.trunk_types(org_id=org_id)
+    taken = {t.name.strip().casefold() for t in await calling.list_trunks(org_id=org_id)}
+    first_row: dict[str, int] = {}
+    good: list[Good] = []
+    bad: list[Bad] = []
+
+    def col(key: str) -> str:
+        return sheet.typed.get(key, key)
+
+    for row in sheet.rows:
+        if row.extra:
+            bad.append(Bad(row.number, "", "has more cells than the header has columns."))
+            continue
+        fields = Fields()
+        for key, value in row.cells.items():
+            fields[key] = value
+            fields.typed[key] = col(key)
+        try:
+            req = TrunkRequest.from_fields(fields)
+        except InvalidRequest as exc:
+            bad += [Bad(row.number, col(p.key or p.field), p.message) for p in exc.problems]
+            continue
+        problems: list[Bad] = []
+        found = _find(req.location, locations)
+        location: Location | None = None
+        if isinstance(found, list):
+            hint = f" Did you mean **{esc(found[0])}**?" if found else ""
+            problems.append(
+                Bad(
+                    row.number,
+                    col("location"),
+                    f"no calling location **{esc(req.location)}**.{hint}",
+                )
+            )
+        elif found not in visible:
+            problems.append(
+                Bad(
+                    row.number,
+                    col("location"),
+                    f"you may not create trunks in **{esc(found.name)}**.",
+                )
+            )
+        else:
+            location = found
+        device: DeviceType | None = None
+        try:
+            if req.certificate_based or req.device_type:
+                device = check_certificate(req, trunk_types)
+        except InvalidRequest as exc:
+            problems += [Bad(row.number, col(p.key or p.field), p.message) for p in exc.problems]
+        except UsageError as exc:
+            problems.append(Bad(row.number, col("device"), exc.user_message))
+        folded = req.name.strip().casefold()
+        if folded in first_row:
+            problems.append(
+                Bad(
+                    row.number,
+                    col("name"),
+                    f"**{esc(req.name)}** is also in row {first_row[folded]}.",
+                )
+            )
+        else:
+            first_row[folded] = row.number
+            if folded in taken:
+                problems.append(
+                    Bad(
+                        row.number,
+                        col("name"),
+                        f"a trunk named **{esc(req.name)}** already exists.",
+                    )
+                )
+        if not problems and req.certificate_based and req.address and req.domain:
+            try:
+                await services.trunks.validate(req.address, req.domain, req.port, org_id=org_id)
+            except WebexError as exc:
+                problems.append(Bad(row.number, col("address"), user_sentence(exc)))
+        if problems or location is None:
+            bad += problems
+            continue
+        good.append(Good(row.number, req, location, device))
+    return Checked(good, bad)

@@ -1,0 +1,259 @@
+"""`create trunks` with a CSV file: read, check every row, confirm, then the job; and Stop.
+
+The gate admits the action and the org before the file is read; each row's location is
+checked against the person's grants while the file is checked, and every location is
+narrowed by the gate again when Create is pressed (before the card is used up) and when the
+job runs. Files are taken in a 1:1 space only (the result carries passwords): in a group
+space the bot refuses without reading the file.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from bot import cards
+from bot.errors import CardRefused, NotAllowed, UsageError
+from bot.events import Context, FileSource, FileTooBig
+from bot.gate import Permit
+from bot.grammar import parse_args
+from bot.router import Command, Request, Scope
+from bot.store.bulk import JobState, NewRow
+from bot.webex.models import Location
+from commands.args import take_flag
+from commands.bulk import run, words
+from commands.bulk.check import check_rows
+from commands.bulk.sheet import MAX_BYTES, read_sheet, too_big
+from commands.cardkit import BULK_CONFIRM, BULK_STOP, STOP, consume
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+ACTION = "trunk.create"
+DRY_RUN = "dry-run"
+
+
+async def scope(ctx: Context, request: Request) -> Scope:
+    dry_run, args = take_flag(request.args, DRY_RUN)
+    fields = parse_args(args) if args.strip() else {}
+    unknown = [k for k in fields if k != "org"]
+    if unknown:
+        raise UsageError(
+            "`create trunks` takes a CSV file, `dry-run` and `org=`: put the trunks' details "
+            "in the file's columns."
+        )
+    return Scope(org=fields.get("org") or None, parsed=dry_run, request=request)
+
+
+async def _job_scope(services: Services, request: Request) -> Scope:
+    card = request.card
+    if card is None:
+        raise CardRefused("That card isn't one of mine.")
+    job = await services.store.bulk.get(str(card.payload.get("job_id", "")))
+    if job is None:
+        raise CardRefused("That card isn't one of mine.")
+    return Scope(org=job.org_id, parsed=job, request=request)
+
+
+async def _narrow_all(services: Services, permit: Permit, location_ids: set[str]) -> None:
+    """The gate's answer for every location of the job, now (NotAllowed names the first
+    one refused)."""
+    known = {loc.id: loc for loc in await services.calling.list_locations(org_id=permit.org_id)}
+    for location_id in sorted(location_ids):
+        location = known.get(location_id) or Location(id=location_id, name=location_id)
+        await services.gate.narrow(permit, location)
+
+
+def commands(services: Services) -> list[Command]:
+    async def create(ctx: Context, permit: Permit, scope_: Scope) -> None:
+        await create_trunks(services, ctx, permit, dry_run=bool(scope_.parsed))
+
+    async def confirm(ctx: Context, permit: Permit, scope_: Scope) -> None:
+        card, job = scope_.request.card, scope_.parsed
+        assert card is not None  # noqa: S101  -- _job_scope checked
+        rows = await services.store.bulk.rows(job.job_id)
+        await _narrow_all(services, permit, {r.location_id for r in rows})
+        await consume(services, ctx, card)
+        if card.verb == cards.CANCEL:
+            await services.store.bulk.move(
+                job.job_id, JobState.CANCELLED, only_from=(JobState.AWAITING,)
+            )
+            ctx.audit.result = "cancelled"
+            await ctx.reply(words.CANCELLED)
+            return
+        if not await services.store.bulk.move(
+            job.job_id, JobState.RUNNING, only_from=(JobState.AWAITING,)
+        ):
+            raise CardRefused("That file was already started or cancelled.")
+        ctx.audit.result = "started"
+        ctx.audit.request = {"job": job.job_id, "file": job.request.get("file"), "rows": len(rows)}
+        await post_stop_card(services, ctx, job.job_id)
+        run.start(services, ctx.outbox, job.job_id)
+
+    async def stop_card(ctx: Context, permit: Permit, scope_: Scope) -> None:
+        card, job = scope_.request.card, scope_.parsed
+        assert card is not None  # noqa: S101  -- _job_scope checked
+        rows = await services.store.bulk.rows(job.job_id)
+        await _narrow_all(services, permit, {r.location_id for r in rows})
+        await consume(services, ctx, card)
+        await stop_job(services, ctx, job.job_id)
+
+    async def stop_text(ctx: Context, permit: Permit, _scope: Scope) -> None:
+        jobs = await services.store.bulk.active_for(ctx.event.actor.person_id)
+        if not jobs:
+            await ctx.reply(words.NOTHING_RUNNING)
+            return
+        await stop_job(services, ctx, jobs[0].job_id)
+
+    async def confirm_scope(_ctx: Context, request: Request) -> Scope:
+        return await _job_scope(services, request)
+
+    return [
+        Command(
+            action=ACTION,
+            words=("create", "trunks"),
+            scope=scope,
+            handler=create,
+            usage=(
+                "`create trunks` with a CSV file attached (columns `name`, `location`, `type`, "
+                "`device`, `address`, `domain`, `port`, `max-calls`, `dual-identity`): checks "
+                "every row, then creates them all after you confirm; add `dry-run` to check only"
+            ),
+            example="create trunks",
+        ),
+        Command(
+            action=ACTION,
+            words=("stop", "bulk"),
+            handler=stop_text,
+            usage="`stop bulk` — stop your running `create trunks` after the rows in flight",
+            example="stop bulk",
+        ),
+        Command(action=ACTION, purpose=BULK_CONFIRM, scope=confirm_scope, handler=confirm),
+        Command(action=ACTION, purpose=BULK_STOP, scope=confirm_scope, handler=stop_card),
+    ]
+
+
+async def stop_job(services: Services, ctx: Context, job_id: str) -> None:
+    job = await services.store.bulk.get(job_id)
+    moved = await services.store.bulk.move(job_id, JobState.STOPPING, only_from=(JobState.RUNNING,))
+    run.signal_stop(job_id)
+    ctx.audit.result = "stopping" if moved else "not-running"
+    if not moved or job is None:
+        await ctx.reply(words.NOTHING_RUNNING)
+        return
+    await ctx.reply(words.stopping(str(job.request.get("file") or "your file")))
+
+
+def stop_card(nonce: str) -> dict[str, Any]:
+    """One button, Stop: the rows in flight finish, the rest are left out."""
+    return {
+        "type": "AdaptiveCard",
+        "version": "1.3",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "body": [
+            {
+                "type": "TextBlock",
+                "text": "Creating the trunks from your file. Stop lets the rows in flight finish.",
+                "wrap": True,
+            }
+        ],
+        "actions": [
+            {
+                "type": "Action.Submit",
+                "title": "Stop",
+                "style": "destructive",
+                "data": {cards.DATA_KEY: {"nonce": nonce, "action": STOP}},
+            }
+        ],
+    }
+
+
+async def post_stop_card(services: Services, ctx: Context, job_id: str) -> None:
+    ev = ctx.event
+    nonce = await services.store.issue_nonce(
+        purpose=BULK_STOP,
+        room_id=ev.space.room_id,
+        person_id=ev.actor.person_id,
+        message_id=None,
+        payload_json=json.dumps({"job_id": job_id, "for": ev.actor.email or None}),
+        ttl_seconds=24 * 3600.0,
+    )
+    card = stop_card(nonce)
+    message_id = await ctx.reply("Creating the trunks now; say `stop bulk` to stop.", card=card)
+    if message_id:
+        await services.store.attach_message(nonce, message_id)
+
+
+async def create_trunks(services: Services, ctx: Context, permit: Permit, *, dry_run: bool) -> None:
+    ev = ctx.event
+    if not ev.files:
+        raise UsageError(words.NEED_FILE)
+    if not ev.space.is_direct:
+        raise NotAllowed(words.ONLY_DIRECT, reason="a file in a group space")
+    if len(ev.files) > 1:
+        raise UsageError(words.ONE_FILE)
+    if not isinstance(ctx.outbox, FileSource):
+        raise UsageError(words.NO_FILES_HERE)
+    try:
+        download = await ctx.outbox.fetch_file(ev.files[0], max_bytes=MAX_BYTES)
+    except FileTooBig as exc:
+        raise UsageError(too_big(exc.size)) from None
+    sheet = read_sheet(download)
+    checked = await check_rows(services, sheet, permit)
+    ctx.audit.request = {
+        "file": sheet.name,
+        "rows": len(sheet.rows),
+        "good": len(checked.good),
+        "bad_rows": len({b.row for b in checked.bad}),
+    }
+    report = words.report(sheet, checked)
+    if dry_run:
+        ctx.audit.result = "dry-run"
+        await ctx.reply(words.dry_run(report))
+        return
+    if not checked.good:
+        ctx.audit.result = "invalid"
+        await ctx.reply(report)
+        return
+    for location in checked.locations:
+        row_permit = await services.gate.narrow(permit, location)
+        if row_permit.needs_approval:
+            ctx.audit.result = "invalid"
+            await ctx.reply(report + "\n" + words.APPROVAL_FOR_FILES)
+            return
+    job_id = uuid.uuid4().hex
+    await services.store.bulk.create(
+        job_id,
+        requester=ev.actor.person_id,
+        room_id=ev.space.room_id,
+        org_id=permit.org_id,
+        request={
+            "file": sheet.name,
+            "requester": {
+                "person_id": ev.actor.person_id,
+                "email": ev.actor.email,
+                "org_id": ev.actor.org_id,
+            },
+            "locations": [loc.name for loc in checked.locations],
+        },
+        rows=[NewRow(g.row, g.request.name, g.location.id, g.record()) for g in checked.good],
+    )
+    nonce = await services.store.issue_nonce(
+        purpose=BULK_CONFIRM,
+        room_id=ev.space.room_id,
+        person_id=ev.actor.person_id,
+        message_id=None,
+        payload_json=json.dumps({"job_id": job_id, "for": ev.actor.email or None}),
+        ttl_seconds=services.card_ttl,
+    )
+    card = cards.confirm_card(
+        nonce=nonce,
+        facts=words.facts(sheet, checked),
+        requester=ev.actor.email or ev.actor.person_id,
+        note="Nothing is created until you press Create. This card works once, for 15 minutes.",
+    )
+    message_id = await ctx.reply(report + "\n" + words.confirm_text(len(checked.good)), card=card)
+    if message_id:
+        await services.store.attach_message(nonce, message_id)
+    ctx.audit.result = "awaiting-confirmation"

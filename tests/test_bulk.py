@@ -1,0 +1,258 @@
+"""`create trunks` with a CSV file, end to end through the router against the fake Webex:
+every row checked before any write, a mixed file, a 429 storm, Stop, a restart mid-job, a
+group space, a huge file, formula-looking cells."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+import pytest
+
+from bot.events import Download, Event, FileTooBig, Reply
+from bot.store.bulk import JobState, NewRow
+from commands.bulk import run
+from tests.chat import ALICE, Chat, RecordingOutbox, make_chat
+from tests.clock import StoreClock
+from webexfake.calling import seeded_id
+
+
+@dataclass
+class FileOutbox(RecordingOutbox):
+    files: dict[str, bytes] = field(default_factory=dict)
+
+    async def fetch_file(self, url: str, *, max_bytes: int) -> Download:
+        data = self.files[url]
+        if len(data) > max_bytes:
+            raise FileTooBig(len(data))
+        return Download("sites.csv", "text/csv", data)
+
+
+@pytest.fixture(autouse=True)
+def fast(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def tick(_seconds: float) -> None:
+        import asyncio
+
+        await asyncio.sleep(0.001)
+
+    monkeypatch.setattr(run, "TIMING", run.Timing(sleep=tick, progress_every=0.01))
+
+
+async def chat_with_files() -> Chat:
+    chat = await make_chat()
+    chat.outbox = FileOutbox()
+    return chat
+
+
+async def send(
+    chat: Chat, data: str | bytes, text: str = "create trunks", **kw: str
+) -> list[Reply]:
+    assert isinstance(chat.outbox, FileOutbox)
+    raw = data.encode() if isinstance(data, str) else data
+    url = f"https://webexapis.com/v1/contents/{len(chat.outbox.files)}"
+    chat.outbox.files[url] = raw
+    n = len(chat.outbox.files)
+    space = kw.get("space", "direct")
+    from bot.events import Actor, Space, SpaceKind
+    from bot.transports.shell import person_id_for
+
+    event = Event(
+        id=f"file-{n}",
+        actor=Actor(person_id_for(ALICE), ALICE, chat.state.org_id),
+        space=Space(f"room-{space}", SpaceKind(space)),
+        text=text,
+        message_id=f"file-{n}",
+        mentions_bot=True,
+        files=(url,),
+    )
+    ctx = await chat.app.router.handle(event, chat.outbox)
+    assert ctx is not None
+    return ctx.sent
+
+
+def result_rows(chat: Chat) -> list[dict[str, str]]:
+    [reply] = [r for r in chat.outbox.sent if r.file is not None]
+    text = reply.file.content.decode("utf-8-sig") if reply.file else ""
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+async def test_bad_rows_are_reported_by_number_and_nothing_is_written() -> None:
+    chat = await chat_with_files()
+    try:
+        body = (
+            "Name;Location;Type;Port\n"
+            "ok-1;Madrid;;\n"
+            ";Madrid;;\n"
+            "bad-2;Atlantis;;\n"
+            "ok-1;Madrid;;\n"
+            "bad-4;Madrid;registering;5061\n"
+        )
+        replies = await send(chat, body, "create trunks dry-run")
+        text = replies[-1].markdown
+        assert "1 of 5 rows are ready" in text
+        assert "row 3, Name" in text
+        assert "row 4, Location" in text
+        assert "also in row 2" in text
+        assert "row 6, Port" in text
+        assert "Dry run: nothing was created." in text
+        assert chat.trunk_posts() == []
+        assert [c for c in chat.state.requests if c.method != "GET"] == []
+    finally:
+        await chat.app.aclose()
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        ("name,locaton\nx,Madrid\n", "Did you mean `location`?"),
+        ("name,location,password\nx,Madrid,Secret1\n", "can't carry passwords"),
+        ("name\nx\n", "at least `name` and `location`"),
+        (b"\xff\xfename,location\n", "isn't UTF-8"),
+        ("name,location\n" + "x,Madrid\n" * 5001, "more than 5,000 rows"),
+        ("name,location\n" + "x" * (1024 * 1024 + 1), "at most 1 MiB"),
+    ],
+)
+async def test_a_file_it_cannot_take_is_one_sentence(body: str | bytes, words: str) -> None:
+    chat = await chat_with_files()
+    try:
+        replies = await send(chat, body)
+        assert len(replies) == 1
+        assert words in replies[0].markdown, replies[0].markdown
+        assert chat.trunk_posts() == []
+    finally:
+        await chat.app.aclose()
+
+
+async def test_no_file_and_a_group_space_are_refused() -> None:
+    chat = await chat_with_files()
+    try:
+        assert "Attach a CSV file" in await chat.answer("create trunks")
+        replies = await send(chat, "name,location\nx,Madrid\n", space="group")
+        assert "only in our 1:1 space" in replies[-1].markdown
+        assert chat.trunk_posts() == []
+    finally:
+        await chat.app.aclose()
+
+
+async def test_a_mixed_file_creates_the_good_rows_and_neutralizes_formulas() -> None:
+    chat = await chat_with_files()
+    try:
+        body = (
+            "\ufeffname,location\n"
+            "mix-1,Madrid\n"
+            "mix-2,Nowhere\n"
+            '"=HYPERLINK(""http://evil.example"",""x"")",Madrid\n'
+        )
+        replies = await send(chat, body)
+        assert "2 of 3 rows are ready" in replies[-1].markdown
+        card = replies[-1]
+        await chat.submit(card, "Create")
+        await run.wait_all()
+        names = sorted(p["name"] for p in chat.trunk_posts())
+        assert names == ['=HYPERLINK("http://evil.example","x")', "mix-1"]
+        rows = result_rows(chat)
+        assert [r["status"] for r in rows] == ["created", "created"]
+        assert rows[1]["name"].startswith("'=HYPERLINK")
+        assert all(r["id"] and r["password"] for r in rows)
+        summary = next(r for r in chat.outbox.sent if r.file is not None)
+        assert summary.markdown.startswith("✅ Done: 2 created, 0 failed.")
+        audit = await chat.app.services.store.list_audit()
+        assert sum(1 for a in audit if a.event_id and a.event_id.count(":") == 2) == 2
+        assert any(a.result and a.result.startswith("bulk: 2 created") for a in audit)
+        edits = [r for r in chat.outbox.sent if r.replaces]
+        assert edits, "the progress message was never edited"
+    finally:
+        await chat.app.aclose()
+
+
+async def test_a_429_storm_slows_it_down_and_nothing_is_duplicated() -> None:
+    chat = await chat_with_files()
+    try:
+        rows = "".join(f"storm-{i},Madrid\n" for i in range(12))
+        replies = await send(chat, "name,location\n" + rows)
+        chat.state.faults.add(
+            "status",
+            method="POST",
+            path_suffix="/premisePstn/trunks",
+            times=6,
+            status=429,
+            retry_after="2",
+        )
+        await chat.submit(replies[-1], "Create")
+        await run.wait_all()
+        names = [p["name"] for p in chat.trunk_posts()]
+        assert sorted(set(names)) == sorted(f"storm-{i}" for i in range(12))
+        created = [t for t in chat.state.trunks.values() if t.name.startswith("storm-")]
+        assert len(created) == 12
+        assert 2.0 in chat.slept  # Retry-After honoured by the HTTP layer
+        assert [r["status"] for r in result_rows(chat)] == ["created"] * 12
+    finally:
+        await chat.app.aclose()
+
+
+async def test_stop_leaves_the_rest_out_and_says_what_was_created() -> None:
+    chat = await chat_with_files()
+    try:
+        rows = "".join(f"stop-{i},Madrid\n" for i in range(20))
+        replies = await send(chat, "name,location\n" + rows)
+        await chat.submit(replies[-1], "Create")
+        answer = await chat.answer("stop bulk")
+        assert answer.startswith("Stopping the bulk create")
+        await run.wait_all()
+        statuses = [r["status"] for r in result_rows(chat)]
+        assert "skipped" in statuses
+        assert statuses.count("created") == len(chat.trunk_posts())
+        summary = next(r for r in chat.outbox.sent if r.file is not None)
+        assert summary.markdown.startswith("⏹ Stopped")
+        assert await chat.answer("stop bulk") == "You have no bulk create running."
+    finally:
+        await chat.app.aclose()
+
+
+async def test_a_restart_mid_job_resumes_without_a_duplicate() -> None:
+    chat = await chat_with_files()
+    store = chat.app.services.store
+    clock = StoreClock(store)
+    try:
+        madrid = seeded_id("LOCATION", "Madrid")
+        from bot.transports.shell import person_id_for
+
+        alice = person_id_for(ALICE)
+        await store.bulk.create(
+            "job-r",
+            requester=alice,
+            room_id="room-direct",
+            org_id=None,
+            request={
+                "file": "sites.csv",
+                "requester": {"person_id": alice, "email": ALICE, "org_id": chat.state.org_id},
+            },
+            rows=[
+                NewRow(n, f"res-{n}", madrid, {"name": f"res-{n}", "type": "REGISTERING"})
+                for n in (2, 3, 4)
+            ],
+        )
+        await store.bulk.move("job-r", JobState.RUNNING, only_from=(JobState.AWAITING,))
+        # The dead process had claimed the job, and row 2's POST had landed before it died.
+        await store.bulk.claim("job-r", "dead-process", stale_seconds=30)
+        await store.begin_create(
+            "bulk:job-r:2", name="res-2", org_id=None, location_id=madrid, requester=alice
+        )
+        from tests.chat import seed_trunk
+
+        seed_trunk(chat.state, "res-2", "Madrid")
+        assert await run.resume_orphans(chat.app.services, chat.outbox) == 0  # owner alive
+        clock.advance(60)
+        for job in chat.app.jobs:
+            await job(chat.outbox, 300.0)
+        await run.wait_all()
+        texts = [r.markdown for r in chat.outbox.sent]
+        assert any(t.startswith("I was restarted during your bulk create") for t in texts)
+        assert sorted(p["name"] for p in chat.trunk_posts()) == ["res-3", "res-4"]
+        assert [r["status"] for r in result_rows(chat)] == ["created"] * 3
+        job = await store.bulk.get("job-r")
+        assert job is not None
+        assert job.state is JobState.DONE
+    finally:
+        await chat.app.aclose()
