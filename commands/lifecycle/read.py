@@ -8,6 +8,7 @@ their status, asked in parallel) and says how many more there are.
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import TYPE_CHECKING
 
 from bot.errors import UsageError, WebexError
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 READ = "trunk.read"
 ORG_ONLY = frozenset({"org"})
 LIST_KEYS = frozenset({"org", "location", "type"})
+PAGE = re.compile(r"(?<!\S)page\s*=\s*(\d{1,6})(?!\S)", re.IGNORECASE)
 STATUS_AT_ONCE = 8
 
 
@@ -82,8 +84,8 @@ def commands(services: Services) -> list[Command]:
             scope=_list_scope,
             handler=lambda ctx, permit, scope: list_trunks(services, ctx, permit, scope),
             example="list trunks location=Madrid",
-            usage="`list trunks [location=<name>] [type=registering|certificate]` — your trunks, "
-            "with status",
+            usage="`list trunks [location=<name>] [type=registering|certificate] [page=<n>]` — "
+            "your trunks, with status, 20 at a time",
             rewrite=_list_rewrite,
         ),
         Command(
@@ -99,7 +101,9 @@ def commands(services: Services) -> list[Command]:
 
 
 async def _list_scope(_ctx: Context, request: Request) -> Scope:
-    fields = read_fields("list trunks", request.args, LIST_KEYS)
+    page, args = _take_page(request.args)
+    fields = read_fields("list trunks", args, LIST_KEYS)
+    fields["page"] = str(page)
     kind = (fields.get("type") or "").strip().casefold()
     if kind and kind not in ("registering", "certificate", "certificate-based"):
         raise UsageError("`type` is `registering` or `certificate`.")
@@ -111,10 +115,22 @@ async def _list_scope(_ctx: Context, request: Request) -> Scope:
     )
 
 
+def _take_page(args: str) -> tuple[int, str]:
+    """``page=N`` (not a create key, so read here); 1 when absent."""
+    match = PAGE.search(args)
+    if match is None:
+        return 1, args
+    number = int(match.group(1))
+    if number < 1:
+        raise UsageError("`page` is a number from 1.")
+    return number, (args[: match.start()] + args[match.end() :]).strip()
+
+
 def _list_rewrite(args: str, key: str, value: str) -> str:
     from commands.args import answer_key
 
-    return answer_key(args, key, value)
+    page, rest = _take_page(args)
+    return f"{answer_key(rest, key, value)} page={page}"
 
 
 async def list_trunks(services: Services, ctx: Context, permit: Permit, scope: Scope) -> None:
@@ -136,7 +152,9 @@ async def list_trunks(services: Services, ctx: Context, permit: Permit, scope: S
         (t for t in await services.calling.list_trunks(org_id=permit.org_id) if shown(t)),
         key=lambda t: t.name.casefold(),
     )
-    page = trunks[: words.MAX_ROWS]
+    number = int(fields.get("page") or 1)
+    first = (number - 1) * words.MAX_ROWS
+    page = trunks[first : first + words.MAX_ROWS]
     statuses = await _statuses(services, page, permit.org_id)
     rows = [words.trunk_row(t, online) for t, online in zip(page, statuses, strict=True)]
     filters = ""
@@ -145,7 +163,7 @@ async def list_trunks(services: Services, ctx: Context, permit: Permit, scope: S
     if wanted_type:
         filters += f" ({words.type_label(wanted_type)})"
     ctx.audit.result = f"{len(trunks)} trunks"
-    await ctx.reply(words.trunk_list(rows, len(trunks), filters))
+    await ctx.reply(words.trunk_list(rows, len(trunks), filters, first=first, page=number))
 
 
 async def _statuses(

@@ -53,15 +53,21 @@ def trunk_row(trunk: TrunkSummary, online: bool | None) -> str:
     )
 
 
-def trunk_list(rows: Sequence[str], total: int, filters: str) -> str:
+def trunk_list(
+    rows: Sequence[str], total: int, filters: str, *, first: int = 0, page: int = 1
+) -> str:
     if total == 0:
         return f"No trunks{filters} that you may see."
-    head = f"Trunks{filters} ({total}):"
+    if not rows:
+        return f"There are {total} trunks{filters}: page {page} is past the end."
+    shown = f"{first + 1}–{first + len(rows)} of {total}" if total > len(rows) else str(total)
+    head = f"Trunks{filters} ({shown}):"
     more = ""
-    if total > len(rows):
+    left = total - first - len(rows)
+    if left > 0:
         more = (
-            f"\n…and {total - len(rows)} more. Narrow it with `location=` or `type=`, or ask "
-            "for one with `show trunk <name>`."
+            f"\n…and {left} more: `list trunks page={page + 1}` shows the next "
+            f"{min(left, MAX_ROWS)} (with the same `location=` or `type=`), or narrow it."
         )
     return "\n".join([head, *rows]) + more
 
