@@ -129,8 +129,10 @@ def _parser() -> argparse.ArgumentParser:
         description=(
             "Each line on stdin is a message from EMAIL. `/as EMAIL` switches person, "
             "`/space direct|group` switches space, `/press BUTTON` presses a button of the "
-            "last card, `/submit {json}` submits the last card, `/quit` leaves. With no admin "
-            "credentials it talks to the built-in sandbox."
+            "last card, `/submit {json}` submits the last card, `/quit` leaves. On a terminal: "
+            "line editing, history and Tab completion; piped, each line is echoed. With no "
+            "admin credentials it talks to the built-in sandbox and keeps its records in "
+            "sandbox.db in the state directory."
         ),
     )
     shell.add_argument(
@@ -329,8 +331,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if problem:
             return _fail(problem, EXIT_USAGE)
     level = settings.log_level
-    if args.command == "shell" and "TRUNKBOT_LOG_LEVEL" not in os.environ:
-        level = "WARNING"  # the console is the transcript; logs only when something is wrong
+    interactive = args.command == "shell" and sys.stdin.isatty() and sys.stdout.isatty()
+    if args.command == "shell" and not interactive and "TRUNKBOT_LOG_LEVEL" not in os.environ:
+        level = "WARNING"  # piped, the transcript is stdout; stderr only when something is wrong
     logs.configure(level, settings.log_format)
     for secret in (
         settings.bot_token,
@@ -343,7 +346,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             logs.SECRETS.add(secret.get_secret_value())
     try:
         if args.command == "shell":
-            return asyncio.run(run_shell(settings, args.email, SpaceKind(args.space)))
+            return asyncio.run(
+                run_shell(settings, args.email, SpaceKind(args.space), interactive=interactive)
+            )
         if args.command == "sandbox":
             return _sandbox(args)
         if args.command == "run":
@@ -419,6 +424,12 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
         person=(args.person or "").strip() or None,
         location=(args.location or "").strip() or None,
     )
+    from bot.transports import shell_intro
+
+    note = shell_intro.audit_note(settings)
+    if note is not None:  # the shell on the sandbox keeps its own, made-up trail
+        print(note, file=sys.stderr)
+        return print_trail(shell_intro.sandbox_database_url(), query, fmt=args.format)
     return print_trail(settings.effective_database_url, query, fmt=args.format)
 
 
@@ -427,13 +438,20 @@ def sample_policy() -> Policy:
     return Policy.parse(text, source="the built-in sample policy")
 
 
-async def run_shell(settings: Settings, email: str, space: SpaceKind) -> int:
+async def run_shell(
+    settings: Settings, email: str, space: SpaceKind, *, interactive: bool = False
+) -> int:
+    """The shell: the sandbox without admin credentials; a prompt-toolkit prompt when
+    ``interactive`` (a terminal), else plain lines, each echoed after the prompt."""
     from bot.app import open_app
-    from bot.transports.shell import Shell
+    from bot.transports import shell_intro as intro
+    from bot.transports.shell import Shell, piped_reader
+    from bot.transports.shell_terminal import ShellCompleter, TerminalReader
 
     policy: Policy | None = None
     notes: list[str] = []
     transport = None
+    sandbox_db = intro.uses_sandbox_database(settings)
     if not settings.has_admin_credentials:
         from webexfake.calling.server import demo_settings_and_transport
 
@@ -441,34 +459,86 @@ async def run_shell(settings: Settings, email: str, space: SpaceKind) -> int:
         notes.append("No admin credentials are set, so I'm talking to the built-in sandbox.")
         if not settings.policy.exists():
             policy = sample_policy()
-            notes.append(
-                f"There is no {settings.policy}, so the built-in sample policy applies: "
-                f"{DEFAULT_SHELL_PERSON} may create trunks anywhere."
-            )
-        if settings.database_url is None:  # a demo leaves nothing behind
-            settings = settings.model_copy(update={"database_url": "sqlite:///:memory:"})
+            notes.append(f"There is no {settings.policy}, so the built-in sample policy applies.")
+    url = intro.sandbox_database_url() if sandbox_db else settings.effective_database_url
+    settings = settings.model_copy(update={"database_url": url})
+    log_file = _shell_logs_to_file(settings) if interactive else None
     app = await open_app(
         settings, policy=policy, admin_transport=transport, bot_names=("Trunkbot",)
     )
     try:
         # The shell's person belongs to the org the admin identity acts on.
         org = await app.services.target_org(None)
-        shell = Shell(router=app.router, email=email, space_kind=space)
+        shell = Shell(
+            router=app.router,
+            email=email,
+            space_kind=space,
+            bold=interactive and "NO_COLOR" not in os.environ,
+        )
         if org:
             shell.org_id = org
+        gate_policy = app.services.gate.policy
+
+        async def describe(_email: str) -> str:
+            return await intro.what_they_may_do(gate_policy, shell.actor, shell.space)
+
+        shell.describe_person = describe
+        locations: list[str] = []
+        try:
+            locations = [loc.name for loc in await app.services.calling.list_locations()]
+        except BotError as exc:
+            notes.append(f"I couldn't list the calling locations: {exc.user_message}")
+        if locations:
+            notes.append("Calling locations here: " + ", ".join(locations) + ".")
+        notes.append(intro.database_note(settings, url, sandbox=sandbox_db))
+        if log_file is not None:
+            notes.append(f"Logs go to {log_file}.")
+        may = await describe(email)
+        notes.append(f"You are {email} in a {space.value} space: {may}")
+        try_it = await intro.suggestion(gate_policy, shell.actor, shell.space, locations)
+        keys = "Tab completes, ↑ recalls; " if interactive else ""
+        notes.append(f"Try: {try_it}   ({keys}/quit to leave)")
         for note in notes:
-            shell._note(note)
-        if transport is not None:
-            names = [loc.name for loc in await app.services.calling.list_locations()]
-            shell._note("Calling locations here: " + ", ".join(names) + ".")
-        shell._note(
-            f"You are {email} in a {space.value} space. Try: "
-            'create trunk name=test-1 location="London HQ"   (/quit to leave)'
-        )
-        await shell.repl()
+            shell.note(note)
+        if interactive:
+            router = app.router
+            completer = ShellCompleter(
+                commands=lambda: [c.name for c in router.all_commands if c.words],
+                locations=lambda: locations,
+                buttons=shell.button_titles,
+                answers=shell.pending_answers,
+                people=lambda: intro.people_named(gate_policy),
+            )
+            reader = TerminalReader(completer, history_file=intro.state_file(intro.SHELL_HISTORY))
+            await shell.repl(reader)
+        else:
+            await shell.repl(piped_reader(sys.stdin), echo=True)
     finally:
         await app.aclose()
     return EXIT_OK
+
+
+def _shell_logs_to_file(settings: Settings) -> Path | None:
+    """On a terminal the screen is the conversation: logs go to shell.log in the state
+    directory (owner-only), at the configured level. None (logs stay on stderr, WARNING
+    and up) when that file can't be opened."""
+    from bot.transports import shell_intro as intro
+
+    path = intro.state_file(intro.SHELL_LOG)
+    root = logging.getLogger()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        stream = open(  # noqa: SIM115 -- the log's stream lives as long as the process
+            os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "a", encoding="utf-8"
+        )
+    except OSError:
+        root.setLevel(logging.WARNING)
+        return None
+    for handler in root.handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(stream)
+    root.setLevel(settings.log_level)
+    return path
 
 
 if __name__ == "__main__":  # pragma: no cover

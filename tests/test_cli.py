@@ -24,6 +24,7 @@ def trunkbot(
     clean = {k: v for k, v in os.environ.items() if not k.startswith("TRUNKBOT_")}
     clean.update(env)
     clean["TRUNKBOT_SECRETS_DIR"] = str(cwd / "no-secrets")
+    clean.setdefault("XDG_STATE_HOME", str(cwd / "state"))  # the default store, under tmp
     return subprocess.run(  # noqa: S603  -- our own CLI, fixed arguments
         [sys.executable, "-m", "bot", *args],
         input=stdin,
@@ -47,7 +48,8 @@ def test_shell_on_the_sandbox_creates_a_trunk(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     out = run.stdout
     assert "built-in sandbox" in out
-    assert "Creating registering trunk **test-1** in **London HQ**…" in out
+    assert '› create trunk name=test-1 location="London HQ"\n' in out  # piped lines echoed
+    assert "‹ Creating registering trunk test-1 in London HQ…" in out
     assert "Create this trunk?" in out
     assert "Trunk test-1 created" in out
     assert "Password (shown only here)" in out
@@ -77,6 +79,82 @@ def test_shell_with_a_policy_file_uses_it(tmp_path: Path) -> None:
     )
     run = trunkbot("shell", stdin="create trunk name=a location=Madrid\n", cwd=tmp_path)
     assert "You're not allowed to create trunks." in run.stdout
+
+
+def test_shell_greeting_follows_the_real_policy(tmp_path: Path) -> None:
+    """With a policy.toml the greeting says what it allows this person, never the sample's
+    promise, and its suggestion is a command the policy lets them run."""
+    (tmp_path / "policy.toml").write_text(
+        '[[grant]]\npeople=["ann@example.com"]\nactions=["trunk.create"]\n'
+        'locations=["Paris Office"]\norgs=["*"]\n'
+    )
+    stranger = trunkbot("shell", stdin="", cwd=tmp_path)
+    assert stranger.returncode == 0, stranger.stderr
+    greeting = stranger.stdout
+    assert "may create trunks anywhere" not in greeting
+    assert "sample policy" not in greeting
+    assert "policy.toml gives you@example.com nothing, so the bot will refuse them." in greeting
+    assert "People it names: ann@example.com (/as EMAIL)." in greeting
+    assert "Try: help" in greeting
+    ann = trunkbot("shell", "--as", "ann@example.com", stdin="", cwd=tmp_path)
+    assert "policy.toml lets ann@example.com create trunks in Paris Office." in ann.stdout
+    suggested = ann.stdout.split("· Try: ")[1].split("   (")[0]
+    assert suggested == 'create trunk name=test-1 location="Paris Office"'
+    tried = trunkbot("shell", "--as", "ann@example.com", stdin=suggested + "\n", cwd=tmp_path)
+    assert "Create this trunk?" in tried.stdout
+    assert "not allowed" not in tried.stdout
+
+
+def test_piped_shell_reads_like_the_readme(tmp_path: Path) -> None:
+    """Piped: each line echoed after the prompt, the bot's markdown as plain text, no
+    internal IDs, and no log line in the transcript (logs go to stderr)."""
+    run = trunkbot(
+        "shell",
+        stdin="create trunk name=par_1 location=Pa\n2\n/press Create\n/press Create\n"
+        'create trunk\n/submit {"naem": "x"}\n/submit {"name": "f-1", "location": "Madrid"}\n'
+        "/as mallory@evil.example\ncreate trunk name=x location=Madrid\n",
+        cwd=tmp_path,
+    )
+    assert run.returncode == 0, run.stderr
+    out = run.stdout
+    assert '› create trunk name=par_1 location=Pa\n‹ "Pa" matches 2 calling locations' in out
+    assert "› 2\n‹ Create this trunk?" in out
+    assert "Trunk par_1 created" in out
+    assert "has no buttons to press: it's finished." in out
+    assert "That card has no input `naem` (did you mean `name`?)" in out
+    assert '› /submit {"name": "f-1", "location": "Madrid"}\n' in out
+    assert "Location: Madrid" in out
+    for noise in ("**", "\\_", "shell-msg", "Y2lzY29zcGFyazovL3VzL0xPQ0FUSU9O", "WARNING", "bot."):
+        assert noise not in out, noise
+    assert "Traceback" not in run.stderr
+
+
+def test_a_demo_session_leaves_a_trail_that_audit_reads(tmp_path: Path) -> None:
+    """The shell on the sandbox keeps a demo database in the state directory; `trunkbot
+    audit` in the same configuration reads it and says which one it read."""
+    run = trunkbot(
+        "shell", stdin="create trunk name=aud-1 location=Madrid\n/press Create\n", cwd=tmp_path
+    )
+    assert run.returncode == 0, run.stderr
+    demo = tmp_path / "state" / "trunkbot" / "sandbox.db"
+    assert f"Requests and the audit trail go to {demo}, the sandbox's own database" in run.stdout
+    assert demo.exists()
+    assert not (tmp_path / "state" / "trunkbot" / "trunkbot.db").exists()
+    audit = trunkbot("audit", "--format", "csv", cwd=tmp_path)
+    assert audit.returncode == 0, audit.stderr
+    assert "aud-1" in audit.stdout
+    assert "Reading the sandbox's trail" in audit.stderr
+
+
+def test_shell_checks_webex_password_rules_before_the_summary(tmp_path: Path) -> None:
+    """`hunter2` is too short for Webex: one sentence, before any summary card."""
+    run = trunkbot(
+        "shell", stdin="create trunk name=pw-1 location=Madrid password=hunter2\n", cwd=tmp_path
+    )
+    assert run.returncode == 0, run.stderr
+    assert "‹ password is too short for Webex, which needs 8 to 64 characters" in run.stdout
+    assert "Create this trunk?" not in run.stdout
+    assert not [line for line in run.stdout.splitlines() if "‹" in line and "hunter2" in line]
 
 
 def test_help_for_every_subcommand(tmp_path: Path) -> None:
@@ -241,9 +319,10 @@ async def test_check_the_bot_token(
     assert token not in out
 
 
-def test_make_run_without_a_bot_token_opens_the_sandbox_shell() -> None:
+def test_make_run_without_a_bot_token_opens_the_sandbox_shell(tmp_path: Path) -> None:
     """`make run` with no bot token: the shell on the built-in sandbox, ready to try."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TRUNKBOT_", "MAKE"))}
+    env["XDG_STATE_HOME"] = str(tmp_path / "state")  # the demo database, under tmp
     run = subprocess.run(
         ["make", "-s", "run"],  # noqa: S607  -- make from PATH, as a newcomer runs it
         input="create trunk name=mk-1 location=Madrid\n/press Create\n",
@@ -257,3 +336,67 @@ def test_make_run_without_a_bot_token_opens_the_sandbox_shell() -> None:
     assert run.returncode == 0, run.stderr
     assert "built-in sandbox" in run.stdout
     assert "Trunk mk-1 created" in run.stdout
+
+
+def test_shell_on_a_terminal_edits_recalls_and_keeps_logs_off_the_screen(tmp_path: Path) -> None:
+    """In a pseudo-terminal: prompt-toolkit's prompt, ↑ recalls the last line (arrow keys
+    never reach the bot), the logs go to shell.log in the state directory, Ctrl-D leaves."""
+    import pty
+    import select
+    import time
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRUNKBOT_")}
+    env |= {
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "TRUNKBOT_SECRETS_DIR": str(tmp_path / "no-secrets"),
+        "TRUNKBOT_LOG_LEVEL": "INFO",
+        "TERM": "xterm",
+        "PROMPT_TOOLKIT_NO_CPR": "1",
+    }
+    controller, terminal = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "shell"],
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        cwd=tmp_path,
+        env=env,
+        close_fds=True,
+    )
+    os.close(terminal)
+    seen = b""
+
+    def read_until(marker: bytes, start: int = 0, timeout: float = 30) -> int:
+        """Read until ``marker`` shows after ``start``; where it ends."""
+        nonlocal seen
+        deadline = time.monotonic() + timeout
+        while marker not in seen[start:] and time.monotonic() < deadline:
+            ready, _, _ = select.select([controller], [], [], 0.2)
+            if ready:
+                try:
+                    seen += os.read(controller, 65536)
+                except OSError:
+                    break
+        assert marker in seen[start:], seen.decode(errors="replace")[-2000:]
+        return seen.index(marker, start) + len(marker)
+
+    prompt = "›".encode()
+    try:
+        at = read_until(prompt)
+        os.write(controller, b"list trunks\r")
+        at = read_until(prompt, read_until(b"London-LGW-1", at))  # type only at the prompt
+        os.write(controller, b"\x1b[A\r")  # ↑: the same command again
+        again = read_until(b"London-LGW-1", at)
+        read_until(prompt, again)
+        os.write(controller, b"\x04")
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(controller)
+    assert b"[A" not in seen[at:again]  # the arrow key recalled the line, wasn't typed
+    state = tmp_path / "state" / "trunkbot"
+    assert "list trunks" in (state / "shell_history").read_text()
+    log = (state / "shell.log").read_text()
+    assert "command.received" in log
+    assert b"command.received" not in seen

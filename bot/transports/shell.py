@@ -1,69 +1,41 @@
-"""`trunkbot shell`: each stdin line is a message; replies go to stdout.
+"""`trunkbot shell`: each line is a message to the bot; its replies are printed.
 
 It runs the same router, policy and commands as the real bot. Only the transport differs:
-events come from the keyboard instead of Webex, and replies are printed. Private (1:1)
-replies are marked as such, so you can see what a group space would and would not show.
+events come from the keyboard instead of Webex, and replies are printed as a person would
+read them (no markdown marks, no internal IDs). Private (1:1) replies are marked as such,
+so you can see what a group space would and would not show.
+
+On a terminal, lines are read with prompt-toolkit (:mod:`bot.transports.shell_terminal`);
+piped, each line is echoed after the prompt, so a transcript reads like a conversation.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import difflib
 import json
 import sys
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from bot import cards
 from bot.events import Actor, Event, Reply, Space, SpaceKind
 from bot.router import Router
+from bot.transports.shell_terminal import PROMPT, terminal_text, tidy_card_text
 
 SHELL_ORG = "shell-org"
+
+#: The next line typed: a str ("" for nothing), or None when the input has ended.
+LineReader = Callable[[], Awaitable[str | None]]
 
 
 def person_id_for(email: str) -> str:
     """A stable Webex-style person ID for a shell identity."""
     raw = f"ciscospark://us/PEOPLE/{uuid.uuid5(uuid.NAMESPACE_URL, email.lower())}"
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-@dataclass
-class ShellOutbox:
-    """Prints replies (cards as readable text); keeps them so tests can read the transcript."""
-
-    out: TextIO
-    sent: list[Reply] = field(default_factory=list)
-    last_card: tuple[str, dict[str, Any], str] | None = None  # message id, card, room id
-
-    async def send(self, reply: Reply) -> str | None:
-        self.sent.append(reply)
-        message_id = f"shell-msg-{len(self.sent)}"
-        prefix = "‹ "
-        if reply.private and reply.to_person_id:
-            prefix = f"‹ [1:1 to {reply.to_person_email or reply.to_person_id}] "
-        elif reply.parent_id:
-            prefix = "‹ [in thread] "
-        elif reply.room_id and not reply.room_id.startswith("shell-"):
-            prefix = f"‹ [in space {reply.room_id}] "
-        body = reply.markdown
-        if reply.card is not None:
-            body = cards.card_as_text(reply.card)
-            if reply.room_id:
-                self.last_card = (message_id, reply.card, reply.room_id)
-            buttons = [t for t, _ in submit_buttons(reply.card)]
-            if buttons:
-                body += "\n(press a button with /press " + " | /press ".join(buttons) + ")"
-        self.out.write(prefix + body.replace("\n", "\n  ") + "\n")
-        self.out.flush()
-        return message_id
-
-    async def delete(self, message_id: str) -> bool:
-        self.out.write(f"· (the bot removed its earlier card {message_id})\n")
-        if self.last_card and self.last_card[0] == message_id:
-            self.last_card = None
-        return True
 
 
 def submit_buttons(card: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -75,6 +47,71 @@ def submit_buttons(card: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
+def _toggles(card: dict[str, Any]) -> list[str]:
+    return [
+        str(a.get("title", ""))
+        for a in card.get("actions", [])
+        if a.get("type") == "Action.ToggleVisibility"
+    ]
+
+
+def _card_title(card: dict[str, Any]) -> str:
+    return cards.card_as_text(card).partition("\n")[0].strip() or "a card"
+
+
+@dataclass
+class ShellOutbox:
+    """Prints replies (cards as readable text); keeps them so tests can read the transcript."""
+
+    out: TextIO
+    bold: bool = False  # ANSI bold for **bold** (on a terminal)
+    sent: list[Reply] = field(default_factory=list)
+    last_card: tuple[str, dict[str, Any], str] | None = None  # message id, card, room id
+    titles: dict[str, str] = field(default_factory=dict)  # card message id → its title
+
+    async def send(self, reply: Reply) -> str | None:
+        self.sent.append(reply)
+        message_id = f"shell-msg-{len(self.sent)}"
+        prefix = "‹ "
+        if reply.private and reply.to_person_id:
+            prefix = f"‹ [1:1 to {reply.to_person_email or reply.to_person_id}] "
+        elif reply.parent_id:
+            prefix = "‹ [in thread] "
+        elif reply.room_id and not reply.room_id.startswith("shell-"):
+            prefix = f"‹ [in space {reply.room_id}] "
+        if reply.card is None:
+            body = terminal_text(reply.markdown, bold=self.bold)
+        else:
+            body = tidy_card_text(cards.card_as_text(reply.card)) + _card_hint(reply.card)
+            self.titles[message_id] = _card_title(reply.card)
+            if reply.room_id:
+                self.last_card = (message_id, reply.card, reply.room_id)
+        self.out.write(prefix + body.replace("\n", "\n  ") + "\n")
+        self.out.flush()
+        return message_id
+
+    async def delete(self, message_id: str) -> bool:
+        title = self.titles.get(message_id, "a card")
+        self.out.write(f"· (the bot removed its earlier card “{title}”)\n")
+        self.out.flush()
+        if self.last_card and self.last_card[0] == message_id:
+            self.last_card = None
+        return True
+
+
+def _card_hint(card: dict[str, Any]) -> str:
+    """How to answer this card in the shell."""
+    buttons = [t for t, _ in submit_buttons(card)]
+    if not buttons:
+        return ""
+    presses = " | ".join(f"/press {t}" for t in buttons)
+    inputs = [k for k in cards.current_values(card) if k != "password"]
+    if not inputs:
+        return f"\n({presses})"
+    example = json.dumps(dict.fromkeys(inputs[:2], "…"), ensure_ascii=False)
+    return f"\n(fill it in with /submit {example} — it presses {buttons[0]}; or {presses})"
+
+
 @dataclass
 class Shell:
     router: Router
@@ -82,26 +119,68 @@ class Shell:
     space_kind: SpaceKind = SpaceKind.DIRECT
     org_id: str = SHELL_ORG
     out: TextIO = field(default_factory=lambda: sys.stdout)
+    bold: bool = False
+    # Called after /as with the new person: a line on what they may do (the CLI's policy).
+    describe_person: Callable[[str], Awaitable[str]] | None = None
 
     def __post_init__(self) -> None:
-        self.outbox = ShellOutbox(self.out)
+        self.outbox = ShellOutbox(self.out, bold=self.bold)
 
     @property
     def space(self) -> Space:
         return Space(room_id=f"shell-{self.space_kind.value}-space", kind=self.space_kind)
 
+    # --- Events: what Webex would deliver for a message or a card's button ---------------
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(person_id=person_id_for(self.email), email=self.email, org_id=self.org_id)
+
     def event_for(self, text: str) -> Event:
+        """A message typed in the current space (the bot is mentioned in a group space)."""
         message_id = f"shell-{uuid.uuid4().hex}"
         return Event(
             id=message_id,
-            actor=Actor(person_id=person_id_for(self.email), email=self.email, org_id=self.org_id),
+            actor=self.actor,
             space=self.space,
             text=text,
             message_id=message_id,
             mentions_bot=True,
         )
 
-    def _note(self, text: str) -> None:
+    def card_event(self, inputs: dict[str, Any], message_id: str, room_id: str) -> Event:
+        """A button pressed on the card ``message_id`` in ``room_id``, posting ``inputs``."""
+        return Event(
+            id=f"shell-action-{uuid.uuid4().hex}",
+            actor=self.actor,
+            space=Space(room_id=room_id, kind=self._kind_of(room_id)),
+            card_inputs=inputs,
+            card_message_id=message_id,
+        )
+
+    def _kind_of(self, room_id: str) -> SpaceKind:
+        if room_id == f"shell-{SpaceKind.GROUP.value}-space":
+            return SpaceKind.GROUP
+        if room_id.startswith("shell-"):
+            return SpaceKind.DIRECT
+        return SpaceKind.GROUP  # another space named by the policy, e.g. the approvers'
+
+    # --- What the completer offers ------------------------------------------------------
+
+    def button_titles(self) -> list[str]:
+        """The buttons of the last card (for /press)."""
+        last = self.outbox.last_card
+        return [t for t, _ in submit_buttons(last[1])] if last else []
+
+    def pending_answers(self) -> list[str]:
+        """The choices of the bot's open question to this person here ("which one?")."""
+        question = self.router.followups.pending(self.space.room_id, self.actor.person_id)
+        return [label for label, _ in question.choices] if question else []
+
+    # --- Lines -----------------------------------------------------------------------------
+
+    def note(self, text: str) -> None:
+        """A line from the shell itself (not the bot), marked with ·."""
         self.out.write(f"· {text}\n")
         self.out.flush()
 
@@ -113,7 +192,7 @@ class Shell:
             await self._submit(line)
             return
         if line.startswith("/"):
-            self._meta(line)
+            await self._meta(line)
             return
         await self.router.handle(self.event_for(line), self.outbox)
 
@@ -121,81 +200,126 @@ class Shell:
         """Submit the last card as Webex would: the typed inputs plus a button's data.
 
         ``/submit {json}`` presses the first button (or the one named by ``"button"``);
-        ``/press TITLE`` presses a button with the card's current values.
+        ``/press TITLE`` presses a button with the card's current values. Anything the card
+        doesn't have (an input, a button) is answered here, and the card stays usable.
         """
         last = self.outbox.last_card
         if last is None:
-            self._note("There is no card to submit to.")
+            self.note(
+                "There is no card to answer yet: a command such as `create trunk` brings one."
+            )
             return
         message_id, card, room_id = last
         cmd, _, arg = line.partition(" ")
         inputs: dict[str, Any] = {}
         title: str | None = None
         if cmd == "/submit" and arg.strip():
-            try:
-                parsed = json.loads(arg)
-            except ValueError:
-                self._note('Write the inputs as JSON, e.g. /submit {"name": "lon-1"}.')
-                return
-            if not isinstance(parsed, dict):
-                self._note('Write the inputs as a JSON object, e.g. /submit {"name": "lon-1"}.')
+            parsed = _json_object(arg)
+            if parsed is None:
+                self.note('Write the inputs as a JSON object, e.g. /submit {"name": "lon-1"}.')
                 return
             title = parsed.pop("button", None)
             inputs = parsed
         elif cmd == "/press":
-            title = arg.strip()
-        buttons = submit_buttons(card)
-        chosen = next(
-            (d for t, d in buttons if title is None or t.lower() == str(title).lower()), None
-        )
-        if chosen is None:
-            self._note("That card has no such button: " + ", ".join(t for t, _ in buttons))
+            title = arg.strip() or None
+        elif cmd != "/submit":
+            self.note("Shell commands: " + SHELL_HELP)
             return
+        problem = _card_problem(card, inputs, title)
+        if problem:
+            self.note(problem)
+            return
+        buttons = submit_buttons(card)
+        chosen = next(d for t, d in buttons if title is None or t.casefold() == title.casefold())
         # Picking a choice by its title, as a person would in a client (names, not IDs).
         for key, titles in cards.choice_titles(card).items():
             typed = inputs.get(key)
             if isinstance(typed, str) and typed.lower() in titles:
                 inputs[key] = titles[typed.lower()]
         values = {k: v for k, v in cards.current_values(card).items() if k not in inputs}
-        event = Event(
-            id=f"shell-action-{uuid.uuid4().hex}",
-            actor=self.event_for("").actor,
-            space=Space(room_id=room_id, kind=self._kind_of(room_id)),
-            card_inputs={**values, **inputs, **chosen},
-            card_message_id=message_id,
-        )
+        event = self.card_event({**values, **inputs, **chosen}, message_id, room_id)
         await self.router.handle(event, self.outbox)
 
-    def _kind_of(self, room_id: str) -> SpaceKind:
-        if room_id == Space(f"shell-{SpaceKind.GROUP.value}-space", SpaceKind.GROUP).room_id:
-            return SpaceKind.GROUP
-        if room_id.startswith("shell-"):
-            return SpaceKind.DIRECT
-        return SpaceKind.GROUP  # another space named by the policy, e.g. the approvers'
-
-    def _meta(self, line: str) -> None:
+    async def _meta(self, line: str) -> None:
         cmd, _, arg = line.partition(" ")
         arg = arg.strip()
-        if cmd == "/as" and "@" in arg:
+        if cmd == "/as" and "@" in arg and " " not in arg:
             self.email = arg
-            self._note(f"You are now {arg}.")
+            about = await self.describe_person(arg) if self.describe_person else ""
+            self.note(f"You are now {arg}" + (f": {about}" if about else "."))
         elif cmd == "/space" and arg in {k.value for k in SpaceKind}:
             self.space_kind = SpaceKind(arg)
-            self._note(f"You are now in a {arg} space.")
+            self.note(f"You are now in a {arg} space.")
         else:
-            self._note(
-                "Shell commands: /as EMAIL, /space direct|group, /submit {json}, "
-                "/press BUTTON, /quit."
-            )
+            self.note("Shell commands: " + SHELL_HELP)
 
-    async def repl(self, read_line: Callable[[], str] | None = None) -> None:
-        reader = read_line or sys.stdin.readline
-        loop = asyncio.get_running_loop()
+    async def repl(self, read_line: LineReader | None = None, *, echo: bool = False) -> None:
+        """Read lines until /quit or the end of input. ``echo``: print each line after the
+        prompt (piped input, which the terminal didn't show)."""
+        reader = read_line or piped_reader(sys.stdin)
         while True:
-            if self.out.isatty():
-                self.out.write("› ")
-                self.out.flush()
-            line = await loop.run_in_executor(None, reader)
-            if not line or line.strip() in {"/quit", "/exit"}:
+            line = await reader()
+            if line is None:
                 return
-            await self.handle_line(line)
+            if echo:
+                self.out.write(PROMPT + line.rstrip("\r\n") + "\n")
+                self.out.flush()
+            if line.strip() in {"/quit", "/exit"}:
+                return
+            try:
+                await self.handle_line(line)
+            except Exception as exc:  # noqa: BLE001 -- a shell line never ends in a traceback
+                self.note(f"The shell couldn't do that ({type(exc).__name__}); try again.")
+
+
+SHELL_HELP = (
+    "/as EMAIL, /space direct|group, /submit {json}, /press BUTTON, /quit. "
+    "Anything else is a message to the bot (try help)."
+)
+
+
+def piped_reader(stream: TextIO) -> LineReader:
+    """Lines from a pipe or file, read off the event loop; None at its end."""
+
+    async def read() -> str | None:
+        line = await asyncio.get_running_loop().run_in_executor(None, stream.readline)
+        return line or None
+
+    return read
+
+
+def _json_object(text: str) -> dict[str, Any] | None:
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def _card_problem(card: dict[str, Any], inputs: dict[str, Any], title: object) -> str | None:
+    """Why these inputs or this button don't fit the card (one sentence), or None."""
+    buttons = [t for t, _ in submit_buttons(card)]
+    name = _card_title(card)
+    if not buttons:
+        return f"The last card, “{name}”, has no buttons to press: it's finished."
+    if title is not None and not isinstance(title, str):
+        return 'Name the button as text, e.g. {"button": "' + buttons[0] + '"}.'
+    if title is not None and title.casefold() not in {b.casefold() for b in buttons}:
+        if title.casefold() in {t.casefold() for t in _toggles(card)}:
+            return (
+                f"“{title}” only shows or hides fields in a Webex client; here you may fill "
+                "them in with /submit directly."
+            )
+        return f"“{name}” has no button “{title}”; its buttons are {', '.join(buttons)}."
+    known = list(cards.current_values(card))
+    unknown = [k for k in inputs if k not in known]
+    if not unknown:
+        return None
+    key = unknown[0]
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f" (did you mean `{close[0]}`?)" if close else ""
+    listed = ", ".join(f"`{k}`" for k in known) if known else "none"
+    return (
+        f"That card has no input `{key}`{hint}; its inputs are {listed} — nothing was sent, "
+        "and the card is still open."
+    )
