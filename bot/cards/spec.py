@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.grammar import KEYS
 from bot.validation import CERTIFICATE_ONLY_KEYS
 
 Card = dict[str, Any]
@@ -24,18 +25,12 @@ APPROVE = "approve"
 REJECT = "reject"
 VERBS: tuple[str, ...] = (REVIEW, CANCEL, CONFIRM, APPROVE, REJECT)
 
-#: Input ids of the form: the grammar's canonical keys.
+#: Input ids of the form: the grammar's canonical keys, less those a form doesn't offer (the
+#: org comes from the card, a route group is typed, the P-Charge-Info policy isn't asked).
+NOT_IN_FORM = frozenset({"org", "pcharge", "route-group"})
 FORM_INPUTS: tuple[str, ...] = (
-    "name",
-    "location",
-    "type",
-    "device",
-    "address",
-    "domain",
-    "port",
-    "max-calls",
-    "dual-identity",
-    "password",
+    *(k for k in KEYS if k not in NOT_IN_FORM and k != "password"),
+    "password",  # last on the form: optional, and only in a 1:1 space
 )
 #: The id of the Container that holds the certificate-only inputs.
 CERTIFICATE_CONTAINER = "certificate-settings"
