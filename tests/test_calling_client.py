@@ -33,7 +33,8 @@ from bot.webex.calling import (
     TrunkCreateUnknown,
     TrunkNotCreated,
 )
-from bot.webex.http import WebexHttp, user_sentence
+from bot.webex.errors import user_sentence
+from bot.webex.http import WebexHttp
 from bot.webex.models import TrunkCreate, TrunkType
 
 BASE = "https://webexapis.test/v1"

@@ -29,17 +29,15 @@ from bot.check import run_check
 from bot.errors import ConfigError, WebexServerError, WebexUnreachable
 from bot.settings import Settings
 from bot.store import open_store
-from bot.webex.http import WebexHttp, user_sentence
+from bot.webex.errors import user_sentence
+from bot.webex.http import WebexHttp
+from bot.webex.token_store import FileTokenStore, KeyedTokenStore, TokenStore, fingerprint
 from bot.webex.tokens import (
     CLIENT_REJECTED,
     INCOMPLETE,
     REFRESH_REVOKED,
-    FileTokenStore,
-    KeyedTokenStore,
     RefreshTokenRejected,
     ServiceAppTokens,
-    TokenStore,
-    fingerprint,
 )
 from webexfake.calling import (
     DEMO_CLIENT_ID,

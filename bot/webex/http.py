@@ -35,32 +35,15 @@ import httpx
 
 from bot import replies
 from bot.errors import WebexBadResponse, WebexUnreachable
-
-# The error boundary lives in bot.webex.errors; these names stay importable from here.
 from bot.webex.errors import (
     JSONObject,
-    WebexConnectFailed,
     bad_response,
     error_for_exception,
     error_for_status,
     json_object,
-    user_sentence,
 )
 
-__all__ = [
-    "DEFAULT_TIMEOUT",
-    "JSONObject",
-    "Params",
-    "RetryPolicy",
-    "WebexConnectFailed",
-    "WebexHttp",
-    "bad_response",
-    "error_for_exception",
-    "error_for_status",
-    "json_object",
-    "parse_retry_after",
-    "user_sentence",
-]
+__all__ = ["DEFAULT_TIMEOUT", "Params", "RetryPolicy", "WebexHttp", "parse_retry_after"]
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,8 @@ from pydantic import Field
 
 from bot.errors import WebexBadResponse, WebexError, WebexForbidden, WebexNotFound
 from bot.events import Download, FileTooBig, Reply
-from bot.webex.http import WebexHttp, json_object
+from bot.webex.errors import json_object
+from bot.webex.http import WebexHttp
 from bot.webex.models import WireModel
 
 log = logging.getLogger(__name__)

@@ -42,25 +42,12 @@ from bot.logs import SECRETS
 from bot.webex.errors import bad_response, error_for_exception, error_for_status
 from bot.webex.token_store import (
     FileTokenStore,
-    KeyedTokenStore,
     PersistedTokens,
-    TokenBlobStore,
     TokenStore,
-    default_token_path,
     fingerprint,
 )
 
-__all__ = [  # the token store's names stay importable from here
-    "FileTokenStore",
-    "KeyedTokenStore",
-    "PersistedTokens",
-    "RefreshTokenRejected",
-    "ServiceAppTokens",
-    "TokenBlobStore",
-    "TokenStore",
-    "default_token_path",
-    "fingerprint",
-]
+__all__ = ["RefreshTokenRejected", "ServiceAppTokens"]
 
 if TYPE_CHECKING:
     from bot.settings import Settings
