@@ -710,6 +710,8 @@ def secret_findings(text: str) -> list[str]:
             value = match.group(1)
             if label in {"password in a URL", "secret assignment"} and _PLACEHOLDER.match(value):
                 continue
+            if text[max(0, match.start(1) - 7) : match.start(1)] == "sha256:":
+                continue  # a package hash in a lock file
             found.append(f"{label}: {match.group(0)[:60]}")
     return found
 
@@ -802,4 +804,47 @@ def test_postgres_is_an_extra_that_the_tests_install() -> None:
     build = instructions[:last_from]
     assert any(k == "ARG" and a.startswith("EXTRAS") for k, a in build)
     runs = " ".join(a for k, a in build if k == "RUN")
-    assert '"/src${EXTRAS:+[$EXTRAS]}"' in runs
+    assert '-r "deploy/requirements${EXTRAS:+-$EXTRAS}.lock"' in runs
+
+
+def _locked(path: Path) -> dict[str, str]:
+    """name → pinned version of a pip-compile lock file; each pin must carry hashes."""
+    text = path.read_text(encoding="utf-8")
+    pins: dict[str, str] = {}
+    for block in re.split(r"\n(?=[A-Za-z0-9])", text):
+        first = block.splitlines()[0] if block.strip() else ""
+        match = re.match(r"([A-Za-z0-9._-]+)==([^ \\]+)", first)
+        if match:
+            assert "--hash=sha256:" in block, f"{match.group(1)} has no hash in {path.name}"
+            pins[match.group(1).lower().replace("_", "-")] = match.group(2)
+    return pins
+
+
+@pytest.mark.parametrize(
+    ("lock", "extras"),
+    [("requirements.lock", ()), ("requirements-postgres.lock", ("postgres",))],
+)
+def test_the_image_installs_exactly_the_locked_dependencies(
+    lock: str, extras: tuple[str, ...]
+) -> None:
+    """Every runtime dependency (and the extra's) is pinned with hashes in the lock the
+    Dockerfile installs with --require-hashes, at a version pyproject allows."""
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = list(project["dependencies"])
+    for extra in extras:
+        wanted += project["optional-dependencies"][extra]
+    pins = _locked(ROOT / "deploy" / lock)
+    for spec in wanted:
+        req = Requirement(spec)
+        name = req.name.lower().replace("_", "-")
+        assert name in pins, f"{name} is not in deploy/{lock}: run pip-compile again"
+        assert req.specifier.contains(pins[name], prereleases=True), (name, pins[name])
+    if not extras:
+        assert "psycopg" not in pins  # the SQLite-only image doesn't carry the driver
+    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text(encoding="utf-8")
+    assert "--require-hashes" in dockerfile
+    assert "--no-deps /src" in dockerfile
+    ignored = dockerignore_patterns()
+    assert not any(fnmatch.fnmatch(f"deploy/{lock}", p) for p in ignored), "the lock is ignored"
