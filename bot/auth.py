@@ -12,6 +12,7 @@ person ID. Display names never count.
 
 from __future__ import annotations
 
+import difflib
 import logging
 import tomllib
 from collections.abc import Awaitable, Callable, Iterable
@@ -168,6 +169,12 @@ def _grant_problem(raw: object, err: Any, source: str) -> str:
             'or ["*"] for all.'
         )
     if err["type"] == "extra_forbidden":
+        close = difflib.get_close_matches(key, list(Grant.model_fields), n=1)
+        if close:
+            return (
+                f"The policy file {source}: {grant} has an unknown key `{key}`: did you "
+                f"mean `{close[0]}`?"
+            )
         known = ", ".join(Grant.model_fields)
         return f"The policy file {source}: {grant} has an unknown key `{key}` (known: {known})."
     if key:
@@ -207,8 +214,9 @@ class Policy:
         return cls(grants=parsed.grant, source=source)
 
     @classmethod
-    def load(cls, path: Path) -> Policy:
-        """Load the policy; a missing or broken file gives a deny-all policy with its reason."""
+    def load(cls, path: Path, *, log_problem: bool = True) -> Policy:
+        """Load the policy; a missing or broken file gives a deny-all policy with its reason
+        (logged unless ``log_problem`` is False: `trunkbot check` prints it itself)."""
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -218,7 +226,8 @@ class Policy:
         try:
             policy = cls.parse(text, source=str(path))
         except ConfigError as exc:
-            log.warning("policy.invalid", extra={"problem": exc.user_message})
+            if log_problem:
+                log.warning("policy.invalid", extra={"problem": exc.user_message})
             return cls(problem=exc.user_message, source=str(path))
         if not policy.grants:
             policy.problem = f"The policy file {path} has no [[grant]]: nobody may do anything."

@@ -84,7 +84,7 @@ class Report:
 
 
 def check_policy(settings: Settings, report: Report) -> None:
-    policy = Policy.load(settings.policy)
+    policy = Policy.load(settings.policy, log_problem=False)
     if policy.problem:
         report.problem(policy.problem)
     else:

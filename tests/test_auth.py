@@ -323,3 +323,31 @@ def test_a_typed_password_is_scrubbed_from_its_own_requests_records_only() -> No
         assert scrub("password was Madrid#2026, ok") == "password was [redacted], ok"
     assert scrub("trunk in Madrid#2026") == "trunk in Madrid#2026"
     assert "Madrid#2026" not in SECRETS.snapshot()
+
+
+def test_a_misspelt_key_gets_a_suggestion_and_check_says_it_once(tmp_path: Path) -> None:
+    """`location` for `locations`: one line, in our words, with the likely key; `trunkbot
+    check` prints it once (the load doesn't also log it)."""
+    import io
+    import logging
+
+    from bot.check import Report, check_policy
+    from bot.settings import Settings
+
+    path = tmp_path / "policy.toml"
+    path.write_text('[[grant]]\npeople=["a@b.c"]\nactions=["trunk.create"]\nlocation=["x"]\n')
+    seen: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = seen.append  # type: ignore[method-assign]
+    logging.getLogger("bot.auth").addHandler(handler)
+    try:
+        report = Report(io.StringIO())
+        check_policy(Settings(policy=path), report)
+    finally:
+        logging.getLogger("bot.auth").removeHandler(handler)
+    assert report.problems == [
+        "The policy file "
+        f"{path}: grant 1 (people = a@b.c) has an unknown key `location`: did you mean "
+        "`locations`?"
+    ]
+    assert [r for r in seen if r.getMessage() == "policy.invalid"] == []
