@@ -477,6 +477,7 @@ async def run_shell(
         )
         if org:
             shell.org_id = org
+        shell.outbox.save_dir = intro.state_file(intro.SHELL_FILES)
         gate_policy = app.services.gate.policy
 
         async def describe(_email: str) -> str:
@@ -513,6 +514,10 @@ async def run_shell(
             await shell.repl(reader)
         else:
             await shell.repl(piped_reader(sys.stdin), echo=True)
+        # A bulk create still running finishes (and shows its summary) before the shell ends.
+        from commands.bulk.run import wait_all
+
+        await wait_all()
     finally:
         await app.aclose()
     return EXIT_OK

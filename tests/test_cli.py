@@ -129,6 +129,27 @@ def test_piped_shell_reads_like_the_readme(tmp_path: Path) -> None:
     assert "Traceback" not in run.stderr
 
 
+def test_shell_file_creates_trunks_from_a_csv(tmp_path: Path) -> None:
+    """`/file PATH` sends `create trunks` with a CSV attached: two trunks, the summary, and
+    the result file saved owner-only in the state directory (it carries the passwords)."""
+    (tmp_path / "sites.csv").write_text('name,location\nblk-1,"London HQ"\nblk-2,Madrid\n')
+    run = trunkbot(
+        "shell", stdin="/file missing.csv\n/file sites.csv\n/press Create\n", cwd=tmp_path
+    )
+    assert run.returncode == 0, run.stderr
+    out = run.stdout
+    assert "› /file missing.csv\n· missing.csv doesn't exist" in out
+    assert "Trunks to create: 2" in out
+    assert "✅ Done: 2 created, 0 failed." in out
+    saved = tmp_path / "state" / "trunkbot" / "shell-files" / "sites-result.csv"
+    assert "📎 sites-result.csv (" in out
+    assert str(saved) in out
+    result = saved.read_text()
+    assert '"blk-1","created"' in result
+    assert '"blk-2","created"' in result
+    assert "Traceback" not in run.stderr
+
+
 def test_a_demo_session_leaves_a_trail_that_audit_reads(tmp_path: Path) -> None:
     """The shell on the sandbox keeps a demo database in the state directory; `trunkbot
     audit` in the same configuration reads it and says which one it read."""

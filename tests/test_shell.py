@@ -185,6 +185,75 @@ async def test_as_says_what_the_new_person_may_do(chat: Chat) -> None:
     assert "gives mallory@evil.example nothing" in printed
 
 
+# -- /file PATH [text]: a message with a file attached ---------------------------------------
+
+
+async def test_file_sends_the_file_to_the_bot(chat: Chat, tmp_path: object) -> None:
+    """/file PATH is `create trunks` with that file attached; the bot reads it through the
+    shell's outbox, as it fetches a message's file from Webex."""
+    from pathlib import Path
+
+    from commands.bulk import run
+
+    assert isinstance(tmp_path, Path)
+    sites = tmp_path / "my sites.csv"
+    sites.write_text("name,location\nfl-1,Madrid\nfl-2,Nowhere\n")
+    shell, out = await shell_for(chat)
+    printed = await lines(shell, out, f'/file "{sites}" create trunks dry-run')
+    assert "1 of 2 rows are ready to create" in printed
+    assert "row 3, location" in printed
+    assert "Dry run: nothing was created." in printed
+    shell.outbox.save_dir = tmp_path / "files"
+    good = tmp_path / "good.csv"
+    good.write_text("name,location\nfl-3,Madrid\n")
+    printed = await lines(shell, out, f"/file {good}")
+    assert "Trunks to create: 1" in printed
+    await lines(shell, out, "/press Create")
+    await run.wait_all()
+    printed = out.getvalue()
+    assert "✅ Done: 1 created, 0 failed." in printed
+    saved = tmp_path / "files" / "good-result.csv"
+    assert "📎 good-result.csv (" in printed
+    assert f"saved to {saved})" in printed
+    assert saved.stat().st_mode & 0o077 == 0
+    assert '"fl-3","created"' in saved.read_text()
+    assert chat.state.trunk_by_name("fl-3") is not None
+
+
+@pytest.mark.parametrize(
+    ("path", "says"),
+    [
+        ("nowhere.csv", "nowhere.csv doesn't exist: give the path of a CSV file"),
+        (".", ". is a folder, not a file"),
+    ],
+)
+async def test_file_that_cannot_be_read_is_one_sentence(chat: Chat, path: str, says: str) -> None:
+    shell, out = await shell_for(chat)
+    printed = await lines(shell, out, f"/file {path}")
+    assert printed.startswith(f"· {says}")
+    assert len(printed.strip().splitlines()) == 1
+
+
+async def test_the_shell_serves_only_attached_files(chat: Chat, tmp_path: object) -> None:
+    """The bot reads a local file only when the person attached it, and checks its size."""
+    from pathlib import Path
+
+    from bot.errors import UsageError
+    from bot.events import FileTooBig
+
+    assert isinstance(tmp_path, Path)
+    other = tmp_path / "other.csv"
+    other.write_text("name,location\nx,Madrid\n")
+    shell, _ = await shell_for(chat)
+    with pytest.raises(UsageError):
+        await shell.outbox.fetch_file(other.as_uri(), max_bytes=1000)
+    url = shell.attach(str(other))
+    with pytest.raises(FileTooBig):
+        await shell.outbox.fetch_file(url, max_bytes=5)
+    download = await shell.outbox.fetch_file(url, max_bytes=1000)
+    assert (download.name, download.content_type) == ("other.csv", "text/csv")
+
+
 # -- the terminal: editing, history, completion ----------------------------------------------
 
 
@@ -222,6 +291,7 @@ async def test_completion_of_commands_and_locations(pipe: PipeInput) -> None:
         "create trunk name=b location=Madrid"
     )
     assert await typed(read, pipe, "/pr", "\t", "\r") == "/press"
+    assert await typed(read, pipe, "/fi", "\t", "\r") == "/file"
     assert await typed(read, pipe, "/as le", "\t", "\r") == "/as lee@example.com"
 
 

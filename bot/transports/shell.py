@@ -15,18 +15,23 @@ import asyncio
 import base64
 import difflib
 import json
+import mimetypes
+import os
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TextIO
 
 from bot import cards
-from bot.events import Actor, Event, Reply, Space, SpaceKind
+from bot.errors import UsageError
+from bot.events import Actor, Download, Event, FileTooBig, Reply, Space, SpaceKind, Upload
 from bot.router import Router
 from bot.transports.shell_terminal import PROMPT, terminal_text, tidy_card_text
 
 SHELL_ORG = "shell-org"
+DEFAULT_FILE_TEXT = "create trunks"
 
 #: The next line typed: a str ("" for nothing), or None when the input has ended.
 LineReader = Callable[[], Awaitable[str | None]]
@@ -68,6 +73,38 @@ class ShellOutbox:
     sent: list[Reply] = field(default_factory=list)
     last_card: tuple[str, dict[str, Any], str] | None = None  # message id, card, room id
     titles: dict[str, str] = field(default_factory=dict)  # card message id → its title
+    # The files a person attached with /file (their file:// URLs): the only ones served.
+    attached: set[str] = field(default_factory=set)
+    # Where files the bot posts (a result CSV) are saved, owner-only; None: not saved.
+    save_dir: Path | None = None
+
+    async def fetch_file(self, url: str, *, max_bytes: int) -> Download:
+        """A file attached with /file, as the bot's messaging client fetches a message's
+        file from Webex: only what was attached, its size first, then the bytes."""
+        if url not in self.attached:
+            raise UsageError("That file wasn't attached in this shell, so I won't read it.")
+        path = _path_of(url)
+        try:
+            size = path.stat().st_size
+            if size > max_bytes:
+                raise FileTooBig(size)
+            content = path.read_bytes()
+        except OSError as exc:
+            raise UsageError(f"I couldn't read {path.name} ({exc.strerror or exc}).") from None
+        if len(content) > max_bytes:
+            raise FileTooBig(len(content))
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return Download(name=path.name, content_type=content_type, content=content)
+
+    def _show_file(self, upload: Upload) -> str:
+        """The line for a file the bot posted (saved owner-only when there is a place)."""
+        where = ""
+        if self.save_dir is not None:
+            try:
+                where = f", saved to {_save(self.save_dir, upload)}"
+            except OSError as exc:
+                where = f", not saved ({exc.strerror or exc})"
+        return f"\n📎 {upload.name} ({len(upload.content):,} bytes{where})"
 
     async def send(self, reply: Reply) -> str | None:
         self.sent.append(reply)
@@ -79,6 +116,8 @@ class ShellOutbox:
             prefix = "‹ [in thread] "
         elif reply.room_id and not reply.room_id.startswith("shell-"):
             prefix = f"‹ [in space {reply.room_id}] "
+        if reply.replaces:
+            prefix += "(update) "
         if reply.card is None:
             body = terminal_text(reply.markdown, bold=self.bold)
         else:
@@ -86,6 +125,8 @@ class ShellOutbox:
             self.titles[message_id] = _card_title(reply.card)
             if reply.room_id:
                 self.last_card = (message_id, reply.card, reply.room_id)
+        if reply.file is not None:
+            body += self._show_file(reply.file)
         self.out.write(prefix + body.replace("\n", "\n  ") + "\n")
         self.out.flush()
         return message_id
@@ -97,6 +138,30 @@ class ShellOutbox:
         if self.last_card and self.last_card[0] == message_id:
             self.last_card = None
         return True
+
+
+def _path_of(url: str) -> Path:
+    """The local path of a file:// URL."""
+    from urllib.parse import unquote, urlparse
+
+    return Path(unquote(urlparse(url).path))
+
+
+def _save(directory: Path, upload: Upload) -> Path:
+    """``upload`` written owner-only (0600) under ``directory``, never over another file."""
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    stem, dot, ext = Path(upload.name).name.rpartition(".")
+    stem, ext = (stem, dot + ext) if stem else (ext, "")
+    for n in range(1000):
+        path = directory / (f"{stem}{ext}" if n == 0 else f"{stem}-{n}{ext}")
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            continue
+        with os.fdopen(fd, "wb") as f:
+            f.write(upload.content)
+        return path
+    raise FileExistsError(f"too many files named {upload.name}")
 
 
 def _card_hint(card: dict[str, Any]) -> str:
@@ -136,8 +201,9 @@ class Shell:
     def actor(self) -> Actor:
         return Actor(person_id=person_id_for(self.email), email=self.email, org_id=self.org_id)
 
-    def event_for(self, text: str) -> Event:
-        """A message typed in the current space (the bot is mentioned in a group space)."""
+    def event_for(self, text: str, files: tuple[str, ...] = ()) -> Event:
+        """A message typed in the current space (the bot is mentioned in a group space),
+        with ``files`` attached (URLs the outbox serves, as Webex's ``files``)."""
         message_id = f"shell-{uuid.uuid4().hex}"
         return Event(
             id=message_id,
@@ -146,7 +212,21 @@ class Shell:
             text=text,
             message_id=message_id,
             mentions_bot=True,
+            files=files,
         )
+
+    def attach(self, path: str) -> str:
+        """The URL under which the outbox serves the local file ``path`` to the bot; a
+        UsageError (one sentence) when it isn't a readable file."""
+        local = Path(path).expanduser()
+        if not local.is_file():
+            what = "is a folder, not a file" if local.is_dir() else "doesn't exist"
+            raise UsageError(f"{path} {what}: give the path of a CSV file, e.g. /file sites.csv.")
+        if not os.access(local, os.R_OK):
+            raise UsageError(f"I can't read {path} (permission denied).")
+        url = local.resolve().as_uri()
+        self.outbox.attached.add(url)
+        return url
 
     def card_event(self, inputs: dict[str, Any], message_id: str, room_id: str) -> Event:
         """A button pressed on the card ``message_id`` in ``room_id``, posting ``inputs``."""
@@ -243,7 +323,9 @@ class Shell:
     async def _meta(self, line: str) -> None:
         cmd, _, arg = line.partition(" ")
         arg = arg.strip()
-        if cmd == "/as" and "@" in arg and " " not in arg:
+        if cmd == "/file" and arg:
+            await self._file(arg)
+        elif cmd == "/as" and "@" in arg and " " not in arg:
             self.email = arg
             about = await self.describe_person(arg) if self.describe_person else ""
             self.note(f"You are now {arg}" + (f": {about}" if about else "."))
@@ -252,6 +334,18 @@ class Shell:
             self.note(f"You are now in a {arg} space.")
         else:
             self.note("Shell commands: " + SHELL_HELP)
+
+    async def _file(self, arg: str) -> None:
+        """``/file PATH [text]``: a message with that file attached (``create trunks`` when
+        no text is given). A path with spaces is quoted: ``/file "my sites.csv"``."""
+        path, text = _path_and_text(arg)
+        try:
+            url = self.attach(path)
+        except UsageError as exc:
+            self.note(exc.user_message)
+            return
+        event = self.event_for(text or DEFAULT_FILE_TEXT, files=(url,))
+        await self.router.handle(event, self.outbox)
 
     async def repl(self, read_line: LineReader | None = None, *, echo: bool = False) -> None:
         """Read lines until /quit or the end of input. ``echo``: print each line after the
@@ -273,7 +367,7 @@ class Shell:
 
 
 SHELL_HELP = (
-    "/as EMAIL, /space direct|group, /submit {json}, /press BUTTON, /quit. "
+    "/as EMAIL, /space direct|group, /submit {json}, /press BUTTON, /file PATH [text], /quit. "
     "Anything else is a message to the bot (try help)."
 )
 
@@ -286,6 +380,16 @@ def piped_reader(stream: TextIO) -> LineReader:
         return line or None
 
     return read
+
+
+def _path_and_text(arg: str) -> tuple[str, str]:
+    """``PATH [text]``: the path (quoted when it has spaces) and the message's text."""
+    quote = arg[:1]
+    if quote in {'"', "'"} and quote in arg[1:]:
+        end = arg.index(quote, 1)
+        return arg[1:end], arg[end + 1 :].strip()
+    path, _, text = arg.partition(" ")
+    return path, text.strip()
 
 
 def _json_object(text: str) -> dict[str, Any] | None:

@@ -21,6 +21,7 @@ from bot.settings import Settings, default_state_dir
 
 SANDBOX_DATABASE = "sandbox.db"
 SHELL_LOG = "shell.log"
+SHELL_FILES = "shell-files"  # files the bot posts in the shell (a bulk result CSV)
 SHELL_HISTORY = "shell_history"
 
 # What each action lets a person do, as the greeting says it (in policy order).

@@ -80,7 +80,7 @@ def tidy_card_text(text: str) -> str:
     return "\n".join(lines)
 
 
-SHELL_COMMANDS = ("/as", "/space", "/press", "/submit", "/quit")
+SHELL_COMMANDS = ("/as", "/space", "/press", "/submit", "/file", "/quit")
 _LOCATION_KEY = re.compile(r"(?:^|\s)(location|locationid)=([\"']?)([^\"'=]*)$", re.IGNORECASE)
 
 
