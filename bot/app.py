@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 import httpx
 from pydantic import SecretStr
@@ -75,12 +75,15 @@ class App:
     clients: list[httpx.AsyncClient]
     jobs: list[Job] = field(default_factory=list)
     owns_store: bool = False
+    held: list[IO[bytes]] = field(default_factory=list)  # locks kept for the process's life
 
     async def aclose(self) -> None:
         for client in self.clients:
             await client.aclose()
         if self.owns_store:
             await self.services.store.close()
+        for handle in self.held:
+            handle.close()
 
 
 def build_app(

@@ -3,6 +3,9 @@ credentials and the policy, and open the app; a ConfigError names the first prob
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import IO
+
 import httpx
 
 from bot.app import USER_AGENT, App, open_app, static_token
@@ -10,6 +13,7 @@ from bot.auth import Policy
 from bot.errors import BotError, ConfigError, WebexAuthError, WebexError
 from bot.inbound import BotIdentity
 from bot.settings import Settings
+from bot.single import hold_sqlite
 from bot.webex.http import WebexHttp
 from bot.webex.messaging import MessagingClient, Person
 
@@ -20,6 +24,19 @@ def not_a_bot(me: Person) -> str:
         f"TRUNKBOT_BOT_TOKEN belongs to {me.email or me.display_name}, a {me.type}, not a "
         "bot: create a bot at developer.webex.com and use its token."
     )
+
+
+def _hold_the_database(settings: Settings) -> list[IO[bytes]]:
+    """A SQLite file serves one bot process: take its lock (none for PostgreSQL)."""
+    from bot.store import sqlite_path
+
+    url = settings.effective_database_url
+    if not url.startswith("sqlite:"):
+        return []
+    path = sqlite_path(url)
+    if path == ":memory:":
+        return []
+    return [hold_sqlite(Path(path))]
 
 
 async def prepare(settings: Settings) -> tuple[App, MessagingClient, BotIdentity]:
@@ -56,6 +73,11 @@ async def prepare(settings: Settings) -> tuple[App, MessagingClient, BotIdentity
         await bot_client.aclose()
         raise ConfigError(not_a_bot(me))
     try:
+        held = _hold_the_database(settings)
+    except ConfigError:
+        await bot_client.aclose()
+        raise
+    try:
         app = await open_app(
             settings,
             policy=policy,
@@ -64,7 +86,10 @@ async def prepare(settings: Settings) -> tuple[App, MessagingClient, BotIdentity
         )
     except BotError:  # e.g. incomplete service app settings, a database that doesn't answer
         await bot_client.aclose()
+        for handle in held:
+            handle.close()
         raise
+    app.held += held
     app.clients.append(bot_client)
     try:
         await app.services.admin_http.get_json("/people/me")
