@@ -10,6 +10,7 @@ client's transport for the in-process sandbox — so a test reads like the chat 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -173,6 +174,35 @@ class Chat:
 
     def trunk_posts(self) -> list[dict[str, object]]:
         return [c.json for c in self.state.calls("POST", "/premisePstn/trunks") if c.json]
+
+
+#: How the result of a create begins (a new trunk, or one Webex created while it was slow).
+RESULT_STARTS = ("✅ Trunk ", "✅ Webex was slow, but the trunk was created")
+
+
+def result_of(replies: Sequence[Reply]) -> Reply:
+    """The result of a create among ``replies``, found by what it says (the 1:1 message with
+    the password and the gateway configuration comes after it)."""
+    found = [r for r in replies if r.markdown.startswith(RESULT_STARTS)]
+    assert found, [r.markdown for r in replies]
+    return found[-1]
+
+
+def delivery_of(replies: Sequence[Reply]) -> Reply:
+    """The 1:1 message after a create's result: the generated password and, for a registering
+    trunk, the gateway configuration; never a card."""
+    found = [
+        r
+        for r in replies
+        if r.private
+        and (
+            "Password (shown only here)" in r.markdown
+            or "Gateway configuration for trunk" in r.markdown
+        )
+    ]
+    assert found, [r.markdown for r in replies]
+    assert found[-1].card is None
+    return found[-1]
 
 
 async def make_chat(

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.events import Reply
-from tests.chat import Chat, make_chat
+from tests.chat import Chat, delivery_of, make_chat, result_of
 from tests.clock import StoreClock
 from webexfake.calling import seeded_id
 
@@ -54,8 +54,10 @@ async def test_form_review_confirm_created(chat: Chat) -> None:
     assert "card-1" in str(confirm.card)
     assert posts(chat) == 0  # nothing until Create
     done = await chat.submit(confirm, "Create", person=CAROL)
-    assert done[-1].markdown.startswith("✅ Trunk **card-1** created in **Madrid**")
-    assert done[-1].card is not None  # the result card
+    result = result_of(done)
+    assert result.markdown.startswith("✅ Trunk **card-1** created in **Madrid**")
+    assert result.card is not None  # the result card
+    assert delivery_of(done).card is None  # then, 1:1, the password and configuration
     assert posts(chat) == 1
 
 
@@ -65,7 +67,7 @@ async def test_text_command_asks_for_confirmation_by_default(chat: Chat) -> None
     confirm = card_of(replies)
     assert posts(chat) == 0
     done = await chat.submit(confirm, "Create", person=CAROL)
-    assert done[-1].markdown.startswith("✅ Trunk **txt-1** created")
+    assert result_of(done).markdown.startswith("✅ Trunk **txt-1** created")
     assert posts(chat) == 1
 
 
@@ -189,7 +191,10 @@ async def test_double_click_creates_once(chat: Chat) -> None:
     first, second = await asyncio.gather(
         chat.submit(confirm, "Create", person=CAROL), chat.submit(confirm, "Create", person=CAROL)
     )
-    answers = [first[-1].markdown, second[-1].markdown]
+    answers = [
+        next(r.markdown for r in replies if r.markdown.startswith(("✅", "I'm already")))
+        for replies in (first, second)
+    ]
     assert sum(a.startswith("✅ Trunk **card-1** created") for a in answers) == 1
     assert (
         sum(
@@ -262,7 +267,8 @@ async def test_approval_approved(chat: Chat) -> None:
     replies = await chat.submit(card, "Approve", person=ERIN, room_id="ROOM-APPROVERS")
     to_requester = [r for r in replies if r.room_id == "room-direct"]
     assert any("approved your request" in r.markdown for r in to_requester)
-    assert to_requester[-1].markdown.startswith("✅ Trunk **appr-1** created")
+    assert result_of(to_requester).markdown.startswith("✅ Trunk **appr-1** created")
+    assert delivery_of(to_requester)  # the password and configuration, 1:1 to the requester
     assert posts(chat) == 1
 
 
@@ -281,7 +287,7 @@ async def test_self_approval_is_refused_and_leaves_the_card_live(chat: Chat) -> 
     assert mine[-1].markdown.startswith("You can't approve your own request")
     assert posts(chat) == 0
     theirs = await chat.submit(card, "Approve", person=ERIN, room_id="ROOM-APPROVERS")
-    assert theirs[-1].markdown.startswith("✅")
+    assert result_of(theirs).markdown.startswith("✅")
     assert posts(chat) == 1
 
 

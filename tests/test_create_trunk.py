@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.chat import Chat, make_chat
+from tests.chat import Chat, delivery_of, make_chat, result_of
 from webexfake.calling import SandboxState, seeded_id
 
 LONDON = seeded_id("LOCATION", "London HQ")
@@ -22,9 +22,11 @@ async def chat() -> AsyncIterator[Chat]:
 
 
 async def test_registering_trunk_in_a_direct_space(chat: Chat) -> None:
-    """The happy path: one POST with exactly the right body, and everything to configure."""
+    """The happy path: one POST with exactly the right body, and everything to configure:
+    the result (text and card), then 1:1 and without a card the password and the gateway
+    configuration, the only message that holds the password."""
     replies = await chat.say('create trunk name=lon-lgw-1 location="London HQ"')
-    assert [r.markdown.split("\n")[0] for r in replies] == [
+    assert [r.markdown.split("\n")[0] for r in replies[:2]] == [
         "Creating registering trunk **lon-lgw-1** in **London HQ**…",
         "✅ Trunk **lon-lgw-1** created in **London HQ** (registering, Cisco CUBE local gateway).",
     ]
@@ -33,12 +35,19 @@ async def test_registering_trunk_in_a_direct_space(chat: Chat) -> None:
     assert post == {"name": "lon-lgw-1", "locationId": LONDON, "trunkType": "REGISTERING"}
     trunk = chat.state.trunk_by_name("lon-lgw-1")
     assert trunk is not None
-    done = replies[-1].markdown
+    result = result_of(replies)
+    done = result.markdown
     assert f"ID: `{trunk.id}`" in done
     for label in ("Line/port", "SIP user name", "Outbound proxy", "OTG/DTG", "Registrar domain"):
         assert f"• {label}: `" in done
-    assert f"Password (shown only here): `{password}`" in done
-    assert not replies[-1].private or replies[-1].room_id == "room-direct"
+    assert "• Password: in my next message, shown only there" in done
+    assert result.card is not None
+    delivery = delivery_of(replies)
+    assert replies.index(delivery) == replies.index(result) + 1  # right after the result
+    assert delivery.room_id == "room-direct"
+    assert f"Password (shown only here): `{password}`" in delivery.markdown
+    assert "Gateway configuration for trunk **lon-lgw-1**" in delivery.markdown
+    assert [r for r in replies if password in r.markdown or password in str(r.card)] == [delivery]
 
 
 async def test_password_comes_from_generate_password(chat: Chat) -> None:
@@ -53,14 +62,17 @@ async def test_password_comes_from_generate_password(chat: Chat) -> None:
 
 async def test_certificate_based_trunk(chat: Chat) -> None:
     """A certificate-based trunk sends every SBC field, as Webex spells them."""
-    answer = await chat.answer(
+    replies = await chat.say(
         "create trunk name=sbc-1 location='Paris Office' type=certificate "
         'device="Oracle ACME SBC" address=sbc9.sbc.example.com domain=sbc.example.com '
         "port=5061 max-calls=200 dual-identity=yes"
     )
+    answer = result_of(replies).markdown
     assert answer.startswith("✅ Trunk **sbc-1** created in **Paris Office** (certificate-based")
     (post,) = chat.trunk_posts()
-    post.pop("password")
+    password = post.pop("password")
+    delivery = delivery_of(replies)  # the password alone: no IOS-XE for an SBC
+    assert delivery.markdown == f"Password (shown only here): `{password}`"
     assert post == {
         "name": "sbc-1",
         "locationId": seeded_id("LOCATION", "Paris Office"),
@@ -84,8 +96,7 @@ async def test_certificate_based_trunk(chat: Chat) -> None:
 )
 async def test_location_by_name_or_id(chat: Chat, location: str) -> None:
     """A location may be named, in any case, partly, or given by its ID."""
-    answer = await chat.answer(f'create trunk name=x-1 location="{location}"')
-    assert answer.startswith("✅")
+    result_of(await chat.say(f'create trunk name=x-1 location="{location}"'))
     assert chat.trunk_posts()[0]["locationId"] == LONDON
 
 
@@ -229,7 +240,7 @@ async def test_rate_limited_then_created(chat: Chat) -> None:
     chat.state.faults.add(
         "status", method="POST", path_suffix="/premisePstn/trunks", status=429, retry_after="7"
     )
-    answer = await chat.answer("create trunk name=rl-1 location=Madrid")
+    answer = result_of(await chat.say("create trunk name=rl-1 location=Madrid")).markdown
     assert answer.startswith("✅ Trunk **rl-1** created")
     assert 7 in chat.slept
     assert len(chat.state.calls("POST", "/premisePstn/trunks")) == 2
@@ -239,7 +250,7 @@ async def test_rate_limited_then_created(chat: Chat) -> None:
 async def test_timeout_after_commit_is_reported_as_created(chat: Chat) -> None:
     """Webex committed but never answered: we find the trunk by name, and POST only once."""
     chat.state.faults.add("timeout_after", method="POST", path_suffix="/premisePstn/trunks")
-    answer = await chat.answer("create trunk name=mad-1 location=Madrid")
+    answer = result_of(await chat.say("create trunk name=mad-1 location=Madrid")).markdown
     assert answer.startswith("✅ Webex was slow, but the trunk was created: **mad-1**")
     assert "No need to retry" in answer
     assert len(chat.state.calls("POST", "/premisePstn/trunks")) == 1

@@ -14,7 +14,7 @@ from bot.events import Reply
 from bot.gateway_config import PASSWORD_PLACEHOLDER, WATCH_STATS
 from bot.transports.shell import person_id_for
 from commands.gateway.watch import watch_round
-from tests.chat import Chat, make_chat, seed_trunk
+from tests.chat import Chat, delivery_of, make_chat, result_of, seed_trunk
 from tests.clock import StoreClock
 from webexfake.calling import SandboxState, seeded_id
 
@@ -155,12 +155,18 @@ async def test_gateway_config_is_gated_on_the_trunks_location(chat: Chat) -> Non
 async def test_a_create_in_a_direct_space_carries_the_configuration_with_its_password(
     chat: Chat,
 ) -> None:
+    """Its own message right after the result, without a card (a client shows a message's
+    card rather than its text), and the only one with the password."""
     replies_ = await chat.say("create trunk name=new-lgw-1 location=Madrid")
     trunk = next(t for t in chat.state.trunks.values() if t.name == "new-lgw-1")
-    config_reply = replies_[-1]
+    config_reply = delivery_of(replies_)
+    assert replies_.index(config_reply) == replies_.index(result_of(replies_)) + 1
+    assert config_reply.card is None
     config = config_of(config_reply)
     assert config.count(f"password 0 {trunk.password} ") == 3
     assert config_reply.room_id == "room-direct"
+    with_password = [r for r in replies_ if trunk.password in r.markdown + str(r.card)]
+    assert with_password == [config_reply]
     assert "tell you here when the gateway has registered" in config_reply.markdown
     watch = await chat.app.services.store.get_watch(trunk.id)
     assert watch is not None
@@ -172,7 +178,7 @@ async def test_a_create_in_a_group_sends_the_configuration_one_to_one(chat: Chat
     trunk = next(t for t in chat.state.trunks.values() if t.name == "new-lgw-2")
     in_group = [r for r in replies_ if r.room_id == "room-group"]
     assert all(trunk.password not in r.markdown for r in in_group)
-    config_reply = replies_[-1]
+    config_reply = delivery_of(replies_)
     assert config_reply.private
     assert config_reply.to_person_id == person_id_for("alice@example.com")
     assert trunk.password in config_of(config_reply)

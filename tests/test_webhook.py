@@ -197,6 +197,10 @@ async def start(
     return hook, stop
 
 
+#: What a 1:1 create sends: "Creating…", the result, then the password and configuration.
+CREATE_MESSAGES = 3
+
+
 @pytest.fixture
 async def hook(
     fake_webex_factory: Callable[..., FakeWebex],  # noqa: F811
@@ -266,10 +270,11 @@ async def test_redelivered_webhook_is_handled_once(hook: Hook) -> None:
         *(hook.deliver("messages", message_data(message)) for _ in range(3))
     )
     assert [r.status_code for r in (first, *again)] == [200] * 4
-    await hook.fake.wait_for_bot_messages(2, room=hook.dm, timeout=15)
+    # "Creating…", the result, then the password and gateway configuration
+    await hook.fake.wait_for_bot_messages(CREATE_MESSAGES, room=hook.dm, timeout=15)
     await hook.settled()
     await asyncio.sleep(0.2)
-    assert len(hook.fake.messages_from_bot(room=hook.dm)) == 2
+    assert len(hook.fake.messages_from_bot(room=hook.dm)) == CREATE_MESSAGES
     assert hook.runner.handled == 1
     assert [t.name for t in hook.state.trunks.values()].count("dup-1") == 1
 
@@ -288,7 +293,7 @@ async def test_a_replay_after_the_store_prune_is_not_run_again(hook: Hook) -> No
     body = envelope(hook.fake, "messages", message_data(message))
     headers = {"X-Spark-Signature": signature(body)}
     assert (await hook.post(body, headers)).status_code == 200
-    await hook.fake.wait_for_bot_messages(2, room=hook.dm, timeout=15)
+    await hook.fake.wait_for_bot_messages(CREATE_MESSAGES, room=hook.dm, timeout=15)
     await hook.settled()
     store = hook.runner.app.services.store
     later = datetime.now(UTC) + timedelta(days=8)
@@ -298,7 +303,7 @@ async def test_a_replay_after_the_store_prune_is_not_run_again(hook: Hook) -> No
     assert (await hook.post(body, headers)).status_code == 200
     await hook.settled()
     await asyncio.sleep(0.1)
-    assert len(hook.fake.messages_from_bot(room=hook.dm, include_deleted=True)) == 2
+    assert len(hook.fake.messages_from_bot(room=hook.dm, include_deleted=True)) == CREATE_MESSAGES
     assert [t.name for t in hook.state.trunks.values()].count("rep-1") == 1
     assert hook.runner.handled == 1
     [row] = ignored_rows(await store.list_audit())
@@ -557,8 +562,9 @@ async def test_serve_answers_then_drains_on_sigterm(
         if proc.poll() is None:
             proc.kill()
     assert code == 0, err
-    final = fake.messages_from_bot(room=dm)[-1].markdown or ""
-    assert final.startswith("✅ Trunk **term-1** created"), final
+    sent = [m.markdown or "" for m in fake.messages_from_bot(room=dm)]
+    assert any(m.startswith("✅ Trunk **term-1** created") for m in sent), sent
+    assert sent[-1].startswith("Password (shown only here)"), sent  # answered to the end
     for secret in (SECRET, fake.bot_token, DEMO_ADMIN_TOKEN):
         assert secret not in out + err
 

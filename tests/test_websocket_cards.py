@@ -151,8 +151,10 @@ async def test_form_submit_confirm_created(live: Live) -> None:
     assert live.posts() == 0
     before = live.count(live.dm)
     await live.press(live.alice, live.dm, confirm, "Create", {})
-    texts = await live.texts_after(live.dm, before, 2)
-    assert texts[-1].startswith("✅ Trunk **ws-1** created in **Madrid**")
+    # the result (with its card), then 1:1 the password and gateway configuration
+    texts = await live.texts_after(live.dm, before, 3)
+    assert texts[1].startswith("✅ Trunk **ws-1** created in **Madrid**"), texts
+    assert texts[2].startswith("Password (shown only here)"), texts
     assert live.posts() == 1
 
 
@@ -184,8 +186,9 @@ async def test_someone_elses_card_and_a_replay(live: Live) -> None:
     assert live.posts() == 0
     before = live.count(room)
     await live.press(live.alice, room, confirm, "Create", {})
-    texts = await live.texts_after(room, before, 2)
+    texts = await live.texts_after(room, before, 2)  # "Creating…" and the result, threaded
     assert texts[-1].startswith("✅ Trunk **ws-1** created")
+    assert "Password" not in "".join(texts)
     before = live.count(room)
     await live.press(live.alice, room, confirm, "Create", {})
     (again,) = await live.texts_after(room, before, 1)
@@ -238,9 +241,11 @@ async def test_approval_over_the_websocket(live: Live) -> None:
     assert refusal.startswith("You can't approve your own request")
     before_dm = live.count(dm)
     await live.press(erin, approvers, card, "Approve", {})
-    texts = await live.texts_after(dm, before_dm, 3)
-    assert any("approved your request" in t for t in texts)
-    assert texts[-1].startswith("✅ Trunk **appr-ws** created")
+    # told, "Creating…", the result, then the password and gateway configuration
+    texts = await live.texts_after(dm, before_dm, 4)
+    assert "approved your request" in texts[0], texts
+    assert texts[2].startswith("✅ Trunk **appr-ws** created"), texts
+    assert texts[3].startswith("Password (shown only here)"), texts
     assert live.posts() == 1
 
 
@@ -271,8 +276,10 @@ async def test_the_renderer_fills_the_form_and_the_bot_creates_the_trunk(live: L
         create = await browser.submit(confirm.attachments[0]["content"], click="Create")
     before = live.count(live.dm)
     await live.fake.user_submits_card(live.alice, live.dm, confirm.id, create)
-    texts = await live.texts_after(live.dm, before, 2)
-    assert texts[-1].startswith("✅ Trunk **chromium-1** created in **Madrid**")
+    # the result (with its card), then 1:1 the password and gateway configuration
+    texts = await live.texts_after(live.dm, before, 3)
+    assert texts[1].startswith("✅ Trunk **chromium-1** created in **Madrid**"), texts
+    assert texts[2].startswith("Password (shown only here)"), texts
     assert live.posts() == 1
 
 

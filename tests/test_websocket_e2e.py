@@ -88,13 +88,19 @@ async def live(
 
 
 async def test_direct_create(live: Live) -> None:
-    """A 1:1 command is answered in the space, with the password and the gateway settings."""
-    creating, done = await live.reply_to(
-        live.alice, live.dm, 'create trunk name=lon-1 location="London HQ"', n=2
+    """A 1:1 command is answered in the space: the result with the gateway settings and its
+    card, then a message of its own (no card, which Webex would show instead) with the
+    password and the gateway configuration."""
+    creating, done, delivery = await live.reply_to(
+        live.alice, live.dm, 'create trunk name=lon-1 location="London HQ"', n=3
     )
     assert creating == "Creating registering trunk **lon-1** in **London HQ**…"
     assert done.startswith("✅ Trunk **lon-1** created in **London HQ**")
-    assert "Password (shown only here):" in done
+    assert "Password (shown only here):" not in done
+    assert delivery.startswith("Password (shown only here):")
+    assert "Gateway configuration for trunk **lon-1**" in delivery
+    messages = live.fake.messages_from_bot(room=live.dm)
+    assert [bool(m.attachments) for m in messages[-2:]] == [True, False]
     assert live.state.trunk_by_name("lon-1") is not None
 
 
@@ -200,12 +206,13 @@ async def test_a_burst_of_100_commands_loses_none(live: Live) -> None:
             for i, (p, r) in enumerate(zip(people, rooms, strict=True))
         )
     )
-    for room in rooms:
-        await live.fake.wait_for_bot_messages(2, room=room, timeout=120)
+    for room in rooms:  # "Creating…", the result, the password and configuration
+        await live.fake.wait_for_bot_messages(3, room=room, timeout=120)
     names = {t.name for t in live.state.trunks.values()}
     assert {f"burst-{i:03d}" for i in range(100)} <= names
     for room in rooms:
-        assert live.fake.messages_from_bot(room=room)[-1].markdown.startswith("✅")
+        sent = [m.markdown or "" for m in live.fake.messages_from_bot(room=room)]
+        assert any(m.startswith("✅ Trunk **burst-") for m in sent), sent
     assert len(live.fake.acks) - acks_before >= 100
 
 
@@ -240,9 +247,9 @@ async def test_sigterm_answers_the_command_in_flight_then_exits_0(
         if proc.poll() is None:
             proc.kill()
     assert code == 0, err
-    replies = fake.messages_from_bot(room=dm)
-    assert replies[-1].markdown is not None
-    assert replies[-1].markdown.startswith("✅ Trunk **term-1** created")
+    sent = [m.markdown or "" for m in fake.messages_from_bot(room=dm)]
+    assert any(m.startswith("✅ Trunk **term-1** created") for m in sent), sent
+    assert sent[-1].startswith("Password (shown only here)"), sent  # answered to the end
     assert fake.bot_token not in out + err
     assert DEMO_ADMIN_TOKEN not in out + err
 
@@ -349,8 +356,11 @@ async def test_a_command_cut_short_by_a_crash_is_finished_after_restart(
             final
         )
         if final.startswith("Creating"):  # Webex had not committed: created now, once
-            replies = await fake.wait_for_bot_messages(3, room=dm, timeout=20)
-            assert (replies[-1].markdown or "").startswith("✅ Trunk **crash-1** created")
+            # the second "Creating…", the result, then the password and configuration
+            replies = await fake.wait_for_bot_messages(4, room=dm, timeout=20)
+            assert any(
+                (r.markdown or "").startswith("✅ Trunk **crash-1** created") for r in replies
+            )
         assert [t.name for t in state.trunks.values()].count("crash-1") == 1
         for _ in range(50):  # the intake row is completed right after the answer
             if await app.services.store.pending_intake(0.0) == []:

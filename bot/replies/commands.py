@@ -175,12 +175,25 @@ def gateway_settings(details: object) -> list[str]:
 NEXT_STEP = "Next: add it to a route group, or point a location's PSTN connection at it."
 
 
-def with_password(settings: list[str], password: str | None) -> str:
+def with_password(settings: list[str], password: str | None, *, follows: bool = False) -> str:
+    """The settings to configure, the generated ``password`` (1:1 only) or, with ``follows``,
+    where it is instead (the 1:1 message after this one), and the next step."""
     lines = ["Configure the gateway with:", *settings]
     if password is not None:
         lines.append(f"• Password (shown only here): {code(password)}")
+    elif follows:
+        lines.append(f"• Password: {PASSWORD_FOLLOWS}")
     lines.append(NEXT_STEP)
     return "\n".join(lines)
+
+
+#: Where a generated password is when the result of a 1:1 create doesn't carry it.
+PASSWORD_FOLLOWS = "in my next message, shown only there"  # noqa: S105 - wording
+
+
+def password_only_here(password: str) -> str:
+    """The line of the 1:1 message that carries a generated password."""
+    return f"Password (shown only here): {code(password)}"
 
 
 def sent_privately(has_password: bool) -> str:
