@@ -31,6 +31,7 @@ def all_commands(services: Services) -> list[Command]:
                 **create.approval_kinds(),
                 **lifecycle.approval_kinds(),
                 **gateway.approval_kinds(),
+                **bulk.approval_kinds(),
             },
         ),
         help.command(services, lambda: registry),

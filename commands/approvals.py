@@ -21,6 +21,7 @@ from bot.events import Actor, Context, Event, Space, SpaceKind
 from bot.gate import APPROVE, Permit
 from bot.router import Command, Request, Scope
 from bot.store import ApprovalOutcome
+from bot.webex.models import Location
 from commands.cardkit import APPROVAL, consume
 
 if TYPE_CHECKING:
@@ -95,7 +96,7 @@ async def ask_approval(
     if message_id:
         await services.store.attach_message(nonce, message_id)
     ctx.audit.result = "awaiting-approval"
-    await ctx.reply(replies.sent_for_approval(name))
+    await ctx.reply(replies.sent_for_approval(name, kind))
 
 
 def command(services: Services, executors: Mapping[str, tuple[str, Executor]]) -> Command:
@@ -127,11 +128,37 @@ def command(services: Services, executors: Mapping[str, tuple[str, Executor]]) -
         card = scope_.request.card
         if card is None:  # scope() refused it already
             raise CardRefused(replies.CARD_NOT_OURS)
-        await consume(services, ctx, card)
         approval_id, stored = scope_.parsed
+        # A request over several locations (a file): the approver must cover every one.
+        await check_every_location(services, permit, stored.get("summary") or {})
+        await consume(services, ctx, card)
         await decide(services, ctx, permit, card.verb, approval_id, stored, executors)
 
     return Command(action=APPROVE, purpose=APPROVAL, scope=scope, handler=run)
+
+
+def not_every_location(names: list[str]) -> str:
+    listed = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+    return (
+        f"You can't approve this request: it also creates trunks in {listed}, which your "
+        "grants don't let you approve; an approver who covers every location of it can."
+    )
+
+
+async def check_every_location(
+    services: Services, approver: Permit, summary: Mapping[str, Any]
+) -> None:
+    """NotAllowed (naming them) unless the gate lets ``approver`` approve in each of the
+    request's ``locations`` ([{id, name}], beyond the one the router narrowed to)."""
+    uncovered: list[str] = []
+    for place in summary.get("locations") or []:
+        location = Location(id=str(place["id"]), name=str(place.get("name") or place["id"]))
+        try:
+            await services.gate.narrow(approver, location)
+        except NotAllowed:
+            uncovered.append(location.name)
+    if uncovered:
+        raise NotAllowed(not_every_location(uncovered), reason="approver misses locations")
 
 
 async def decide(
@@ -171,7 +198,7 @@ async def decide(
     if verb == cards.REJECT:
         ctx.audit.result = "rejected"
         await ctx.reply(replies.approval_rejected_here(name, kind))
-        await requester_ctx.reply(replies.approval_rejected(name, who))
+        await requester_ctx.reply(replies.approval_rejected(name, who, kind))
         return
     await ctx.reply(replies.approval_approved_here(name, kind))
     password = services.vault.pop(f"approval:{approval_id}")
@@ -189,5 +216,5 @@ async def decide(
         approver.location,
     )
     approved = services.gate.approve(requester_permit, approver)
-    await requester_ctx.reply(replies.approval_approved(name, who))
+    await requester_ctx.reply(replies.approval_approved(name, who, kind))
     await executor(services, requester_ctx, approved, stored, password)

@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from bot import cards
 from bot.events import Download, Event, FileTooBig, Reply
 from bot.store.bulk import JobState, NewRow
+from bot.transports.shell import person_id_for
 from commands.bulk import run
 from tests.chat import ALICE, Chat, RecordingOutbox, make_chat
 from tests.clock import StoreClock
@@ -46,7 +48,7 @@ async def chat_with_files() -> Chat:
 
 
 async def send(
-    chat: Chat, data: str | bytes, text: str = "create trunks", **kw: str
+    chat: Chat, data: str | bytes, text: str = "create trunks", person: str = ALICE, **kw: str
 ) -> list[Reply]:
     assert isinstance(chat.outbox, FileOutbox)
     raw = data.encode() if isinstance(data, str) else data
@@ -59,7 +61,7 @@ async def send(
 
     event = Event(
         id=f"file-{n}",
-        actor=Actor(person_id_for(ALICE), ALICE, chat.state.org_id),
+        actor=Actor(person_id_for(person), person, chat.state.org_id),
         space=Space(f"room-{space}", SpaceKind(space)),
         text=text,
         message_id=f"file-{n}",
@@ -254,5 +256,106 @@ async def test_a_restart_mid_job_resumes_without_a_duplicate() -> None:
         job = await store.bulk.get("job-r")
         assert job is not None
         assert job.state is JobState.DONE
+    finally:
+        await chat.app.aclose()
+
+
+APPROVAL_POLICY = """
+[[grant]]
+people    = ["dave@example.com"]
+actions   = ["trunk.create"]
+approval  = "required"
+approvers_space = "ROOM-APPROVERS"
+locations = ["*"]
+orgs      = ["*"]
+
+[[grant]]
+people    = ["erin@example.com"]
+actions   = ["approve"]
+locations = ["*"]
+orgs      = ["*"]
+
+[[grant]]
+people    = ["lee@example.com"]
+actions   = ["approve"]
+locations = ["London HQ"]
+orgs      = ["*"]
+"""
+DAVE, ERIN, LEE = "dave@example.com", "erin@example.com", "lee@example.com"
+
+
+async def test_a_file_needing_approval_goes_through_one_approval() -> None:
+    """Rows whose grant needs approval: Create sends the whole file to the approvers (counts
+    per location); nothing is created before Approve; an approver who lacks one of the
+    file's locations is refused, naming it, and the card stays for one who covers all."""
+    chat = await make_chat(policy=APPROVAL_POLICY)
+    chat.outbox = FileOutbox()
+    try:
+        body = "name,location\nap-1,Madrid\nap-2,Madrid\nap-3,London HQ\n"
+        replies = await send(chat, body, person=DAVE)
+        assert "3 of 3 rows are ready" in replies[-1].markdown
+        asked = await chat.submit(replies[-1], "Create", person=DAVE)
+        [card] = [r for r in asked if r.room_id == "ROOM-APPROVERS"]
+        assert "asks to create the trunks from **sites.csv**" in card.markdown
+        facts = cards.card_as_text(card.card or {})
+        assert "Trunks to create: 3" in facts
+        assert "Madrid: 2 trunks" in facts
+        assert "London HQ: 1 trunk" in facts
+        assert "needs a second person's approval" in asked[-1].markdown
+        await run.wait_all()
+        assert chat.trunk_posts() == []
+
+        refused = await chat.submit(card, "Approve", person=LEE, room_id="ROOM-APPROVERS")
+        assert refused[-1].markdown.startswith("You can't approve this request: it also")
+        assert "Madrid" in refused[-1].markdown
+        assert "London HQ" not in refused[-1].markdown
+        await run.wait_all()
+        assert chat.trunk_posts() == []
+
+        mine = await chat.submit(card, "Approve", person=DAVE, room_id="ROOM-APPROVERS")
+        assert mine[-1].markdown.startswith("You can't approve your own request")
+
+        approved = await chat.submit(card, "Approve", person=ERIN, room_id="ROOM-APPROVERS")
+        to_dave = [r.markdown for r in approved if r.room_id == "room-direct"]
+        assert any("approved your request for the trunks from **sites.csv**" in t for t in to_dave)
+        await run.wait_all()
+        assert sorted(p["name"] for p in chat.trunk_posts()) == ["ap-1", "ap-2", "ap-3"]
+        assert [r["status"] for r in result_rows(chat)] == ["created"] * 3
+        summary = next(r for r in chat.outbox.sent if r.file is not None)
+        assert summary.markdown.startswith("✅ Done: 3 created, 0 failed.")
+        assert summary.room_id == "room-direct"
+        again = await chat.submit(card, "Approve", person=ERIN, room_id="ROOM-APPROVERS")
+        assert "Approved" not in again[-1].markdown
+        assert len(chat.trunk_posts()) == 3
+    finally:
+        await chat.app.aclose()
+
+
+async def test_an_approved_file_needs_its_approver_at_run_time() -> None:
+    """The job carries its approver; the runner asks the gate again for each location, so
+    a job without an approval (or whose approver lost a location) writes nothing there."""
+    chat = await make_chat(policy=APPROVAL_POLICY)
+    chat.outbox = FileOutbox()
+    store = chat.app.services.store
+    try:
+        madrid = seeded_id("LOCATION", "Madrid")
+        dave = person_id_for(DAVE)
+        request = {
+            "file": "sites.csv",
+            "requester": {"person_id": dave, "email": DAVE, "org_id": chat.state.org_id},
+        }
+        await store.bulk.create(
+            "job-na",
+            requester=dave,
+            room_id="room-direct",
+            org_id=None,
+            request=request,
+            rows=[NewRow(2, "na-1", madrid, {"name": "na-1", "type": "REGISTERING"})],
+        )
+        await store.bulk.move("job-na", JobState.RUNNING, only_from=(JobState.AWAITING,))
+        run.start(chat.app.services, chat.outbox, "job-na")
+        await run.wait_all()
+        assert chat.trunk_posts() == []
+        assert [r["status"] for r in result_rows(chat)] == ["failed"]
     finally:
         await chat.app.aclose()

@@ -118,39 +118,49 @@ DOING = {
     # "<target> to <location>'s PSTN".
     "routegroup": ("add", "adding", "added"),
     "connect": ("connect", "connecting", "connected"),
+    # commands.bulk: the name is the file's.
+    "bulk": ("create", "creating", "created"),
 }
+
+
+# What an approval is about: "trunk **x**", or for a file "the trunks from **sites.csv**".
+NOUN = {"bulk": "the trunks from"}
+
+
+def _about(name: str, kind: str) -> str:
+    return f"{NOUN.get(kind, 'trunk')} **{esc(name)}**"
 
 
 def approval_request_text(requester: str, name: str, kind: str = "create") -> str:
     return (
-        f"{esc(requester)} asks to {DOING[kind][0]} trunk **{esc(name)}**. An approver (not "
+        f"{esc(requester)} asks to {DOING[kind][0]} {_about(name, kind)}. An approver (not "
         "the requester) can approve or reject it on the card."
     )
 
 
-def sent_for_approval(name: str) -> str:
+def sent_for_approval(name: str, kind: str = "create") -> str:
     return (
-        f"Your request for trunk **{esc(name)}** needs a second person's approval: I've sent it "
+        f"Your request for {_about(name, kind)} needs a second person's approval: I've sent it "
         "to the approvers and will tell you here what they decide."
     )
 
 
 def approval_rejected_here(name: str, kind: str = "create") -> str:
-    return f"Rejected: trunk **{esc(name)}** won't be {DOING[kind][2]}. I've told the requester."
+    return f"Rejected: {_about(name, kind)} won't be {DOING[kind][2]}. I've told the requester."
 
 
-def approval_rejected(name: str, approver: str) -> str:
+def approval_rejected(name: str, approver: str, kind: str = "create") -> str:
     return (
-        f"❌ {esc(approver)} rejected your request for trunk **{esc(name)}**; nothing was changed."
+        f"❌ {esc(approver)} rejected your request for {_about(name, kind)}; nothing was changed."
     )
 
 
 def approval_approved_here(name: str, kind: str = "create") -> str:
-    return f"Approved: {DOING[kind][1]} trunk **{esc(name)}** now; the requester gets the result."
+    return f"Approved: {DOING[kind][1]} {_about(name, kind)} now; the requester gets the result."
 
 
-def approval_approved(name: str, approver: str) -> str:
-    return f"{esc(approver)} approved your request for trunk **{esc(name)}**."
+def approval_approved(name: str, approver: str, kind: str = "create") -> str:
+    return f"{esc(approver)} approved your request for {_about(name, kind)}."
 
 
 def approval_expired(name: str) -> str:

@@ -230,6 +230,16 @@ class BulkJobs:
         )
         return bool(rows)
 
+    async def start_approved(self, job_id: str, request: dict[str, Any]) -> bool:
+        """An awaiting job, approved: running, with ``request`` (which names the approver)
+        stored with it; True when this call started it."""
+        rows = await self._db.fetch(
+            "UPDATE bulk_jobs SET state = 'running', request = ?, updated_at = ?"
+            " WHERE job_id = ? AND state = 'awaiting' RETURNING job_id",
+            [json.dumps(request), self._now(), job_id],
+        )
+        return bool(rows)
+
     async def claim(self, job_id: str, owner: str, *, stale_seconds: float) -> BulkJob | None:
         """Own a running (or stopping) job: one nobody owns, ours, or one whose owner has not
         beaten for ``stale_seconds`` (a dead process). None when someone else holds it."""

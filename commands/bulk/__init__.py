@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from bot.events import Job, Outbox
 from bot.router import Command
+from commands.approvals import Executor
 from commands.bulk import run, text
 
 if TYPE_CHECKING:
@@ -22,6 +23,11 @@ if TYPE_CHECKING:
 
 def commands(services: Services) -> list[Command]:
     return text.commands(services)
+
+
+def approval_kinds() -> dict[str, tuple[str, Executor]]:
+    """A whole file through one approval (commands.approvals)."""
+    return {text.KIND: (text.ACTION, text.execute_approved)}
 
 
 def jobs(services: Services) -> list[Job]:

@@ -31,7 +31,7 @@ from pydantic import SecretStr
 from bot.audit_view import csv_cell
 from bot.errors import BotError, NotAllowed, WebexError, WebexRetryable, WebexServerError
 from bot.events import Actor, Outbox, Reply, Space, SpaceKind, Upload
-from bot.gate import Permit
+from bot.gate import APPROVE, Permit
 from bot.grammar import Fields
 from bot.logs import GENERATED, PASSWORD_TTL, SECRETS, delivering
 from bot.store import AuditRecord, ClaimStatus
@@ -218,17 +218,31 @@ class Runner:
         org_id = self.job.org_id
         by_id = {loc.id: loc for loc in await self.services.calling.list_locations(org_id=org_id)}
         out: dict[str, Permit | str] = {}
+        approver: Permit | None = None
         for location_id in {r.location_id for r in rows}:
             location = by_id.get(location_id) or Location(id=location_id, name=location_id)
             try:
                 permit = await self.services.gate.reauthorize(
                     requester_of(self.job), space_of(self.job), ACTION, org_id, location
                 )
+                if permit.needs_approval and self.job.request.get("approval"):
+                    # The file was approved: its approver, asked again now, for this location.
+                    approver = approver or await self.approver()
+                    approving = await self.services.gate.narrow(approver, location)
+                    permit = self.services.gate.approve(permit, approving)
                 permit.check_write(ACTION, org_id, location_id)
                 out[location_id] = permit
             except NotAllowed as exc:
                 out[location_id] = exc.user_message
         return out
+
+    async def approver(self) -> Permit:
+        """The job's approver, admitted again for ``approve`` (NotAllowed: why not)."""
+        approval = self.job.request.get("approval") or {}
+        who = approval.get("approver") or {}
+        actor = Actor(str(who.get("person_id", "")), str(who.get("email", "")), who.get("org_id"))
+        space = Space(str(approval.get("approvers_room") or ""), SpaceKind.GROUP)
+        return await self.services.gate.admit(actor, space, APPROVE, self.job.org_id)
 
     async def create_row(self, row: BulkRow, permit: Permit) -> Outcome:
         """One row, once: its own create key, claimed before the POST."""

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import Counter
 from typing import TYPE_CHECKING, Any
+
+from pydantic import SecretStr
 
 from bot import cards
 from bot.errors import CardRefused, NotAllowed, UsageError
@@ -19,8 +22,9 @@ from bot.events import Context, FileSource, FileTooBig
 from bot.gate import Permit
 from bot.grammar import parse_args
 from bot.router import Command, Request, Scope
-from bot.store.bulk import JobState, NewRow
+from bot.store.bulk import BulkJob, BulkRow, JobState, NewRow
 from bot.webex.models import Location
+from commands.approvals import ask_approval
 from commands.args import take_flag
 from commands.bulk import run, words
 from commands.bulk.check import check_rows
@@ -31,6 +35,7 @@ if TYPE_CHECKING:
     from bot.services import Services
 
 ACTION = "trunk.create"
+KIND = "bulk"  # the approval kind of a whole file
 DRY_RUN = "dry-run"
 
 
@@ -56,13 +61,15 @@ async def _job_scope(services: Services, request: Request) -> Scope:
     return Scope(org=job.org_id, parsed=job, request=request)
 
 
-async def _narrow_all(services: Services, permit: Permit, location_ids: set[str]) -> None:
+async def _narrow_all(services: Services, permit: Permit, location_ids: set[str]) -> list[Permit]:
     """The gate's answer for every location of the job, now (NotAllowed names the first
     one refused)."""
     known = {loc.id: loc for loc in await services.calling.list_locations(org_id=permit.org_id)}
+    permits = []
     for location_id in sorted(location_ids):
         location = known.get(location_id) or Location(id=location_id, name=location_id)
-        await services.gate.narrow(permit, location)
+        permits.append(await services.gate.narrow(permit, location))
+    return permits
 
 
 def commands(services: Services) -> list[Command]:
@@ -73,7 +80,7 @@ def commands(services: Services) -> list[Command]:
         card, job = scope_.request.card, scope_.parsed
         assert card is not None  # noqa: S101  -- _job_scope checked
         rows = await services.store.bulk.rows(job.job_id)
-        await _narrow_all(services, permit, {r.location_id for r in rows})
+        permits = await _narrow_all(services, permit, {r.location_id for r in rows})
         await consume(services, ctx, card)
         if card.verb == cards.CANCEL:
             await services.store.bulk.move(
@@ -81,6 +88,10 @@ def commands(services: Services) -> list[Command]:
             )
             ctx.audit.result = "cancelled"
             await ctx.reply(words.CANCELLED)
+            return
+        needing = [p for p in permits if p.needs_approval]
+        if needing:
+            await ask_bulk_approval(services, ctx, needing[0], job, rows, permits)
             return
         if not await services.store.bulk.move(
             job.job_id, JobState.RUNNING, only_from=(JobState.AWAITING,)
@@ -143,6 +154,74 @@ async def stop_job(services: Services, ctx: Context, job_id: str) -> None:
         await ctx.reply(words.NOTHING_RUNNING)
         return
     await ctx.reply(words.stopping(str(job.request.get("file") or "your file")))
+
+
+async def ask_bulk_approval(
+    services: Services,
+    ctx: Context,
+    permit: Permit,
+    job: BulkJob,
+    rows: list[BulkRow],
+    permits: list[Permit],
+) -> None:
+    """The whole file through one approval: counts per location on the approvers' card; the
+    approver must be allowed to approve in every one of them (commands.approvals)."""
+    places = [p.location for p in permits if p.location is not None]
+    first = permit.location
+    assert first is not None  # noqa: S101  -- narrowed by the gate
+    counts = Counter(r.location_id for r in rows)
+    name = str(job.request.get("file") or "a file")
+    summary = {
+        "name": name,
+        "org": permit.org_id,
+        "location_id": first.id,
+        "location": first.name,
+        "locations": [{"id": p.id, "name": p.name} for p in places],
+        "rows": len(rows),
+        "job_id": job.job_id,
+    }
+    ctx.audit.request = {"job": job.job_id, "file": name, "rows": len(rows)}
+    await ask_approval(
+        services,
+        ctx,
+        permit,
+        kind=KIND,
+        name=name,
+        summary=summary,
+        facts=words.approval_facts(name, [(p.name, counts[p.id]) for p in places]),
+        password=None,
+        extra={"job_id": job.job_id},
+    )
+
+
+async def execute_approved(
+    services: Services,
+    ctx: Context,
+    permit: Permit,
+    stored: dict[str, Any],
+    _password: SecretStr | None,
+) -> None:
+    """Approved: the job starts, carrying its approver (the runner asks the gate again,
+    for the requester and the approver, at every location, before each row's write)."""
+    job = await services.store.bulk.get(str(stored.get("job_id", "")))
+    if job is None or permit.approver is None:
+        raise CardRefused(words.GONE)
+    request = {
+        **job.request,
+        "approval": {
+            "approver": {
+                "person_id": permit.approver.person_id,
+                "email": permit.approver.email,
+                "org_id": permit.approver.org_id,
+            },
+            "approvers_room": permit.approvers_space,
+        },
+    }
+    if not await services.store.bulk.start_approved(job.job_id, request):
+        raise CardRefused(words.GONE)
+    ctx.audit.result = "started"
+    await post_stop_card(services, ctx, job.job_id)
+    run.start(services, ctx.outbox, job.job_id)
 
 
 def stop_card(nonce: str) -> dict[str, Any]:
@@ -216,12 +295,9 @@ async def create_trunks(services: Services, ctx: Context, permit: Permit, *, dry
         ctx.audit.result = "invalid"
         await ctx.reply(report)
         return
+    approval = False
     for location in checked.locations:
-        row_permit = await services.gate.narrow(permit, location)
-        if row_permit.needs_approval:
-            ctx.audit.result = "invalid"
-            await ctx.reply(report + "\n" + words.APPROVAL_FOR_FILES)
-            return
+        approval = approval or (await services.gate.narrow(permit, location)).needs_approval
     job_id = uuid.uuid4().hex
     await services.store.bulk.create(
         job_id,
@@ -251,7 +327,7 @@ async def create_trunks(services: Services, ctx: Context, permit: Permit, *, dry
         nonce=nonce,
         facts=words.facts(sheet, checked),
         requester=ev.actor.email or ev.actor.person_id,
-        note="Nothing is created until you press Create. This card works once, for 15 minutes.",
+        note=words.APPROVAL_NOTE if approval else words.CONFIRM_NOTE,
     )
     message_id = await ctx.reply(report + "\n" + words.confirm_text(len(checked.good)), card=card)
     if message_id:
