@@ -359,3 +359,25 @@ async def test_an_approved_file_needs_its_approver_at_run_time() -> None:
         assert [r["status"] for r in result_rows(chat)] == ["failed"]
     finally:
         await chat.app.aclose()
+
+
+async def test_webex_refusals_of_a_row_are_our_sentences() -> None:
+    """Webex's codes we understand (domain not verified, address in use) read in a row's
+    problem as they do for a single create, with Webex's words and tracking ID after."""
+    chat = await chat_with_files()
+    try:
+        head = "name,location,type,device,address,domain,port,max-calls\n"
+        sbc = "certificate,Oracle ACME SBC"
+        body = (
+            head
+            + f"ref-1,Paris Office,{sbc},sbc7.acme.corp,acme.corp,5061,100\n"
+            + f"ref-2,Paris Office,{sbc},sbc1.sbc.example.com,sbc.example.com,5061,100\n"
+        )
+        text = (await send(chat, body, "create trunks dry-run"))[-1].markdown
+        assert "row 2, address: The domain **acme.corp** isn't verified in this organization" in (
+            text
+        )
+        assert "row 3, address: The address **sbc1.sbc.example.com** is already used" in text
+        assert chat.trunk_posts() == []
+    finally:
+        await chat.app.aclose()

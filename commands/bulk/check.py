@@ -18,6 +18,7 @@ from bot.markdown import esc
 from bot.validation import InvalidRequest, TrunkRequest, check_certificate
 from bot.webex.errors import user_sentence
 from bot.webex.models import DeviceType, Location
+from bot.webex.refusals import known_refusal
 from commands.bulk.sheet import Sheet
 
 if TYPE_CHECKING:
@@ -160,7 +161,8 @@ async def check_rows(services: Services, sheet: Sheet, permit: Permit) -> Checke
             try:
                 await services.trunks.validate(req.address, req.domain, req.port, org_id=org_id)
             except WebexError as exc:
-                problems.append(Bad(row.number, col("address"), user_sentence(exc)))
+                refusal = known_refusal(exc, req.address, req.domain)
+                problems.append(Bad(row.number, col("address"), user_sentence(refusal)))
         if problems or location is None:
             bad += problems
             continue

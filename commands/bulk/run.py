@@ -40,6 +40,7 @@ from bot.validation import TrunkRequest, to_create_body
 from bot.webex.calling import TrunkCreateUnknown, TrunkNotCreated
 from bot.webex.errors import WebexConnectFailed, user_sentence
 from bot.webex.models import DeviceType, Location, TrunkDetails
+from bot.webex.refusals import known_refusal
 from commands.bulk import words
 
 if TYPE_CHECKING:
@@ -290,7 +291,7 @@ class Runner:
                 row, RowState.FAILED, error=user_sentence(exc), tracking_id=exc.tracking_id
             )
         except WebexError as exc:
-            sentence = user_sentence(exc)
+            sentence = user_sentence(known_refusal(exc, req.address, req.domain))
             retry = _nothing_created(exc)
             await store.fail_create(
                 key,
