@@ -20,6 +20,7 @@ from bot.markdown import plain as _plain
 from bot.markdown import unplain as _unplain
 from bot.validation import InvalidRequest, TrunkRequest
 from bot.webex.models import Location
+from commands import cardkit
 from tests.cards import reading
 from tests.cards.samples import (
     CERTIFICATE_VALUES,
@@ -204,13 +205,15 @@ def test_ids_are_unique(name: str) -> None:
 
 @pytest.mark.parametrize("name", list(CARDS))
 def test_submit_data_is_only_nonce_and_verb(name: str) -> None:
-    """Every submit action's data is exactly {"trunkbot": {"nonce", "action"}}."""
+    """Every submit action's data is exactly {"trunkbot": {"nonce", "action"}}, with a verb
+    some card purpose takes (bulk's Stop is its own)."""
+    verbs = set(cards.VERBS).union(*cardkit.VERBS.values())
     for action in CARDS[name].get("actions", []):
         if action["type"] == "Action.Submit":
             assert action["data"] == {
                 "trunkbot": {"nonce": NONCE, "action": action["data"]["trunkbot"]["action"]}
             }
-            assert action["data"]["trunkbot"]["action"] in cards.VERBS
+            assert action["data"]["trunkbot"]["action"] in verbs
 
 
 @pytest.mark.parametrize("name", list(CARDS))
@@ -232,6 +235,13 @@ def test_required_inputs_have_label_and_error_message(name: str) -> None:
         ("approval", [("Approve", "approve"), ("Reject", "reject")]),
         ("result-direct", []),
         ("notice", []),
+        ("connect", [("Connect", "confirm"), ("Cancel", "cancel")]),
+        ("pick-update", [("Review", "review"), ("Cancel", "cancel")]),
+        ("pick-delete", [("Review", "review"), ("Cancel", "cancel")]),
+        ("update", [("Change", "confirm"), ("Cancel", "cancel")]),
+        ("delete", [("Delete", "confirm"), ("Cancel", "cancel")]),
+        ("bulk-confirm", [("Create", "confirm"), ("Cancel", "cancel")]),
+        ("bulk-stop", [("Stop", "stop")]),
     ],
 )  # fmt: skip
 def test_buttons(name: str, buttons: list[tuple[str, str | None]]) -> None:
@@ -241,7 +251,9 @@ def test_buttons(name: str, buttons: list[tuple[str, str | None]]) -> None:
     assert got == buttons
 
 
-@pytest.mark.parametrize("name", ["form-direct", "confirm", "approval"])
+@pytest.mark.parametrize(
+    "name", ["form-direct", "confirm", "approval", "connect", "pick-update", "update", "delete"]
+)
 def test_cancel_and_reject_send_no_inputs(name: str) -> None:
     """Cancel and Reject post only their data (associatedInputs "none", AC 1.3)."""
     for action in CARDS[name]["actions"]:

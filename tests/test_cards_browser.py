@@ -29,6 +29,7 @@ from tests.cards.samples import (
     every_card,
     form,
 )
+from webexfake.ids import seeded_id
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -266,6 +267,13 @@ async def test_cancel_works_on_an_invalid_form(browser: CardBrowser) -> None:
         ("confirm", "Cancel", "cancel"),
         ("approval", "Approve", "approve"),
         ("approval", "Reject", "reject"),
+        ("connect", "Connect", "confirm"),
+        ("connect", "Cancel", "cancel"),
+        ("update", "Change", "confirm"),
+        ("delete", "Delete", "confirm"),
+        ("pick-delete", "Cancel", "cancel"),
+        ("bulk-confirm", "Create", "confirm"),
+        ("bulk-stop", "Stop", "stop"),
     ],
 )
 async def test_buttons_post_nonce_and_verb(
@@ -274,6 +282,19 @@ async def test_buttons_post_nonce_and_verb(
     """Confirm and approval buttons post exactly their nonce and verb."""
     data = await browser.submit(CARDS[name], click=click)
     assert data == {"trunkbot": {"nonce": NONCE, "action": verb}}
+
+
+async def test_the_update_picker_posts_the_trunk_and_keep(browser: CardBrowser) -> None:
+    """The update picker, filled in the renderer: the trunk picked, the new name, and
+    "leave as it is" for dual identity as a value the bot reads as no change."""
+    trunk = seeded_id("TRUNK", "par-sbc-1")
+    data = await browser.submit(
+        CARDS["pick-update"], fill={"trunk": trunk, "name": "par-sbc-2"}, click="Review"
+    )
+    assert data["trunk"] == trunk
+    assert data["name"] == "par-sbc-2"
+    assert data["dual-identity"] == "keep"
+    assert data[cards.DATA_KEY] == {"nonce": NONCE, "action": "review"}
 
 
 # -- escaping, as rendered ------------------------------------------------------------------

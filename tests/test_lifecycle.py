@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot import replies
+from bot import cards, replies
 from bot.events import Reply
 from tests.chat import Chat, make_chat, seed_trunk
 from webexfake.calling import seeded_id
@@ -175,11 +175,11 @@ async def test_update_alone_offers_a_picker_of_the_persons_trunks(chat: Chat) ->
     assert "mad-lgw-1" in choices
     assert "London-LGW-1" not in choices
     trunk = seeded_id("TRUNK", "par-lgw-1")
-    summary = card(
-        await chat.submit(
-            picker, "Review", {"trunk": trunk, "name": "par-2"}, person="pat@example.com"
-        )
-    )
+    assert picker.card is not None
+    as_sent = {**cards.current_values(picker.card), "trunk": trunk, "name": "par-2"}
+    assert as_sent["dual-identity"] == "keep"  # what a renderer posts for "leave as it is"
+    summary = card(await chat.submit(picker, "Review", as_sent, person="pat@example.com"))
+    assert "Dual identity" not in json.dumps(summary.card)
     done = await chat.submit(summary, "Change", person="pat@example.com")
     assert done[-1].markdown.startswith("✅ Trunk **par-2** updated")
 

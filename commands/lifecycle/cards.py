@@ -14,6 +14,9 @@ from bot import cards
 Card = dict[str, Any]
 TRUNK_INPUT = "trunk"
 UPDATE_INPUTS = ("name", "max-calls", "dual-identity")
+#: The picker's "leave as it is" choice: a renderer refuses a choice without a value.
+KEEP = "keep"
+MAX_CALLS_REGEX = "^[1-9][0-9]{0,8}$"  # a whole number: the bot checks the device's limits
 
 
 def _submit(title: str, nonce: str, verb: str, **props: Any) -> dict[str, Any]:
@@ -55,22 +58,26 @@ def picker(*, nonce: str, verb: str, trunks: Sequence[tuple[str, str]]) -> Card:
     if verb == "update":
         body += [
             {"type": "Input.Text", "id": "name", "label": "New name (optional)", "maxLength": 64},
-            {
-                "type": "Input.Number",
+            {  # Input.Text: the renderer reads an empty Input.Number as NaN, fails it
+                # against `min` and refuses to send the card (see bot.cards)
+                "type": "Input.Text",
                 "id": "max-calls",
                 "label": "Max concurrent calls (certificate-based trunks)",
-                "min": 1,
+                "regex": MAX_CALLS_REGEX,
+                "errorMessage": "Max concurrent calls is a whole number, or leave it empty",
+                "maxLength": 9,
+                "style": "tel",
             },
             {
                 "type": "Input.ChoiceSet",
                 "id": "dual-identity",
                 "label": "Dual identity",
                 "choices": [
-                    {"title": "leave as it is", "value": ""},
+                    {"title": "leave as it is", "value": KEEP},
                     {"title": "yes", "value": "yes"},
                     {"title": "no", "value": "no"},
                 ],
-                "value": "",
+                "value": KEEP,
             },
         ]
     actions = [

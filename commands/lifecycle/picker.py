@@ -78,6 +78,8 @@ def picked_scope(services: Services) -> Any:
             value = card.inputs.get(key)
             if isinstance(value, int | float) and key == "max-calls":
                 value = str(int(value))
+            if key == "dual-identity" and value == lcards.KEEP:
+                continue  # left as it is
             if isinstance(value, str) and value.strip():
                 if len(value) > 256:
                     raise CardRefused(replies.card_oversized(key))
