@@ -148,6 +148,9 @@ async def test_a_mixed_file_creates_the_good_rows_and_neutralizes_formulas() -> 
         )
         replies = await send(chat, body)
         assert "2 of 3 rows are ready" in replies[-1].markdown
+        # The problems are also a message of their own: clients show a card, not its text.
+        assert replies[-2].card is None
+        assert "row 3, location" in replies[-2].markdown
         card = replies[-1]
         await chat.submit(card, "Create")
         await run.wait_all()

@@ -329,6 +329,10 @@ async def create_trunks(services: Services, ctx: Context, permit: Permit, *, dry
         requester=ev.actor.email or ev.actor.person_id,
         note=words.APPROVAL_NOTE if approval else words.CONFIRM_NOTE,
     )
+    if checked.bad:
+        # Webex clients show a message's card rather than its text: the problems go first,
+        # on their own (the card's text keeps them for clients that can't show cards).
+        await ctx.reply(report)
     message_id = await ctx.reply(report + "\n" + words.confirm_text(len(checked.good)), card=card)
     if message_id:
         await services.store.attach_message(nonce, message_id)
