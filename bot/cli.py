@@ -225,6 +225,31 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
 
+    webhooks = sub.add_parser(
+        "webhooks",
+        help="the bot's own webhooks, for webhook mode: sync or list",
+        description=(
+            "Webhook mode (`trunkbot serve`) needs two webhooks on the bot: messages and card "
+            "actions, both pointing at the public URL of serve with TRUNKBOT_WEBHOOK_SECRET. "
+            "`sync --url` creates or updates exactly those two (by name, as often as you like); "
+            "it never changes or deletes any other webhook. `list` shows the bot's webhooks."
+        ),
+    )
+    hooks_sub = webhooks.add_subparsers(
+        dest="webhooks_command", metavar="ACTION", help="sync or list"
+    )
+    sync = hooks_sub.add_parser(
+        "sync", help="create or update the bot's two webhooks to point at --url"
+    )
+    sync.add_argument(
+        "--url",
+        required=True,
+        metavar="URL",
+        help="the public https:// URL where `trunkbot serve` receives them, e.g. "
+        "https://bot.example.com/webhook",
+    )
+    hooks_sub.add_parser("list", help="the bot's webhooks: name, resource, event, URL, status")
+
     audit = sub.add_parser(
         "audit",
         help="print the audit trail",
@@ -367,6 +392,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(run_check(settings))
         if args.command == "audit":
             return _audit(settings, args)
+        if args.command == "webhooks":
+            return asyncio.run(_webhooks(settings, args))
     except ConfigError as exc:
         return _fail(exc.user_message, EXIT_USAGE)
     except BotError as exc:
@@ -374,6 +401,52 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return EXIT_OK
     return _fail(f"`{args.command}` is not available in this version yet.", EXIT_USAGE)
+
+
+async def _webhooks(settings: Settings, args: argparse.Namespace) -> int:
+    """`trunkbot webhooks sync --url …` / `list`, with the bot's token."""
+    import httpx
+
+    from bot.app import USER_AGENT, static_token
+    from bot.webex.http import WebexHttp
+    from bot.webex.webhooks import OURS, WebhooksClient
+
+    if args.webhooks_command is None:
+        return _fail("Say `trunkbot webhooks sync --url https://…` or `trunkbot webhooks list`.", 2)
+    if settings.bot_token is None:
+        return _fail("No bot token: set TRUNKBOT_BOT_TOKEN (the webhooks are the bot's).", 2)
+    if args.webhooks_command == "sync":
+        if not args.url.startswith("https://"):
+            return _fail(f"--url must be an https:// URL (Webex posts to it): {args.url}", 2)
+        if settings.webhook_secret is None:
+            return _fail(
+                "No webhook secret: set TRUNKBOT_WEBHOOK_SECRET first (serve checks it).", 2
+            )
+    async with httpx.AsyncClient(
+        base_url=settings.api_url,
+        headers={"User-Agent": USER_AGENT},
+        timeout=httpx.Timeout(20.0, connect=10.0),
+    ) as client:
+        hooks = WebhooksClient(WebexHttp(client, token_provider=static_token(settings.bot_token)))
+        if args.webhooks_command == "sync":
+            assert settings.webhook_secret is not None  # noqa: S101  -- checked above
+            for done in await hooks.sync(args.url, settings.webhook_secret):
+                print(
+                    f"{done.action:8} {done.name}: {done.webhook.resource}/{done.webhook.event}"
+                    f" → {done.webhook.target_url}"
+                )
+            return EXIT_OK
+        ours = {name for name, _, _ in OURS}
+        found = await hooks.all()
+        if not found:
+            print("The bot has no webhooks (webhook mode needs `trunkbot webhooks sync --url …`).")
+        for hook in found:
+            mark = "ours" if hook.name in ours else "    "
+            print(
+                f"{mark} {hook.name}: {hook.resource}/{hook.event} → {hook.target_url} "
+                f"({hook.status or 'status unknown'})"
+            )
+        return EXIT_OK
 
 
 def _sandbox(args: argparse.Namespace) -> int:

@@ -117,7 +117,15 @@ def test_every_subcommand_and_option_explains_itself() -> None:
     """Every subcommand has a description for its --help, every option a help text."""
     parser = _parser()
     (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    assert set(commands.choices) == {"run", "serve", "shell", "sandbox", "check", "audit"}
+    assert set(commands.choices) == {
+        "run",
+        "serve",
+        "shell",
+        "sandbox",
+        "check",
+        "audit",
+        "webhooks",
+    }
     helps = {a.dest: a.help for a in commands._choices_actions}
     for name, sub in commands.choices.items():
         assert helps.get(name), f"{name} has no one-line help in `trunkbot --help`"

@@ -141,6 +141,8 @@ class FakeWebex:
         self._messages: dict[str, Message] = {}
         self._actions: dict[str, AttachmentAction] = {}
         self._contents: dict[str, Content] = {}
+        # id → the webhook as Webex shows it, plus "_owner" (the creator's uuid) and "_secret"
+        self._webhooks: dict[str, dict[str, Any]] = {}
         self._devices: list[Device] = []
         self._device_registrations = 0
         self._connections: list[WsConnection] = []
