@@ -408,7 +408,13 @@ def test_shell_on_a_terminal_edits_recalls_and_keeps_logs_off_the_screen(tmp_pat
         at = read_until(prompt, read_until(b"London-LGW-1", at))  # type only at the prompt
         os.write(controller, b"\x1b[A\r")  # ↑: the same command again
         again = read_until(b"London-LGW-1", at)
-        read_until(prompt, again)
+        at = read_until(prompt, again)
+        # A bulk job's lines arrive while the prompt waits: printed above it, prompt redrawn.
+        (tmp_path / "sites.csv").write_text("name,location\npty-1,Madrid\n")
+        os.write(controller, b"/file sites.csv\r")
+        at = read_until(prompt, read_until(b"Trunks to create: 1", at))
+        os.write(controller, b"/press Create\r")
+        read_until(prompt, read_until("✅ Done: 1 created".encode(), at))
         os.write(controller, b"\x04")
         assert proc.wait(timeout=30) == 0
     finally:

@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 from bot import cards
 from bot.errors import UsageError
@@ -140,6 +140,16 @@ class ShellOutbox:
         return True
 
 
+class _LiveStdout:
+    """Writes to whatever sys.stdout is now."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
 def _path_of(url: str) -> Path:
     """The local path of a file:// URL."""
     from urllib.parse import unquote, urlparse
@@ -183,7 +193,8 @@ class Shell:
     email: str
     space_kind: SpaceKind = SpaceKind.DIRECT
     org_id: str = SHELL_ORG
-    out: TextIO = field(default_factory=lambda: sys.stdout)
+    # sys.stdout at each write: the prompt redirects it while it waits (shell_terminal).
+    out: TextIO = field(default_factory=lambda: cast("TextIO", _LiveStdout()))
     bold: bool = False
     # Called after /as with the new person: a line on what they may do (the CLI's policy).
     describe_person: Callable[[str], Awaitable[str]] | None = None

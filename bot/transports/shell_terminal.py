@@ -20,6 +20,7 @@ from prompt_toolkit.document import Document
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.input import Input
 from prompt_toolkit.output import Output
+from prompt_toolkit.patch_stdout import patch_stdout
 
 from bot.rest_ids import parse_rest_id
 
@@ -173,7 +174,9 @@ class TerminalReader:
                 output=self.output,
             )
         try:
-            return await self._session.prompt_async(PROMPT)
+            # What the bot says while the prompt waits (a bulk job's progress) prints above it.
+            with patch_stdout(raw=True):
+                return await self._session.prompt_async(PROMPT)
         except KeyboardInterrupt:
             return ""
         except EOFError:
