@@ -152,6 +152,8 @@ async def test_a_mixed_file_creates_the_good_rows_and_neutralizes_formulas() -> 
         assert replies[-2].card is None
         assert "row 3, location" in replies[-2].markdown
         card = replies[-1]
+        assert card.card is not None
+        assert card.card["body"][0]["text"].startswith("Create 2 trunks from ")
         await chat.submit(card, "Create")
         await run.wait_all()
         names = sorted(p["name"] for p in chat.trunk_posts())

@@ -90,13 +90,15 @@ def confirm_card(
     facts: Sequence[tuple[str, str]],
     requester: str,
     note: str | None = None,
+    title: str = CONFIRM_TITLE,
 ) -> Card:
     """What will be created, where and by whom; Create (``confirm``) and Cancel (``cancel``).
 
     ``facts``: (label, value) in plain text, e.g. ``("Location", "London HQ")``.
-    ``note``: a bot.replies sentence shown under the facts.
+    ``note``: a bot.replies sentence shown under the facts. ``title``: plain text (several
+    trunks from a file say so).
     """
-    body = [_title(CONFIRM_TITLE), _facts(facts), _text(plain(_requested_by(requester)))]
+    body = [_title(title), _facts(facts), _text(plain(_requested_by(requester)))]
     if note:
         body += _sentence_blocks(note, isSubtle=True)
     actions = [

@@ -328,6 +328,7 @@ async def create_trunks(services: Services, ctx: Context, permit: Permit, *, dry
         facts=words.facts(sheet, checked),
         requester=ev.actor.email or ev.actor.person_id,
         note=words.APPROVAL_NOTE if approval else words.CONFIRM_NOTE,
+        title=words.confirm_title(len(checked.good), sheet.name),
     )
     if checked.bad:
         # Webex clients show a message's card rather than its text: the problems go first,

@@ -56,6 +56,11 @@ def dry_run(text: str) -> str:
     return text + "\nDry run: nothing was created."
 
 
+def confirm_title(n: int, file_name: str) -> str:
+    """The confirm card's title (plain text: the card escapes nothing)."""
+    return f"Create {n} trunk{'s' if n != 1 else ''} from {file_name}?"
+
+
 def confirm_text(n: int) -> str:
     return f"Create {n} trunk{'s' if n != 1 else ''}? Press Create on the card, or Cancel."
 
