@@ -402,6 +402,45 @@ async def test_after_thirty_minutes_the_three_things_to_check(chat: Chat) -> Non
     assert looks <= 12  # backing off: 30 minutes in at most a dozen looks
 
 
+async def test_show_trunk_of_an_offline_trunk_watches_it_for_the_asker(chat: Chat) -> None:
+    """`show trunk` of an offline registering trunk starts the watch for whoever asked (one
+    line says so); asking again, or someone else asking, doesn't start a second one."""
+    clock = StoreClock(chat.app.services.store)
+    trunk_id = seed_trunk(chat.state, "show-lgw-1")
+    chat.state.trunks[trunk_id].status = "OFFLINE"
+    answer = await chat.answer("show trunk show-lgw-1")
+    assert answer.endswith(
+        "\nIt's offline: I'll watch it for 30 minutes and tell you 1:1 when its gateway has "
+        "registered."
+    )
+    watch = await chat.app.services.store.get_watch(trunk_id)
+    assert watch is not None
+    assert watch.requester == person_id_for("alice@example.com")
+    again = await chat.answer("show trunk show-lgw-1")
+    assert again.endswith("I'm already watching it and will tell you 1:1 when it registers.")
+    other = await chat.answer("show trunk show-lgw-1", person="carol@example.com")
+    assert other.endswith("and will tell them 1:1 when it registers.")
+    chat.outbox.sent.clear()
+    chat.state.trunks[trunk_id].status = "ONLINE"
+    clock.advance(61)
+    assert await watch_round(chat.app.services, chat.outbox) == 1
+    [told] = chat.outbox.sent
+    assert told.private
+    assert told.to_person_id == person_id_for("alice@example.com")
+    assert "has registered" in told.markdown
+
+
+async def test_show_trunk_of_an_online_or_certificate_trunk_starts_no_watch(chat: Chat) -> None:
+    online = seed_trunk(chat.state, "show-lgw-2")
+    chat.state.trunks[online].status = "ONLINE"
+    assert "watch" not in await chat.answer("show trunk show-lgw-2")
+    assert await chat.app.services.store.get_watch(online) is None
+    sbc = next(t for t in chat.state.trunks.values() if t.trunk_type == "CERTIFICATE_BASED")
+    sbc.status = "OFFLINE"
+    assert "watch" not in await chat.answer(f"show trunk {sbc.name}")
+    assert await chat.app.services.store.get_watch(sbc.id) is None
+
+
 async def test_a_watch_survives_a_restart(tmp_path: Path) -> None:
     state = SandboxState.seeded()
     url = f"sqlite:///{tmp_path / 'bot.db'}"

@@ -8,19 +8,23 @@ their status, asked in parallel) and says how many more there are.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from typing import TYPE_CHECKING
 
-from bot.errors import UsageError, WebexError
+from bot.errors import BotError, UsageError, WebexError
 from bot.events import Context
 from bot.gate import Permit
+from bot.gateway_config import FIRST_LOOK, WATCH_FOR
 from bot.router import Command, Request, Scope, ScopeReader
-from bot.webex.models import TrunkSummary
+from bot.webex.models import TrunkDetails, TrunkSummary
 from commands.lifecycle import words
 from commands.lifecycle.target import TrunkQuery, read_fields, trunk_scope
 
 if TYPE_CHECKING:
     from bot.services import Services
+
+log = logging.getLogger(__name__)
 
 READ = "trunk.read"
 ORG_ONLY = frozenset({"org"})
@@ -58,7 +62,11 @@ def commands(services: Services) -> list[Command]:
         except WebexError:
             usage = None
         ctx.audit.trunk_id = trunk.id
-        await ctx.reply(words.show(details, usage))
+        text = words.show(details, usage)
+        if details.is_registering and details.online is False:
+            line = await _watch(services, ctx, permit, details)
+            text += "\n" + line if line else ""
+        await ctx.reply(text)
 
     show_scope, show_rewrite = trunk_scope(services, "show trunk", ORG_ONLY)
     return [
@@ -98,6 +106,31 @@ def commands(services: Services) -> list[Command]:
             rewrite=show_rewrite,
         ),
     ]
+
+
+async def _watch(
+    services: Services, ctx: Context, permit: Permit, details: TrunkDetails
+) -> str | None:
+    """Watch an offline registering trunk for the asker (as after a create): they're told 1:1
+    when its gateway registers, or after 30 minutes what to check. The line that says so;
+    None when the watch couldn't be stored."""
+    ev, store = ctx.event, services.store
+    try:
+        added = await store.add_watch(
+            details.id,
+            name=details.name,
+            org_id=permit.org_id,
+            requester=ev.actor.person_id,
+            email=ev.actor.email or None,
+            first_in=FIRST_LOOK,
+            watch_for=WATCH_FOR,
+        )
+        watch = None if added else await store.get_watch(details.id)
+    except BotError:
+        log.warning("trunk.watch_not_stored", extra={"trunk_id": details.id})
+        return None
+    for_asker = watch is None or watch.requester == ev.actor.person_id
+    return words.watching(round(WATCH_FOR / 60), already=not added, for_asker=for_asker)
 
 
 async def _list_scope(_ctx: Context, request: Request) -> Scope:

@@ -125,6 +125,22 @@ def show(details: TrunkDetails, usage: Usage | None) -> str:
     return "\n".join(lines)
 
 
+def watching(minutes: int, *, already: bool, for_asker: bool) -> str:
+    """The line `show trunk` adds for an offline registering trunk: the watch it started (or
+    the one already running), which tells its requester 1:1 when the gateway registers."""
+    if not already:
+        return (
+            f"It's offline: I'll watch it for {minutes} minutes and tell you 1:1 when its "
+            "gateway has registered."
+        )
+    if for_asker:
+        return "It's offline: I'm already watching it and will tell you 1:1 when it registers."
+    return (
+        "It's offline: I'm already watching it for the person who asked first, and will tell "
+        "them 1:1 when it registers."
+    )
+
+
 def _status_detail(details: TrunkDetails) -> str:
     notes = [s.summary_english for s in details.response_status or [] if s.summary_english]
     if details.error_codes:
