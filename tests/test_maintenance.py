@@ -74,3 +74,18 @@ async def test_expired_approval_tells_the_requester(chat: Chat) -> None:
     assert notice.room_id == "room-direct"
     assert notice.markdown.startswith("Your request for trunk **late-1** expired")
     assert await expire_approvals(chat.app.services, chat.outbox) == 0
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "says"),
+    [
+        ("create", "lon-1", "Your request for trunk **lon-1** expired"),
+        ("bulk", "sites.csv", "Your request for the trunks from **sites.csv** expired"),
+        ("delete", "lon-1", "Your request to delete trunk **lon-1** expired"),
+        ("connect", "lon-1 to Madrid's PSTN", "Your request to connect **lon-1 to Madrid"),
+    ],
+)
+def test_an_expired_approval_names_what_was_asked(kind: str, name: str, says: str) -> None:
+    from bot import replies
+
+    assert replies.approval_expired(name, kind).startswith(says)

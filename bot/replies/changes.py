@@ -163,10 +163,16 @@ def approval_approved(name: str, approver: str, kind: str = "create") -> str:
     return f"{esc(approver)} approved your request for {_about(name, kind)}."
 
 
-def approval_expired(name: str) -> str:
+def approval_expired(name: str, kind: str = "create") -> str:
+    what = {
+        "create": f"for trunk **{esc(name)}**",
+        "bulk": f"for the trunks from **{esc(name)}**",
+        "update": f"to change trunk **{esc(name)}**",
+        "delete": f"to delete trunk **{esc(name)}**",
+    }.get(kind, f"to {DOING.get(kind, DOING['create'])[0]} **{esc(name)}**")
     return (
-        f"Your request for trunk **{esc(name)}** expired before an approver decided, so nothing "
-        "was changed. Ask again if you still need it."
+        f"Your request {what} expired before an approver decided, so nothing was changed. "
+        "Ask again if you still need it."
     )
 
 

@@ -97,7 +97,8 @@ async def expire_approvals(services: Services, outbox: Outbox) -> int:
     for approval in expired:
         try:
             request = json.loads(approval.request_json)
-            name = str(request["summary"]["name"])
+            name = str(request.get("name") or request["summary"]["name"])
+            kind = str(request.get("kind") or "create")
             room = str(request["room_id"])
         except (ValueError, KeyError, TypeError):
             log.warning("approval.unreadable", extra={"approval_id": approval.approval_id})
@@ -106,7 +107,7 @@ async def expire_approvals(services: Services, outbox: Outbox) -> int:
         await _tell(
             outbox,
             Reply(
-                markdown=replies.approval_expired(name),
+                markdown=replies.approval_expired(name, kind),
                 room_id=room,
                 parent_id=request.get("thread_id") if request.get("room_kind") == "group" else None,
             ),
