@@ -9,13 +9,13 @@ most ``max_people`` people are tracked, the least recently seen forgotten first.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
+
+from bot.rest_ids import parse_rest_id
 
 WINDOW = 60.0
 MAX_PEOPLE = 10_000
@@ -24,16 +24,8 @@ MAX_PEOPLE = 10_000
 def person_key(person_id: str) -> str:
     """One key per person whether Webex named them by REST id (``ciscospark://…/PEOPLE/uuid``
     in base64) or, on the websocket, by the bare uuid."""
-    try:
-        raw = base64.urlsafe_b64decode(person_id + "=" * (-len(person_id) % 4)).decode("ascii")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return person_id
-    head, _, uuid = raw.rpartition("/")
-    return (
-        uuid
-        if raw.startswith("ciscospark://") and head.endswith("/PEOPLE") and uuid
-        else (person_id)
-    )
+    parsed = parse_rest_id(person_id)
+    return parsed[1] if parsed is not None and parsed[0] == "PEOPLE" else person_id
 
 
 class Verdict(Enum):

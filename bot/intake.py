@@ -24,6 +24,7 @@ from bot.app import App
 from bot.errors import BotError, WebexError
 from bot.events import STALE_AFTER, Actor, Event, Outbox, Space, SpaceKind
 from bot.inbound import BotIdentity, created_of, field_of, message_event
+from bot.rest_ids import parse_rest_id
 from bot.settings import Settings
 from bot.store.models import AuditRecord, utcnow
 from bot.webex.messaging import MessagingClient, Person
@@ -48,14 +49,9 @@ KEEP_SECONDS = 7 * 24 * 3600.0  # far longer than Webex redelivers anything
 
 
 def kind_of_rest_id(rest_id: str) -> str:
-    """ "message" or "card" from a Webex REST id (url-safe base64 of ciscospark://…/TYPE/…)."""
-    import base64
-
-    try:
-        raw = base64.urlsafe_b64decode(rest_id + "=" * (-len(rest_id) % 4)).decode("ascii")
-    except (ValueError, UnicodeDecodeError):
-        return "message"
-    return "card" if "/ATTACHMENT_ACTION/" in raw else "message"
+    """ "message" or "card" from a Webex REST id (read with the one codec, bot.rest_ids)."""
+    parsed = parse_rest_id(rest_id)
+    return "card" if parsed is not None and parsed[0] == "ATTACHMENT_ACTION" else "message"
 
 
 PERSON_TTL = 600.0
