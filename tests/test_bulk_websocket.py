@@ -12,14 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.runner import BotRunner
-from bot.settings import Settings
-from bot.startup import prepare
 from commands.bulk import run
 from tests.fake_webex.plugin import fake_webex_factory  # noqa: F401  -- fixture
+from tests.live import bot_over_websocket
 from tests.test_websocket_cards import Live
-from webexfake.calling import DEMO_ADMIN_TOKEN, SandboxState
-from webexfake.calling import build_app as build_sandbox
+from webexfake.calling import SandboxState
 from webexfake.messaging import FakeWebex
 
 POLICY = """
@@ -38,28 +35,10 @@ async def live(
     tmp_path: Path,
 ) -> AsyncIterator[Live]:
     state = SandboxState.seeded()
-    fake = fake_webex_factory(extra_app=build_sandbox(state))
-    (tmp_path / "policy.toml").write_text(POLICY)
-    settings = Settings(
-        bot_token=fake.bot_token,  # type: ignore[arg-type]
-        admin_token=DEMO_ADMIN_TOKEN,  # type: ignore[arg-type]
-        api_url=fake.api_url,
-        u2c_url=fake.u2c_url,
-        policy=tmp_path / "policy.toml",
-        database_url=f"sqlite:///{tmp_path / 'trunkbot.db'}",
-    )
-    app, messaging, bot = await prepare(settings)
-    runner = BotRunner(settings, app=app, messaging=messaging, bot=bot)
-    task = asyncio.create_task(runner.run())
-    await fake.wait_connected(timeout=10)
-    alice = fake.add_person("alice@example.com", "Alice Example")
-    try:
+    async with bot_over_websocket(fake_webex_factory, tmp_path, POLICY, state) as (fake, runner):
+        alice = fake.add_person("alice@example.com", "Alice Example")
         yield Live(fake, state, runner, alice, fake.add_room("direct", [alice]))
-    finally:
         await run.wait_all()
-        runner.stop.set()
-        await asyncio.wait_for(task, timeout=30)
-        await app.aclose()
 
 
 async def test_a_file_over_the_websocket(live: Live, monkeypatch: pytest.MonkeyPatch) -> None:

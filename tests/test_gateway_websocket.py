@@ -3,20 +3,16 @@ over TLS to the fake Webex (messaging and calling halves on one host)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 
-from bot.runner import BotRunner
-from bot.settings import Settings
-from bot.startup import prepare
 from tests.chat import seed_trunk
 from tests.fake_webex.plugin import fake_webex_factory  # noqa: F401  -- fixture
+from tests.live import bot_over_websocket
 from tests.test_websocket_cards import Live
-from webexfake.calling import DEMO_ADMIN_TOKEN, SandboxState, seeded_id
-from webexfake.calling import build_app as build_sandbox
+from webexfake.calling import SandboxState, seeded_id
 from webexfake.messaging import FakeWebex
 
 POLICY = """
@@ -35,27 +31,9 @@ async def live(
 ) -> AsyncIterator[Live]:
     state = SandboxState.seeded()
     seed_trunk(state, "mad-ws-1", "Madrid")
-    fake = fake_webex_factory(extra_app=build_sandbox(state))
-    (tmp_path / "policy.toml").write_text(POLICY)
-    settings = Settings(
-        bot_token=fake.bot_token,  # type: ignore[arg-type]
-        admin_token=DEMO_ADMIN_TOKEN,  # type: ignore[arg-type]
-        api_url=fake.api_url,
-        u2c_url=fake.u2c_url,
-        policy=tmp_path / "policy.toml",
-        database_url=f"sqlite:///{tmp_path / 'trunkbot.db'}",
-    )
-    app, messaging, bot = await prepare(settings)
-    runner = BotRunner(settings, app=app, messaging=messaging, bot=bot)
-    task = asyncio.create_task(runner.run())
-    await fake.wait_connected(timeout=10)
-    alice = fake.add_person("alice@example.com", "Alice Example")
-    try:
+    async with bot_over_websocket(fake_webex_factory, tmp_path, POLICY, state) as (fake, runner):
+        alice = fake.add_person("alice@example.com", "Alice Example")
         yield Live(fake, state, runner, alice, fake.add_room("direct", [alice]))
-    finally:
-        runner.stop.set()
-        await asyncio.wait_for(task, timeout=30)
-        await app.aclose()
 
 
 async def say(live: Live, text: str, n: int = 1) -> list[str]:
