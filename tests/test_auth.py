@@ -351,3 +351,11 @@ def test_a_misspelt_key_gets_a_suggestion_and_check_says_it_once(tmp_path: Path)
         "`locations`?"
     ]
     assert [r for r in seen if r.getMessage() == "policy.invalid"] == []
+
+
+@pytest.mark.parametrize("name", ["policy.example.toml", "bot/sample-policy.toml"])
+def test_the_policies_we_ship_are_valid(name: str) -> None:
+    """The example an admin copies and the shell's sample policy both load as they are."""
+    policy = Policy.load(Path(__file__).resolve().parents[1] / name)
+    assert policy.problem is None
+    assert policy.grants
