@@ -128,3 +128,34 @@ def refusal(outcome: NonceOutcome) -> str:
     if outcome is NonceOutcome.USED:
         return replies.CARD_ALREADY_USED
     return replies.CARD_NOT_OURS
+
+
+async def issue_nonce(
+    services: Services,
+    ctx: Context,
+    purpose: str,
+    payload: dict[str, Any],
+    *,
+    ttl: float | None = None,
+) -> str:
+    """The nonce of a card for this person in this space (``payload`` kept server-side), live
+    for ``ttl`` seconds (a card's life unless said)."""
+    ev = ctx.event
+    return await services.store.issue_nonce(
+        purpose=purpose,
+        room_id=ev.space.room_id,
+        person_id=ev.actor.person_id,
+        message_id=None,
+        payload_json=json.dumps(payload),
+        ttl_seconds=services.card_ttl if ttl is None else ttl,
+    )
+
+
+async def post_card(
+    services: Services, ctx: Context, nonce: str, text: str, card: dict[str, Any]
+) -> str | None:
+    """Reply with ``card`` and bind its nonce to the message that carries it."""
+    message_id = await ctx.reply(text, card=card)
+    if message_id:
+        await services.store.attach_message(nonce, message_id)
+    return message_id

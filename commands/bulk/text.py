@@ -9,7 +9,6 @@ space the bot refuses without reading the file.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections import Counter
 from typing import TYPE_CHECKING, Any
@@ -24,6 +23,7 @@ from bot.grammar import parse_args
 from bot.router import Command, Request, Scope
 from bot.store.bulk import BulkJob, BulkRow, JobState, NewRow
 from bot.webex.models import Location
+from commands import cardkit
 from commands.approvals import ask_approval
 from commands.args import take_flag
 from commands.bulk import run, words
@@ -250,18 +250,13 @@ def stop_card(nonce: str) -> dict[str, Any]:
 
 async def post_stop_card(services: Services, ctx: Context, job_id: str) -> None:
     ev = ctx.event
-    nonce = await services.store.issue_nonce(
-        purpose=BULK_STOP,
-        room_id=ev.space.room_id,
-        person_id=ev.actor.person_id,
-        message_id=None,
-        payload_json=json.dumps({"job_id": job_id, "for": ev.actor.email or None}),
-        ttl_seconds=24 * 3600.0,
+    nonce = await cardkit.issue_nonce(
+        services, ctx, BULK_STOP, {"job_id": job_id, "for": ev.actor.email or None}, ttl=24 * 3600.0
     )
     card = stop_card(nonce)
-    message_id = await ctx.reply("Creating the trunks now; say `stop bulk` to stop.", card=card)
-    if message_id:
-        await services.store.attach_message(nonce, message_id)
+    await cardkit.post_card(
+        services, ctx, nonce, "Creating the trunks now; say `stop bulk` to stop.", card
+    )
 
 
 async def create_trunks(services: Services, ctx: Context, permit: Permit, *, dry_run: bool) -> None:
@@ -315,13 +310,8 @@ async def create_trunks(services: Services, ctx: Context, permit: Permit, *, dry
         },
         rows=[NewRow(g.row, g.request.name, g.location.id, g.record()) for g in checked.good],
     )
-    nonce = await services.store.issue_nonce(
-        purpose=BULK_CONFIRM,
-        room_id=ev.space.room_id,
-        person_id=ev.actor.person_id,
-        message_id=None,
-        payload_json=json.dumps({"job_id": job_id, "for": ev.actor.email or None}),
-        ttl_seconds=services.card_ttl,
+    nonce = await cardkit.issue_nonce(
+        services, ctx, BULK_CONFIRM, {"job_id": job_id, "for": ev.actor.email or None}
     )
     card = cards.confirm_card(
         nonce=nonce,
@@ -334,7 +324,7 @@ async def create_trunks(services: Services, ctx: Context, permit: Permit, *, dry
         # Webex clients show a message's card rather than its text: the problems go first,
         # on their own (the card's text keeps them for clients that can't show cards).
         await ctx.reply(report)
-    message_id = await ctx.reply(report + "\n" + words.confirm_text(len(checked.good)), card=card)
-    if message_id:
-        await services.store.attach_message(nonce, message_id)
+    await cardkit.post_card(
+        services, ctx, nonce, report + "\n" + words.confirm_text(len(checked.good)), card
+    )
     ctx.audit.result = "awaiting-confirmation"

@@ -31,6 +31,7 @@ from bot.grammar import Fields, canonical_key, parse_args
 from bot.logs import scrub_in_request
 from bot.router import Command, Request, Scope
 from bot.validation import InvalidRequest, TrunkRequest
+from commands import cardkit
 from commands.args import answer_key, take_flag
 from commands.create.flow import (
     ACTION,
@@ -230,14 +231,7 @@ async def send_form(
         "thread_id": ev.thread_id if not ev.space.is_direct else None,
         "for": ev.actor.email or None,
     }
-    nonce = await services.store.issue_nonce(
-        purpose=FORM,
-        room_id=ev.space.room_id,
-        person_id=ev.actor.person_id,
-        message_id=None,
-        payload_json=json.dumps(offered),
-        ttl_seconds=services.card_ttl,
-    )
+    nonce = await cardkit.issue_nonce(services, ctx, FORM, offered)
     card = cards.form_card(
         nonce=nonce,
         locations=locations,
@@ -247,9 +241,7 @@ async def send_form(
         direct=ev.space.is_direct,
         note=text,
     )
-    message_id = await ctx.reply(text or cards.fallback_text(card), card=card)
-    if message_id:
-        await services.store.attach_message(nonce, message_id)
+    await cardkit.post_card(services, ctx, nonce, text or cards.fallback_text(card), card)
 
 
 async def send_confirm(
@@ -263,14 +255,7 @@ async def send_confirm(
         "thread_id": ev.thread_id if not ev.space.is_direct else None,
         "for": ev.actor.email or None,
     }
-    nonce = await services.store.issue_nonce(
-        purpose=CONFIRM,
-        room_id=ev.space.room_id,
-        person_id=ev.actor.person_id,
-        message_id=None,
-        payload_json=json.dumps(payload),
-        ttl_seconds=services.card_ttl,
-    )
+    nonce = await cardkit.issue_nonce(services, ctx, CONFIRM, payload)
     if password is not None:
         services.vault.put(nonce, password, services.card_ttl)
     card = cards.confirm_card(
@@ -279,9 +264,7 @@ async def send_confirm(
         requester=ev.actor.email or ev.actor.person_id,
         note=replies.confirm_note(),
     )
-    message_id = await ctx.reply(replies.confirm_text(prepared.request.name), card=card)
-    if message_id:
-        await services.store.attach_message(nonce, message_id)
+    await cardkit.post_card(services, ctx, nonce, replies.confirm_text(prepared.request.name), card)
     ctx.audit.result = "awaiting-confirmation"
 
 

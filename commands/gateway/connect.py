@@ -23,6 +23,7 @@ from bot.gate import Permit
 from bot.router import CardSubmission, Command, Request, Scope
 from bot.store import ClaimStatus
 from bot.webex.routing import ROUTE_GROUP, TRUNK, RoutingAdmin, TelephonyLocation
+from commands import cardkit
 from commands.approvals import Executor, ask_approval
 from commands.cardkit import CONNECT, consume
 from commands.gateway import cards as gcards
@@ -187,14 +188,7 @@ async def _send_card(
         "thread_id": ev.thread_id if not ev.space.is_direct else None,
         "for": ev.actor.email or None,
     }
-    nonce = await services.store.issue_nonce(
-        purpose=CONNECT,
-        room_id=ev.space.room_id,
-        person_id=ev.actor.person_id,
-        message_id=None,
-        payload_json=json.dumps(payload),
-        ttl_seconds=services.card_ttl,
-    )
+    nonce = await cardkit.issue_nonce(services, ctx, CONNECT, payload)
     title = words.connect_title(location)
     card = gcards.connect_summary(
         nonce=nonce,
@@ -202,9 +196,9 @@ async def _send_card(
         facts=facts,
         note=words.connect_note(location, str(stored["before"]), new),
     )
-    message_id = await ctx.reply(f"{replies.esc(title)} Confirm on the card.", card=card)
-    if message_id:
-        await services.store.attach_message(nonce, message_id)
+    await cardkit.post_card(
+        services, ctx, nonce, f"{replies.esc(title)} Confirm on the card.", card
+    )
     ctx.audit.result = "awaiting-confirmation"
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +11,7 @@ from bot.events import Context
 from bot.gate import Permit
 from bot.grammar import Fields
 from bot.router import Request, Scope
+from commands import cardkit
 from commands.cardkit import PICK_UPDATE, UPDATE, consume
 from commands.lifecycle import cards as lcards
 from commands.lifecycle import words
@@ -48,18 +48,9 @@ async def send_picker(services: Services, ctx: Context, permit: Permit, purpose:
         "thread_id": ev.thread_id if not ev.space.is_direct else None,
         "for": ev.actor.email or None,
     }
-    nonce = await services.store.issue_nonce(
-        purpose=purpose,
-        room_id=ev.space.room_id,
-        person_id=ev.actor.person_id,
-        message_id=None,
-        payload_json=json.dumps(payload),
-        ttl_seconds=services.card_ttl,
-    )
+    nonce = await cardkit.issue_nonce(services, ctx, purpose, payload)
     card = lcards.picker(nonce=nonce, verb=verb, trunks=choices)
-    message_id = await ctx.reply(words.WHICH_TRUNK.format(verb=verb), card=card)
-    if message_id:
-        await services.store.attach_message(nonce, message_id)
+    await cardkit.post_card(services, ctx, nonce, words.WHICH_TRUNK.format(verb=verb), card)
     ctx.audit.result = "asked"
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +14,7 @@ from bot.gate import Permit
 from bot.grammar import Fields
 from bot.validation import password_problem
 from bot.webex.models import TrunkDetails
+from commands import cardkit
 from commands.cardkit import DELETE, UPDATE
 from commands.lifecycle import cards as lcards
 from commands.lifecycle import words
@@ -143,22 +143,13 @@ async def send_summary(
         "for": ev.actor.email or None,
         **extra,
     }
-    nonce = await services.store.issue_nonce(
-        purpose=kind,
-        room_id=ev.space.room_id,
-        person_id=ev.actor.person_id,
-        message_id=None,
-        payload_json=json.dumps(payload),
-        ttl_seconds=services.card_ttl,
-    )
+    nonce = await cardkit.issue_nonce(services, ctx, kind, payload)
     if password is not None:
         services.vault.put(nonce, password, services.card_ttl)
     card = lcards.summary(
         nonce=nonce, title=title, button=button, facts=facts, note=note, style=style
     )
-    message_id = await ctx.reply(f"{title} Confirm on the card.", card=card)
-    if message_id:
-        await services.store.attach_message(nonce, message_id)
+    await cardkit.post_card(services, ctx, nonce, f"{title} Confirm on the card.", card)
     ctx.audit.result = "awaiting-confirmation"
 
 
