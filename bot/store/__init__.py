@@ -11,7 +11,9 @@ two databases, chosen by URL::
 
     base.py      Store (the implementation's type) and AuditLog, the router's narrow part
     models.py    the records and outcomes it returns
-    sql.py       SqlStore: every operation, in SQL both databases speak
+    sql.py       SqlStore: the operations together, in SQL both databases speak (one
+                 module per group: events, creates, nonces, approvals, audit, watches,
+                 tokens over common.py; bulk jobs in bulk.py)
     placeholders.py  the shared SQL's ? placeholders as psycopg's %s, literals untouched
     schema.py    the migrations, per dialect
     sqlite.py    stdlib sqlite3 on a dedicated thread, WAL

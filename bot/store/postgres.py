@@ -19,10 +19,10 @@ from psycopg.types.string import TextLoader
 from psycopg_pool import AsyncConnectionPool
 
 from bot.errors import ConfigError
+from bot.store.common import Row
 from bot.store.errors import StoreUnavailable
 from bot.store.placeholders import to_psycopg
 from bot.store.schema import SCHEMA_VERSION_DDL
-from bot.store.sql import Row
 
 # pg_advisory_xact_lock(class, key): our class, and the schema (so two test schemas, or two
 # deployments sharing one database under different search_paths, don't wait on each other).

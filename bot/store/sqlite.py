@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.errors import ConfigError
+from bot.store.common import Row
 from bot.store.schema import SCHEMA_VERSION_DDL
-from bot.store.sql import Row
 
 T = TypeVar("T")
 

@@ -1,0 +1,121 @@
+"""Create idempotency keys: exactly one owner per trunk create, and the answer every
+redelivery gets (reconciliation by name settles keys whose owner died)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.store.common import Part, Row, cutoff_at, dt, json_text
+from bot.store.models import ClaimStatus, CreateClaim, CreateRecord, CreateState
+
+
+class Creates(Part):
+    """Create idempotency keys (part of :class:`bot.store.sql.SqlStore`)."""
+
+    @staticmethod
+    def _create(row: Row) -> CreateRecord:
+        return CreateRecord(
+            key=row["idem_key"],
+            name=row["name"],
+            org_id=row["org_id"],
+            location_id=row["location_id"],
+            requester=row["requester"],
+            state=CreateState(row["state"]),
+            attempts=row["attempts"],
+            result_json=row["result"],
+            error_json=row["error"],
+            created_at=dt(row["created_at"]),
+            updated_at=dt(row["updated_at"]),
+        )
+
+    async def begin_create(
+        self,
+        key: str,
+        *,
+        name: str,
+        org_id: str | None,
+        location_id: str,
+        requester: str,
+        now: datetime | None = None,
+    ) -> CreateClaim:
+        """Claim the create ``key`` before POSTing: exactly one caller ever gets OWNER.
+
+        OWNER also when the key was RELEASED by a failure that created nothing.
+        """
+        at = self._now(now)
+        # A new key is inserted PENDING; a RELEASED one is taken over. Either way the row
+        # comes back and the caller owns it. Anything else leaves the row alone (no row back).
+        claim_sql = (
+            "INSERT INTO create_keys (idem_key, name, org_id, location_id, requester, state,"
+            " attempts, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'pending', 1, ?, ?)"
+            " ON CONFLICT (idem_key) DO UPDATE SET state = 'pending',"
+            " attempts = create_keys.attempts + 1, result = NULL, error = NULL,"
+            " name = excluded.name, org_id = excluded.org_id,"
+            " location_id = excluded.location_id, requester = excluded.requester,"
+            " updated_at = excluded.updated_at"
+            " WHERE create_keys.state = 'released'"
+            " RETURNING *"
+        )
+        params = [key, name, org_id, location_id, requester, at, at]
+        # Between our claim and our read, the owner may release the key (or prune drop it):
+        # then claim again. Three rounds is far more than that window allows.
+        for _ in range(3):
+            rows = await self._db.fetch(claim_sql, params)
+            if rows:
+                return CreateClaim(ClaimStatus.OWNER, self._create(rows[0]))
+            record = await self.get_create(key)
+            if record is None or record.state is CreateState.RELEASED:
+                continue
+            status = {
+                CreateState.DONE: ClaimStatus.DONE,
+                CreateState.FAILED: ClaimStatus.FAILED,
+                CreateState.PENDING: ClaimStatus.IN_PROGRESS,
+            }[record.state]
+            return CreateClaim(status, record)
+        raise RuntimeError(f"create key {key!r} kept changing under begin_create")
+
+    async def complete_create(
+        self, key: str, result_json: str, *, now: datetime | None = None
+    ) -> bool:
+        """PENDING → DONE with the answer to give any redelivery; False if not pending."""
+        return await self._changed(
+            "UPDATE create_keys SET state = 'done', result = ?, updated_at = ?"
+            " WHERE idem_key = ? AND state = 'pending' RETURNING idem_key",
+            [json_text(result_json), self._now(now), key],
+        )
+
+    async def fail_create(
+        self, key: str, error_json: str, *, retryable: bool, now: datetime | None = None
+    ) -> bool:
+        """PENDING → FAILED (final: redeliveries get ``error_json``), or → RELEASED.
+
+        ``retryable=True`` only when the failure *certainly created nothing* and trying again
+        could succeed (429 or 5xx answered before any trunk existed, a connection refused):
+        the next ``begin_create`` on the key owns it and POSTs again. Never for a timeout
+        or a dropped connection after the request was sent: leave the key PENDING and let
+        reconciliation look the trunk up by name. False if the key was not pending.
+        """
+        state = CreateState.RELEASED if retryable else CreateState.FAILED
+        return await self._changed(
+            "UPDATE create_keys SET state = ?, error = ?, updated_at = ?"
+            " WHERE idem_key = ? AND state = 'pending' RETURNING idem_key",
+            [state.value, json_text(error_json), self._now(now), key],
+        )
+
+    async def get_create(self, key: str) -> CreateRecord | None:
+        return await self._one(self._create, "SELECT * FROM create_keys WHERE idem_key = ?", [key])
+
+    async def pending_creates(
+        self, older_than_seconds: float, *, now: datetime | None = None
+    ) -> list[CreateRecord]:
+        """Keys PENDING for longer than ``older_than_seconds``: owners that died mid-create.
+
+        Choose ``older_than_seconds`` above the longest a create call may take (timeouts and
+        retries included), or reconciliation may race a POST still in flight.
+        """
+        rows = await self._db.fetch(
+            "SELECT * FROM create_keys WHERE state = 'pending' AND updated_at <= ?"
+            " ORDER BY updated_at, idem_key",
+            [cutoff_at(self._now(now), older_than_seconds)],
+        )
+        return [self._create(r) for r in rows]

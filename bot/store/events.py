@@ -1,0 +1,99 @@
+"""Handled events and the intake: the first claim of each delivery, and the commands
+received but not yet finished (what :func:`bot.intake.recover` re-runs after a crash)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.store.common import Part, cutoff_at, dt, json_text, opt_dt
+from bot.store.models import Intake
+
+
+class EventsAndIntake(Part):
+    """Handled events and the intake (part of :class:`bot.store.sql.SqlStore`)."""
+
+    async def claim_event(self, event_id: str, *, now: datetime | None = None) -> bool:
+        """True the first time ``event_id`` is seen, False for every redelivery."""
+        return await self._changed(
+            "INSERT INTO handled_events (event_id, handled_at) VALUES (?, ?)"
+            " ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
+            [event_id, self._now(now)],
+        )
+
+    async def record_intake(
+        self, event_id: str, kind: str, payload_json: str, *, now: datetime | None = None
+    ) -> bool:
+        """Record a received command before handling it; False if it was already recorded."""
+        at = self._now(now)
+        return await self._changed(
+            "INSERT INTO intake (event_id, kind, payload, received_at, touched_at, attempts)"
+            " VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
+            [event_id, kind, json_text(payload_json), at, at],
+            light=True,
+        )
+
+    async def complete_intake(self, event_id: str, *, now: datetime | None = None) -> bool:
+        """Mark it finished or answered, and forget its payload; False if unknown or done."""
+        return await self._changed(
+            "UPDATE intake SET completed_at = ?, payload = NULL"
+            " WHERE event_id = ? AND completed_at IS NULL RETURNING event_id",
+            [self._now(now), event_id],
+            light=True,
+        )
+
+    async def intake_fetch_failed(self, event_id: str) -> int:
+        """Count one more failed fetch of an unfinished command; returns the count so far
+        (0 when it is unknown or finished)."""
+        rows = await self._db.fetch(
+            "UPDATE intake SET fetch_failures = fetch_failures + 1"
+            " WHERE event_id = ? AND completed_at IS NULL RETURNING fetch_failures",
+            [event_id],
+        )
+        return int(rows[0]["fetch_failures"]) if rows else 0
+
+    async def abandon_intake(self, event_id: str, *, now: datetime | None = None) -> bool:
+        """Give up on an unfinished command for good: finished, marked abandoned, payload
+        forgotten. True for the one caller that did it; False if unknown or already done."""
+        at = self._now(now)
+        return await self._changed(
+            "UPDATE intake SET completed_at = ?, abandoned_at = ?, payload = NULL"
+            " WHERE event_id = ? AND completed_at IS NULL RETURNING event_id",
+            [at, at, event_id],
+        )
+
+    async def pending_intake(
+        self, older_than_seconds: float, *, now: datetime | None = None, limit: int = 100
+    ) -> list[Intake]:
+        """Unfinished commands not touched for ``older_than_seconds``, oldest first.
+
+        Each row returned is leased to this caller: its ``attempts`` goes up and its clock
+        restarts, so another replica asking at the same moment does not get it too, and it
+        comes back only if this caller, too, leaves it unfinished for ``older_than_seconds``.
+        """
+        at = self._now(now)
+        cutoff = cutoff_at(at, older_than_seconds)
+        # The outer condition repeats the inner one on purpose: a replica that loses the row
+        # lock to another re-checks it (PostgreSQL re-evaluates WHERE on the newest row
+        # version) and skips a row the winner has just leased.
+        rows = await self._db.fetch(
+            "UPDATE intake SET attempts = attempts + 1, touched_at = ?"
+            " WHERE event_id IN (SELECT event_id FROM intake"
+            "   WHERE completed_at IS NULL AND touched_at <= ? ORDER BY received_at LIMIT ?)"
+            " AND completed_at IS NULL AND touched_at <= ?"
+            " RETURNING event_id, kind, payload, received_at, attempts, completed_at,"
+            " fetch_failures",
+            [at, cutoff, limit, cutoff],
+        )
+        intakes = [
+            Intake(
+                event_id=r["event_id"],
+                kind=r["kind"],
+                payload_json=r["payload"],
+                received_at=dt(r["received_at"]),
+                attempts=r["attempts"],
+                completed_at=opt_dt(r["completed_at"]),
+                fetch_failures=r["fetch_failures"],
+            )
+            for r in rows
+        ]
+        return sorted(intakes, key=lambda i: (i.received_at, i.event_id))
