@@ -131,9 +131,7 @@ class WebhookIntake:
     def __init__(self, runner: Intake, secret: SecretStr) -> None:
         self.runner = runner
         self._key = secret.get_secret_value().encode("utf-8")
-        self.metrics = WebhookMetrics(
-            handled=lambda: runner.handled, in_flight=lambda: len(runner.in_flight)
-        )
+        self.metrics = WebhookMetrics.for_runner(runner)
         self.fetching: set[asyncio.Task[None]] = set()
 
     def _reject(self, reason: str, status: int, text: str = "", **fields: Any) -> Response:
