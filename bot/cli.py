@@ -93,15 +93,29 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", metavar="COMMAND", title="commands")
 
-    sub.add_parser(
+    run = sub.add_parser(
         "run",
         help="connect to Webex over the websocket and answer messages",
         description=(
             "Connects to Webex over a websocket (no public address or inbound port needed) and "
             "answers in the spaces the bot is in. Needs TRUNKBOT_BOT_TOKEN and admin "
             "credentials; checks them and the policy first, and exits 2 with one line if one "
-            "is wrong. SIGTERM finishes the commands in flight, then exits 0."
+            "is wrong. SIGTERM finishes the commands in flight, then exits 0. Replicas on "
+            "PostgreSQL: one holds the websocket (active), the others wait (standby) and take "
+            "over within seconds when it stops."
         ),
+    )
+    run.add_argument(
+        "--metrics-port",
+        type=_port(0),
+        metavar="PORT",
+        help="serve GET /healthz, /readyz and /metrics on this port (off unless given)",
+    )
+    run.add_argument(
+        "--metrics-host",
+        default="127.0.0.1",
+        metavar="HOST",
+        help="address for --metrics-port (127.0.0.1; 0.0.0.0 in a container)",
     )
     serve = sub.add_parser(
         "serve",
@@ -327,10 +341,10 @@ def _websocket_failure(exc: BaseException, settings: Settings) -> tuple[str, int
     )
 
 
-async def _run(settings: Settings) -> int:
+async def _run(settings: Settings, metrics_at: tuple[str, int] | None = None) -> int:
     from bot.runner import run_bot
 
-    return await run_bot(settings)  # its start refuses a person's token as the bot's
+    return await run_bot(settings, metrics_at)  # its start refuses a person's token as the bot's
 
 
 async def _serve(settings: Settings, host: str, port: int) -> int:
@@ -378,7 +392,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _sandbox(args)
         if args.command == "run":
             try:
-                return asyncio.run(_run(settings))
+                metrics_at = (
+                    None if args.metrics_port is None else (args.metrics_host, args.metrics_port)
+                )
+                return asyncio.run(_run(settings, metrics_at))
             except (OSError, ValueError) as exc:  # requests' errors are OSErrors
                 failure = _websocket_failure(exc, settings)
                 if failure is None:

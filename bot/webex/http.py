@@ -58,6 +58,17 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 THROTTLED = frozenset({423, 429})
 _HTTPX_DEFAULT_TIMEOUT = httpx.Timeout(5.0)
 
+#: Told of every Webex call made: (method, URL path, HTTP status or 0 for no answer, seconds).
+#: The metrics (bot.transports.metrics) count them; observers must be quick and not raise.
+CALL_OBSERVERS: list[Callable[[str, str, int, float], None]] = []
+#: Told of every wait a 429/423's ``Retry-After`` made a call take (seconds).
+WAIT_OBSERVERS: list[Callable[[float], None]] = []
+
+
+def _observe_call(method: str, path: str, status: int, seconds: float) -> None:
+    for observer in CALL_OBSERVERS:
+        observer(method, path, status, seconds)
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -195,6 +206,8 @@ class WebexHttp:
                         listener(wait)
                     if throttled < policy.throttle_attempts:
                         delay = wait
+                        for waited_for in WAIT_OBSERVERS:
+                            waited_for(wait)
                 elif status >= 500 and safe:
                     failures += 1
                     if failures < policy.failure_attempts:
@@ -253,6 +266,7 @@ class WebexHttp:
                 timeout=self._timeout,
             )
         except httpx.HTTPError as exc:
+            _observe_call(method, url_path, 0, time.perf_counter() - started)
             log.debug(
                 "webex.request %s %s failed: %s after %.0f ms (TrackingID %s)",
                 method,
@@ -264,6 +278,7 @@ class WebexHttp:
             )
             raise
         duration_ms = (time.perf_counter() - started) * 1000
+        _observe_call(method, url_path, response.status_code, duration_ms / 1000)
         webex_tracking = response.headers.get("trackingid", tracking_id)
         log.debug(
             "webex.request %s %s → %d in %.0f ms (trackingId %s)",
