@@ -265,7 +265,7 @@ async def test_intake_rows_of_a_version_1_database_survive_the_migration(
             assert await old.schema_version() == 1
             await old.record_intake("msg-v1", "message", "{}", now=at(0))
     async with await open_store(url) as new:
-        assert await new.schema_version() == LATEST == 4
+        assert await new.schema_version() == LATEST == 5
         assert await new.intake_fetch_failed("msg-v1") == 1
         [pending] = await new.pending_intake(0, now=at(60))
         assert (pending.event_id, pending.fetch_failures) == ("msg-v1", 1)

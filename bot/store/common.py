@@ -87,11 +87,26 @@ def cutoff_at(now: datetime, seconds: float) -> datetime:
 class Part:
     """One group of the store's operations over the shared database and clock."""
 
-    def __init__(self, db: Database, *, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        clock: Callable[[], datetime],
+        replica: str,
+        lease_seconds: float,
+    ) -> None:
         self._db = db
         #: What "now" is for every decision (expiry of cards and approvals, leases); tests
         #: replace it to move time instead of sleeping.
         self.clock = clock
+        #: This process's name in leases (:mod:`bot.store.leases`); every part shares it.
+        self.replica = replica
+        #: How long a lease lasts unless renewed.
+        self.lease_seconds = lease_seconds
+
+    def lease_end(self, at: datetime) -> datetime:
+        """When a lease taken or renewed at ``at`` lapses."""
+        return at + timedelta(seconds=self.lease_seconds)
 
     def _now(self, now: datetime | None) -> datetime:
         return utc(now or self.clock())

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.store.common import Part, Row, cutoff_at, dt, json_text
+from bot.store.leases import leased_here, note_working
 from bot.store.models import ClaimStatus, CreateClaim, CreateRecord, CreateState
 
 
@@ -45,23 +46,29 @@ class Creates(Part):
         at = self._now(now)
         # A new key is inserted PENDING; a RELEASED one is taken over. Either way the row
         # comes back and the caller owns it. Anything else leaves the row alone (no row back).
+        # In an intake task the owner holds the key under a lease it renews while it works
+        # (bot.store.leases); when it dies the lease lapses and reconciliation settles it.
+        owner, until = (self.replica, self.lease_end(at)) if leased_here() else (None, None)
         claim_sql = (
             "INSERT INTO create_keys (idem_key, name, org_id, location_id, requester, state,"
-            " attempts, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'pending', 1, ?, ?)"
+            " attempts, created_at, updated_at, lease_owner, lease_until)"
+            " VALUES (?, ?, ?, ?, ?, 'pending', 1, ?, ?, ?, ?)"
             " ON CONFLICT (idem_key) DO UPDATE SET state = 'pending',"
             " attempts = create_keys.attempts + 1, result = NULL, error = NULL,"
             " name = excluded.name, org_id = excluded.org_id,"
             " location_id = excluded.location_id, requester = excluded.requester,"
-            " updated_at = excluded.updated_at"
+            " updated_at = excluded.updated_at, lease_owner = excluded.lease_owner,"
+            " lease_until = excluded.lease_until"
             " WHERE create_keys.state = 'released'"
             " RETURNING *"
         )
-        params = [key, name, org_id, location_id, requester, at, at]
+        params = [key, name, org_id, location_id, requester, at, at, owner, until]
         # Between our claim and our read, the owner may release the key (or prune drop it):
         # then claim again. Three rounds is far more than that window allows.
         for _ in range(3):
             rows = await self._db.fetch(claim_sql, params)
             if rows:
+                note_working(key)
                 return CreateClaim(ClaimStatus.OWNER, self._create(rows[0]))
             record = await self.get_create(key)
             if record is None or record.state is CreateState.RELEASED:
@@ -108,14 +115,23 @@ class Creates(Part):
     async def pending_creates(
         self, older_than_seconds: float, *, now: datetime | None = None
     ) -> list[CreateRecord]:
-        """Keys PENDING for longer than ``older_than_seconds``: owners that died mid-create.
+        """Keys nobody is working on any more: their owner died or gave up mid-create.
 
-        Choose ``older_than_seconds`` above the longest a create call may take (timeouts and
-        retries included), or reconciliation may race a POST still in flight.
+        Those whose lease has lapsed, and those without a lease (a bulk row's, or one from
+        before leases) PENDING for longer than ``older_than_seconds``: choose it above the
+        longest a create call may take (timeouts and retries included), or reconciliation may
+        race a POST still in flight. Each key returned is leased to this caller, so another
+        replica reconciling at the same moment does not get it too.
         """
-        rows = await self._db.fetch(
-            "SELECT * FROM create_keys WHERE state = 'pending' AND updated_at <= ?"
-            " ORDER BY updated_at, idem_key",
-            [cutoff_at(self._now(now), older_than_seconds)],
+        at = self._now(now)
+        free = (
+            "state = 'pending' AND ((lease_until IS NULL AND updated_at <= ?) OR lease_until <= ?)"
         )
-        return [self._create(r) for r in rows]
+        cutoff = cutoff_at(at, older_than_seconds)
+        rows = await self._db.fetch(
+            "UPDATE create_keys SET lease_owner = ?, lease_until = ?"  # noqa: S608
+            f" WHERE idem_key IN (SELECT idem_key FROM create_keys WHERE {free}) AND {free}"
+            " RETURNING *",
+            [self.replica, self.lease_end(at), cutoff, at, cutoff, at],
+        )
+        return sorted((self._create(r) for r in rows), key=lambda r: (r.updated_at, r.key))

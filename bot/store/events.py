@@ -4,6 +4,7 @@ received but not yet finished (what :func:`bot.intake.recover` re-runs after a c
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from bot.store.common import Part, cutoff_at, dt, json_text, opt_dt
 from bot.store.models import Intake
@@ -21,14 +22,30 @@ class EventsAndIntake(Part):
         )
 
     async def record_intake(
-        self, event_id: str, kind: str, payload_json: str, *, now: datetime | None = None
+        self,
+        event_id: str,
+        kind: str,
+        payload_json: str,
+        *,
+        leased: bool = False,
+        now: datetime | None = None,
     ) -> bool:
-        """Record a received command before handling it; False if it was already recorded."""
+        """Record a received command before handling it; False if it was already recorded.
+
+        ``leased``: this replica holds it under a lease (:mod:`bot.store.leases`) that it
+        renews while it works; others take it over only once the lease lapses.
+        """
         at = self._now(now)
+        columns, values = "", ""
+        params: list[Any] = [event_id, kind, json_text(payload_json), at, at]
+        if leased:  # (only then, so a database not yet migrated takes the plain row)
+            columns, values = ", lease_owner, lease_until", ", ?, ?"
+            params += [self.replica, self.lease_end(at)]
         return await self._changed(
-            "INSERT INTO intake (event_id, kind, payload, received_at, touched_at, attempts)"
-            " VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
-            [event_id, kind, json_text(payload_json), at, at],
+            "INSERT INTO intake (event_id, kind, payload, received_at, touched_at,"  # noqa: S608
+            f" attempts{columns}) VALUES (?, ?, ?, ?, ?, 0{values})"
+            " ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
+            params,
             light=True,
         )
 
@@ -62,27 +79,38 @@ class EventsAndIntake(Part):
         )
 
     async def pending_intake(
-        self, older_than_seconds: float, *, now: datetime | None = None, limit: int = 100
+        self,
+        older_than_seconds: float,
+        *,
+        leased: bool = False,
+        now: datetime | None = None,
+        limit: int = 100,
     ) -> list[Intake]:
-        """Unfinished commands not touched for ``older_than_seconds``, oldest first.
+        """Unfinished commands nobody is working on, oldest first: those whose lease has
+        lapsed, and those without a lease untouched for ``older_than_seconds``.
 
-        Each row returned is leased to this caller: its ``attempts`` goes up and its clock
-        restarts, so another replica asking at the same moment does not get it too, and it
+        Each row returned is taken by this caller: its ``attempts`` goes up and its clock
+        restarts, so another replica asking at the same moment does not get it too. With
+        ``leased`` it comes under this replica's lease (renewed while it works); without, it
         comes back only if this caller, too, leaves it unfinished for ``older_than_seconds``.
         """
         at = self._now(now)
         cutoff = cutoff_at(at, older_than_seconds)
+        owner, until = (self.replica, self.lease_end(at)) if leased else (None, None)
+        free = (
+            "completed_at IS NULL AND ((lease_until IS NULL AND touched_at <= ?)"
+            " OR lease_until <= ?)"
+        )
         # The outer condition repeats the inner one on purpose: a replica that loses the row
         # lock to another re-checks it (PostgreSQL re-evaluates WHERE on the newest row
-        # version) and skips a row the winner has just leased.
+        # version) and skips a row the winner has just taken.
         rows = await self._db.fetch(
-            "UPDATE intake SET attempts = attempts + 1, touched_at = ?"
-            " WHERE event_id IN (SELECT event_id FROM intake"
-            "   WHERE completed_at IS NULL AND touched_at <= ? ORDER BY received_at LIMIT ?)"
-            " AND completed_at IS NULL AND touched_at <= ?"
+            "UPDATE intake SET attempts = attempts + 1, touched_at = ?, lease_owner = ?,"  # noqa: S608
+            " lease_until = ? WHERE event_id IN (SELECT event_id FROM intake"
+            f"   WHERE {free} ORDER BY received_at LIMIT ?) AND {free}"
             " RETURNING event_id, kind, payload, received_at, attempts, completed_at,"
             " fetch_failures",
-            [at, cutoff, limit, cutoff],
+            [at, owner, until, cutoff, at, limit, cutoff, at],
         )
         intakes = [
             Intake(

@@ -265,10 +265,27 @@ _POSTGRESQL_V3: Final = [
     "CREATE INDEX trunk_watches_next ON trunk_watches (next_at)",
 ]
 
+# v5: leases on pending work, for replicas. An unfinished intake row and a pending create key
+# name the replica working on them and until when; the owner renews while it works, and
+# another replica takes the work over only once the lease has lapsed (the owner died).
+_SQLITE_V5: Final = [
+    "ALTER TABLE intake ADD COLUMN lease_owner TEXT",
+    "ALTER TABLE intake ADD COLUMN lease_until TEXT",
+    "ALTER TABLE create_keys ADD COLUMN lease_owner TEXT",
+    "ALTER TABLE create_keys ADD COLUMN lease_until TEXT",
+]
+
+_POSTGRESQL_V5: Final = [
+    "ALTER TABLE intake ADD COLUMN lease_owner text",
+    "ALTER TABLE intake ADD COLUMN lease_until timestamptz",
+    "ALTER TABLE create_keys ADD COLUMN lease_owner text",
+    "ALTER TABLE create_keys ADD COLUMN lease_until timestamptz",
+]
+
 # v4: bulk jobs and their rows (commands.bulk; the tables are described in bot/store/bulk.py).
 MIGRATIONS: Final[dict[str, list[list[str]]]] = {
-    "sqlite": [_SQLITE_V1, _SQLITE_V2, _SQLITE_V3, SQLITE_V4],
-    "postgresql": [_POSTGRESQL_V1, _POSTGRESQL_V2, _POSTGRESQL_V3, POSTGRESQL_V4],
+    "sqlite": [_SQLITE_V1, _SQLITE_V2, _SQLITE_V3, SQLITE_V4, _SQLITE_V5],
+    "postgresql": [_POSTGRESQL_V1, _POSTGRESQL_V2, _POSTGRESQL_V3, POSTGRESQL_V4, _POSTGRESQL_V5],
 }
 
 # Both dialects reach the same version (tests/test_store.py checks).

@@ -8,8 +8,9 @@ atomicity is the database's, whatever runs it; the read that may follow a lost r
 explains the loss.
 
 :class:`SqlStore` puts the groups of operations together, one module each: ``events``
-(handled events, intake), ``creates``, ``nonces``, ``approvals``, ``audit``, ``watches``,
-``tokens``; bulk jobs are the sub-object ``store.bulk`` (:mod:`bot.store.bulk`).
+(handled events, intake), ``creates``, ``leases`` (on pending work, for replicas),
+``nonces``, ``approvals``, ``audit``, ``watches``, ``tokens``; bulk jobs are the sub-object
+``store.bulk`` (:mod:`bot.store.bulk`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from bot.store.bulk import BulkJobs
 from bot.store.common import Database, Row, cutoff_at
 from bot.store.creates import Creates
 from bot.store.events import EventsAndIntake
+from bot.store.leases import LEASE_SECONDS, Leases, replica_id
 from bot.store.models import utcnow
 from bot.store.nonces import Nonces
 from bot.store.schema import MIGRATIONS
@@ -34,12 +36,21 @@ from bot.store.watches import Watches
 __all__ = ["Database", "Row", "SqlStore"]
 
 
-class SqlStore(EventsAndIntake, Creates, Nonces, Approvals, Audit, Watches, Tokens):
+class SqlStore(EventsAndIntake, Creates, Leases, Nonces, Approvals, Audit, Watches, Tokens):
     """The bot's durable state over a :class:`Database`; its methods are the store's interface
     (:data:`bot.store.base.Store`)."""
 
-    def __init__(self, db: Database, *, clock: Callable[[], datetime] = utcnow) -> None:
-        super().__init__(db, clock=clock)
+    def __init__(
+        self,
+        db: Database,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        replica: str | None = None,
+        lease_seconds: float = LEASE_SECONDS,
+    ) -> None:
+        super().__init__(
+            db, clock=clock, replica=replica or replica_id(), lease_seconds=lease_seconds
+        )
 
     @property
     def bulk(self) -> BulkJobs:
