@@ -28,8 +28,8 @@ answers generically.
     │   └── TrunkNotFound         no trunk matches (bot.webex.trunk_admin)
     ├── NotAllowed            the policy refuses this person this action
     ├── ConfigError           settings or policy file are wrong (exit code 2 on the CLI)
-    │   └── RefreshTokenRejected  the refresh token is revoked (bot.webex.tokens)
-    ├── StoreUnavailable      the database doesn't answer (bot.store.errors)
+    │   ├── RefreshTokenRejected  the refresh token is revoked (bot.webex.tokens)
+    │   └── StoreUnavailable      the database doesn't answer at start (bot.store.errors)
     └── WebexError            Webex answered with an error, or did not answer
         ├── WebexBadRequest        400, 405, 410, 415, 428: the request itself was refused
         ├── WebexAuthError         401: the admin token is missing, expired or revoked
