@@ -49,10 +49,30 @@ def _reason(exc: Exception, url: str) -> str:
     return reason.replace(str(password), "[redacted]") if password else reason
 
 
+#: Bounds, so that a database in trouble makes callers fail fast instead of piling up:
+#: a statement runs at most STATEMENT_TIMEOUT on the server; a caller waits at most POOL_WAIT
+#: for a connection, and at most MAX_WAITING callers wait at once (more fail at once); a
+#: silent network (packets dropped, nothing refused) is noticed by TCP keepalives and
+#: tcp_user_timeout within about LINK_TIMEOUT seconds instead of the kernel's minutes.
+STATEMENT_TIMEOUT_MS = 30_000
+POOL_WAIT = 10.0
+MAX_WAITING = 200
+LINK_TIMEOUT = 15
+_LINK: dict[str, Any] = {
+    "keepalives": 1,
+    "keepalives_idle": 5,
+    "keepalives_interval": 2,
+    "keepalives_count": 3,
+    "tcp_user_timeout": LINK_TIMEOUT * 1000,
+}
+
+
 async def _configure(conn: psycopg.AsyncConnection[Any]) -> None:
     # JSON comes back as the text it is, as from SQLite; callers parse it.
     conn.adapters.register_loader("jsonb", TextLoader)
     conn.adapters.register_loader("json", TextLoader)
+    # Not through the URL's `options`: the operator's (such as a search_path) stay theirs.
+    await conn.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}")
 
 
 class PostgresDatabase:
@@ -87,7 +107,14 @@ class PostgresDatabase:
             url,
             min_size=1,
             max_size=max_size,
-            kwargs={"autocommit": True},
+            timeout=POOL_WAIT,
+            max_waiting=MAX_WAITING,
+            reconnect_timeout=24 * 3600.0,  # keep trying through an outage, never give up
+            kwargs={
+                "autocommit": True,
+                "connect_timeout": max(1, int(connect_timeout)),
+                **_LINK,
+            },
             configure=_configure,
             check=AsyncConnectionPool.check_connection,  # a restarted server costs no error
             name="trunkbot-store",
