@@ -2,16 +2,19 @@
 create (bot.validation), the location among those the person may use, the device type and
 its call limits, Webex's own address check for certificate-based rows, and the name free —
 within the file and in Webex. One Webex read each for locations, trunk types and trunks,
-whatever the file's size.
+whatever the file's size. A ``route-group`` needs ``routegroup.write`` on the row's
+location (without approval, as on a text create) and room in the group: one read per group
+named; a group that doesn't exist yet is made with the first trunk that joins it.
 """
 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.errors import UsageError, WebexError
+from bot.errors import NotAllowed, UsageError, WebexError
 from bot.gate import Permit
 from bot.grammar import Fields
 from bot.markdown import esc
@@ -19,6 +22,7 @@ from bot.validation import InvalidRequest, TrunkRequest, check_certificate
 from bot.webex.errors import user_sentence
 from bot.webex.models import DeviceType, Location
 from bot.webex.refusals import known_refusal
+from bot.webex.routing import MAX_MEMBERS, RoutingAdmin
 from commands.bulk.sheet import Sheet
 
 if TYPE_CHECKING:
@@ -44,6 +48,7 @@ class Good:
             ("max-calls", req.max_calls),
             ("dual-identity", req.dual_identity),
             ("pcharge", req.p_charge.value if req.p_charge else None),
+            ("route-group", req.route_group),
         ):
             if value is not None:
                 out[key] = value
@@ -167,4 +172,59 @@ async def check_rows(services: Services, sheet: Sheet, permit: Permit) -> Checke
             bad += problems
             continue
         good.append(Good(row.number, req, location, device))
-    return Checked(good, bad)
+    return await _check_groups(services, permit, Checked(good, bad), col)
+
+
+GROUP_ACTION = "routegroup.write"
+GROUP_NEEDS_APPROVAL = (
+    "changing route groups needs a second person's approval for you: leave this cell empty "
+    "and add the trunk afterwards with `add trunk <name> to route group <group>`."
+)
+
+
+async def _check_groups(
+    services: Services, permit: Permit, checked: Checked, col: Callable[[str], str]
+) -> Checked:
+    """Rows with a ``route-group``: the person's ``routegroup.write`` on the row's location,
+    and room in the group for every row joining it (Webex's maximum of trunks)."""
+    joining = [g for g in checked.good if g.request.route_group]
+    if not joining:
+        return checked
+    allowed: dict[str, str | None] = {}  # location ID → why not (None: allowed)
+    room: dict[str, int] = {}  # group (folded) → trunks it can still take
+    routing = RoutingAdmin(services.calling)
+    keep: list[Good] = [g for g in checked.good if not g.request.route_group]
+    bad = list(checked.bad)
+    for g in joining:
+        if g.location.id not in allowed:
+            try:
+                group_permit = await services.gate.reauthorize(
+                    permit.actor, permit.space, GROUP_ACTION, permit.org_id, g.location
+                )
+                allowed[g.location.id] = (
+                    GROUP_NEEDS_APPROVAL if group_permit.needs_approval else None
+                )
+            except NotAllowed as exc:
+                allowed[g.location.id] = exc.user_message
+        group = str(g.request.route_group)
+        folded = " ".join(group.split()).casefold()
+        if folded not in room:
+            group_id = await routing.find_group(group, permit.org_id)
+            members = 0
+            if group_id is not None:
+                members = len((await routing.get_group(group_id, permit.org_id)).local_gateways)
+            room[folded] = MAX_MEMBERS - members
+        why = allowed[g.location.id]
+        if why is None and room[folded] <= 0:
+            why = (
+                f"route group **{esc(group)}** would hold more than {MAX_MEMBERS} trunks, the "
+                "most Webex allows."
+            )
+        if why is not None:
+            bad.append(Bad(g.row, col("route-group"), why))
+            continue
+        room[folded] -= 1
+        keep.append(g)
+    keep.sort(key=lambda g: g.row)
+    bad.sort(key=lambda b: b.row)
+    return Checked(keep, bad)

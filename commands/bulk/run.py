@@ -29,7 +29,14 @@ from typing import TYPE_CHECKING, Any
 from pydantic import SecretStr
 
 from bot.audit_view import csv_cell
-from bot.errors import BotError, NotAllowed, WebexError, WebexRetryable, WebexServerError
+from bot.errors import (
+    BotError,
+    NotAllowed,
+    UsageError,
+    WebexError,
+    WebexRetryable,
+    WebexServerError,
+)
 from bot.events import Actor, Outbox, Reply, Space, SpaceKind, Upload
 from bot.gate import APPROVE, Permit
 from bot.grammar import Fields
@@ -41,7 +48,9 @@ from bot.webex.calling import TrunkCreateUnknown, TrunkNotCreated
 from bot.webex.errors import WebexConnectFailed, user_sentence
 from bot.webex.models import DeviceType, Location, TrunkDetails
 from bot.webex.refusals import known_refusal
+from bot.webex.routing import RoutingAdmin
 from commands.bulk import words
+from commands.bulk.check import GROUP_ACTION, GROUP_NEEDS_APPROVAL
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -167,6 +176,8 @@ class Runner:
         self.started = self.timing.clock()
         self.done_here = 0
         self.total = 0
+        self.group_permits: dict[str, Permit | str] = {}  # location ID → routegroup.write
+        self.group_locks: dict[str, asyncio.Lock] = {}  # one writer per route group
 
     # -- messages -------------------------------------------------------------------------
 
@@ -235,7 +246,53 @@ class Runner:
                 out[location_id] = permit
             except NotAllowed as exc:
                 out[location_id] = exc.user_message
+            if any(r.request.get("route-group") for r in rows if r.location_id == location_id):
+                self.group_permits[location_id] = await self.group_permit(location)
         return out
+
+    async def group_permit(self, location: Location) -> Permit | str:
+        """The requester's ``routegroup.write`` here, asked again now (or why not)."""
+        try:
+            permit = await self.services.gate.reauthorize(
+                requester_of(self.job), space_of(self.job), GROUP_ACTION, self.job.org_id, location
+            )
+            if permit.needs_approval:
+                return GROUP_NEEDS_APPROVAL
+            permit.check_write(GROUP_ACTION, self.job.org_id, location.id)
+        except NotAllowed as exc:
+            return exc.user_message
+        return permit
+
+    async def join_group(self, outcome: Outcome) -> Outcome:
+        """A created row with a ``route-group``: its trunk joins the group (made if missing),
+        one writer per group at a time (Webex replaces the member list on every PUT). A
+        failure leaves the trunk created and says what to retry."""
+        row, group = outcome.row, str(outcome.row.request.get("route-group") or "")
+        if not group or outcome.state is not RowState.CREATED or not outcome.trunk_id:
+            return outcome
+        permit = self.group_permits.get(row.location_id, "not allowed")
+        sentence: str | None = None
+        if isinstance(permit, str):
+            sentence = permit
+        else:
+            folded = " ".join(group.split()).casefold()
+            lock = self.group_locks.setdefault(folded, asyncio.Lock())
+            try:
+                async with lock:
+                    permit.check_write(GROUP_ACTION, self.job.org_id, row.location_id)
+                    await RoutingAdmin(self.services.calling).add_trunk(
+                        outcome.trunk_id, group, org_id=self.job.org_id, create_missing=True
+                    )
+            except NotAllowed as exc:
+                sentence = exc.user_message
+            except UsageError as exc:
+                sentence = exc.user_message
+            except WebexError as exc:
+                sentence = user_sentence(exc)
+                outcome.tracking_id = outcome.tracking_id or exc.tracking_id
+        if sentence is not None:
+            outcome.error = words.not_joined(row.name, group, sentence)
+        return outcome
 
     async def approver(self) -> Permit:
         """The job's approver, admitted again for ``approve`` (NotAllowed: why not)."""
@@ -340,6 +397,7 @@ class Runner:
                 return
             if outcome.state is RowState.CREATED:
                 self.pace.succeeded()
+                outcome = await self.join_group(outcome)
             await self.settle(outcome, permit)
         except Exception:
             log.exception("bulk.row_crashed", extra={"job": self.job.job_id, "row": row.row_no})

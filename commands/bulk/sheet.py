@@ -9,8 +9,8 @@ Decisions (the contract leaves these open):
 * The header row names the columns with the grammar's keys, in any order and case (the
   API's names too); an unknown column is refused with the closest known key. ``password``
   is refused for the whole file (a file is kept and forwarded; Webex generates each
-  password instead), and so are ``org`` (say ``create trunks org=…``) and ``route-group``
-  (not taken from a file yet).
+  password instead), and so is ``org`` (say ``create trunks org=…``). ``route-group``
+  puts a row's new trunk in that group, as on a text create.
 * Rows are numbered as a spreadsheet shows them (the header is row 1); blank rows are
   skipped; a row with more cells than the header is a problem of that row.
 """
@@ -35,8 +35,6 @@ REFUSED_COLUMNS = {
     ),
     "org": "The org applies to the whole file: remove the `org` column and say "
     "`create trunks org=<orgId>`.",
-    "route-group": "Route groups can't be set from a file yet: remove the `route-group` column "
-    "and add the trunks with `add trunk <name> to route group <name>` afterwards.",
 }
 SPREADSHEETS = (".xlsx", ".xls", ".xlsm", ".ods", ".numbers")
 TEXT_TYPES = {

@@ -128,8 +128,9 @@ def commands(services: Services) -> list[Command]:
             handler=create,
             usage=(
                 "`create trunks` with a CSV file attached (columns `name`, `location`, `type`, "
-                "`device`, `address`, `domain`, `port`, `max-calls`, `dual-identity`): checks "
-                "every row, then creates them all after you confirm; add `dry-run` to check only"
+                "`device`, `address`, `domain`, `port`, `max-calls`, `dual-identity`, "
+                "`route-group`): checks every row, then creates them all after you confirm; add "
+                "`dry-run` to check only"
             ),
             example="create trunks",
         ),

@@ -127,3 +127,12 @@ def stopping(name: str) -> str:
 
 def listing(names: Sequence[str]) -> str:
     return ", ".join(f"**{esc(n)}**" for n in names)
+
+
+def not_joined(trunk: str, group: str, sentence: str) -> str:
+    """A created row whose trunk couldn't join its route group (plain: a CSV cell)."""
+    why = sentence.removeprefix("❌ ").replace("**", "")
+    return (
+        f"created, but not added to route group {group}: {why} To try again, say "
+        f'`add trunk {trunk} to route group "{group}"`.'
+    )
