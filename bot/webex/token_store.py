@@ -34,9 +34,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.errors import ConfigError
+from bot.logs import SECRETS
 from bot.settings import default_state_dir
 
 log = logging.getLogger(__name__)
@@ -169,3 +170,33 @@ class PersistedTokens(BaseModel):
 
 def fingerprint(refresh_token: str) -> str:
     return hashlib.sha256(refresh_token.encode("utf-8")).hexdigest()
+
+
+def usable_saved(
+    blob: str | None, *, client_id: str, configured_sha256: str, reason: str
+) -> PersistedTokens | None:
+    """The persisted tokens, if the persistence rule (module docstring) lets a start use them.
+
+    The tokens it answers are registered with :data:`bot.logs.SECRETS`.
+    """
+    if not blob:
+        return None
+    try:
+        saved = PersistedTokens.model_validate_json(blob)
+    except ValidationError:  # its text may quote the blob: never logged
+        log.warning("service_app.tokens_unreadable: ignored", extra={"reason": reason})
+        return None
+    if saved.client_id != client_id:
+        log.info(
+            "service_app.tokens_ignored: saved for another client ID", extra={"reason": reason}
+        )
+        return None
+    if saved.configured_refresh_sha256 != configured_sha256:
+        log.info(
+            "service_app.tokens_ignored: a new refresh token is configured",
+            extra={"reason": reason},
+        )
+        return None
+    SECRETS.add(saved.refresh_token)
+    SECRETS.add(saved.access_token)
+    return saved

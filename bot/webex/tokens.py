@@ -14,9 +14,7 @@ that the trunk API needs is obtained from them, lives about 14 days, and is refr
   header, never through WebexHttp's bearer path). Webex rotates the refresh token on each use,
   so the new one is saved at once through a :class:`TokenStore`.
 
-Failures are :mod:`bot.errors` types with one sentence for the operator: a revoked or expired
-refresh token (``invalid_grant``) is a :class:`RefreshTokenRejected` (a ConfigError), a wrong
-client ID or secret (``invalid_client``) a ConfigError, no answer a WebexUnreachable.
+The grant itself, and the sentence each refusal gets, is :mod:`bot.webex.oauth_grant`.
 
 No token, secret or form body is ever logged: every token obtained (and the configured ones)
 is registered with :data:`bot.logs.SECRETS`, which scrubs it from every log line anyway.
@@ -35,26 +33,38 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import SecretStr
 
-from bot.errors import BotError, ConfigError, WebexAuthError
+from bot.errors import BotError, ConfigError
 from bot.logs import SECRETS
-from bot.webex.errors import bad_response, error_for_exception, error_for_status
+from bot.webex.oauth_grant import (
+    CLIENT_REJECTED,
+    REFRESH_REVOKED,
+    AccessTokenAnswer,
+    RefreshTokenRejected,
+    refresh_grant,
+)
 from bot.webex.token_store import (
     FileTokenStore,
     PersistedTokens,
     TokenStore,
     fingerprint,
+    usable_saved,
 )
 
-__all__ = ["RefreshTokenRejected", "ServiceAppTokens"]
+__all__ = [
+    "CLIENT_REJECTED",
+    "INCOMPLETE",
+    "REFRESH_REVOKED",
+    "RefreshTokenRejected",
+    "ServiceAppTokens",
+]
 
 if TYPE_CHECKING:
     from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-ACCESS_TOKEN_PATH = "/access_token"  # noqa: S105 - a path, relative to the client's base URL (TRUNKBOT_API_URL)
 REFRESH_MARGIN_FRACTION = 0.10
 REFRESH_MARGIN_MAX = 3600.0
 #: Warn the operator when the refresh token itself has less than this left.
@@ -63,49 +73,6 @@ DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=10.0)
 
 NO_CREDENTIALS = "No admin credentials: set TRUNKBOT_ADMIN_TOKEN (or the service app settings)."
 INCOMPLETE = "The service app settings are incomplete: set {missing} too."
-REFRESH_REVOKED = (
-    "Webex refused the service app's refresh token as revoked or expired: re-authorize the "
-    "service app in Control Hub and put its new refresh token in "
-    "TRUNKBOT_SERVICE_APP_REFRESH_TOKEN."
-)
-CLIENT_REJECTED = (
-    "Webex refused the service app's client ID or secret: check "
-    "TRUNKBOT_SERVICE_APP_CLIENT_ID and TRUNKBOT_SERVICE_APP_CLIENT_SECRET against the "
-    "service app on developer.webex.com."
-)
-REFRESH_REFUSED = (
-    "Webex refused to refresh the service app's access token. Ask the bot's operator to run "
-    "`trunkbot check`."
-)
-
-
-class RefreshTokenRejected(ConfigError):
-    """``invalid_grant``: the refresh token was revoked, expired, or already rotated away."""
-
-
-# --- the token endpoint's answers --------------------------------------------------------
-
-
-class AccessTokenAnswer(BaseModel):
-    """``POST /v1/access_token`` → 200."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    access_token: str = Field(min_length=1, repr=False)
-    expires_in: float = Field(gt=0)
-    refresh_token: str | None = Field(default=None, min_length=1, repr=False)
-    refresh_token_expires_in: float | None = Field(default=None, gt=0)
-
-
-class OAuthErrorAnswer(BaseModel):
-    """``{"error": …, "error_description": …}`` (RFC 6749 §5.2)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    error: str
-    error_description: str | None = None
-
-
 # --- the manager ---------------------------------------------------------------------------
 
 
@@ -237,29 +204,9 @@ class ServiceAppTokens:
             self._apply(saved)
 
     def _acceptable(self, blob: str | None, *, reason: str) -> PersistedTokens | None:
-        """The persisted tokens, if the persistence rule (module docstring) lets us use them."""
-        if not blob:
-            return None
-        try:
-            saved = PersistedTokens.model_validate_json(blob)
-        except ValidationError:  # its text may quote the blob: never logged
-            log.warning("service_app.tokens_unreadable: ignored", extra={"reason": reason})
-            return None
-        if saved.client_id != self.client_id:
-            log.info(
-                "service_app.tokens_ignored: saved for another client ID",
-                extra={"reason": reason},
-            )
-            return None
-        if saved.configured_refresh_sha256 != self._configured_sha:
-            log.info(
-                "service_app.tokens_ignored: a new refresh token is configured",
-                extra={"reason": reason},
-            )
-            return None
-        SECRETS.add(saved.refresh_token)
-        SECRETS.add(saved.access_token)
-        return saved
+        return usable_saved(
+            blob, client_id=self.client_id, configured_sha256=self._configured_sha, reason=reason
+        )
 
     def _apply(self, saved: PersistedTokens) -> None:
         self._refresh_token = saved.refresh_token
@@ -352,69 +299,14 @@ class ServiceAppTokens:
             )
 
     async def _post(self, refresh_token: str) -> AccessTokenAnswer:
-        form = {
-            "grant_type": "refresh_token",
-            "client_id": self.client_id,
-            "client_secret": self._client_secret.get_secret_value(),
-            "refresh_token": refresh_token,
-        }
-        request = self._client.build_request(
-            "POST",
-            ACCESS_TOKEN_PATH,
-            data=form,
-            headers={"Accept": "application/json"},
-            timeout=self._timeout,
+        return await refresh_grant(
+            self._client,
+            client_id=self.client_id,
+            client_secret=self._client_secret,
+            refresh_token=refresh_token,
+            request_timeout=self._timeout,
         )
-        request.headers.pop("Authorization", None)  # the grant is the credential, no bearer
-        path = request.url.path
-        try:
-            response = await self._client.send(request)
-        except httpx.HTTPError as exc:
-            log.warning(
-                "service_app.refresh_failed: %s",
-                type(exc).__name__,
-                extra={"error": type(exc).__name__},
-            )
-            raise error_for_exception(exc, method="POST", path=path) from None
-        status = response.status_code
-        if status == 200:
-            try:
-                return AccessTokenAnswer.model_validate_json(response.content)
-            except ValidationError:  # its text would quote the tokens
-                log.warning("service_app.refresh_unreadable", extra={"status": status})
-                raise bad_response(response) from None
-        error, description = _oauth_error(response)
-        log.warning(
-            "service_app.refresh_refused: HTTP %d %s",
-            status,
-            error or "-",
-            extra={"status": status, "oauth_error": error or ""},
-        )
-        if error == "invalid_grant":
-            raise RefreshTokenRejected(REFRESH_REVOKED)
-        if error == "invalid_client" or status == 401:
-            raise ConfigError(CLIENT_REJECTED)
-        if 400 <= status < 500 and status != 429:
-            said = description or error
-            raise WebexAuthError(
-                REFRESH_REFUSED,
-                status=status,
-                description=SECRETS.scrub(said) if said else None,
-                tracking_id=response.headers.get("trackingid"),
-                method="POST",
-                path=path,
-            )
-        raise error_for_status(response, method="POST")
 
 
 def _plain(value: SecretStr | None) -> str:
     return value.get_secret_value().strip() if value is not None else ""
-
-
-def _oauth_error(response: httpx.Response) -> tuple[str | None, str | None]:
-    try:
-        body = OAuthErrorAnswer.model_validate_json(response.content)
-    except ValidationError:
-        return None, None
-    description = (body.error_description or "").strip()[:300] or None
-    return body.error.strip()[:64] or None, description
