@@ -45,8 +45,9 @@ async def ask_approval(
     facts: list[tuple[str, str]],
     password: SecretStr | None,
     extra: Mapping[str, Any] | None = None,
-) -> None:
-    """Post the request to the approvers' space and tell the requester it waits there."""
+) -> str:
+    """Post the request to the approvers' space and tell the requester it waits there; the
+    approval's ID (a caller that must follow its fate keeps it)."""
     ev = ctx.event
     approvers_space = permit.approvers_space
     if not approvers_space:
@@ -97,6 +98,7 @@ async def ask_approval(
         await services.store.attach_message(nonce, message_id)
     ctx.audit.result = "awaiting-approval"
     await ctx.reply(replies.sent_for_approval(name, kind))
+    return approval_id
 
 
 def command(services: Services, executors: Mapping[str, tuple[str, Executor]]) -> Command:
