@@ -279,6 +279,9 @@ async def run_check(settings: Settings, out: TextIO | None = None) -> int:
     report = Report(out or sys.stdout)
     check_policy(settings, report)
     await check_bot(settings, report)
+    from bot.check_webhooks import check_webhooks
+
+    await check_webhooks(settings, report)
     await check_admin(settings, report)
     await check_store(settings, report)
     if not report.problems:

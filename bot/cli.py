@@ -234,7 +234,8 @@ def _parser() -> argparse.ArgumentParser:
         description=(
             "Checks, without changing anything in Webex or on disk: the policy file parses, "
             "the bot token answers and is a bot's, the admin credentials answer with the "
-            "read and write scopes, and the database opens. One line per problem. Exit 0 when "
+            "read and write scopes, the bot's webhooks point at TRUNKBOT_WEBHOOK_URL (when set), "
+            "and the database opens. One line per problem. Exit 0 when "
             "all pass, 1 when Webex can't be reached, 2 for a configuration problem."
         ),
     )
@@ -257,10 +258,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     sync.add_argument(
         "--url",
-        required=True,
         metavar="URL",
         help="the public https:// URL where `trunkbot serve` receives them, e.g. "
-        "https://bot.example.com/webhook",
+        "https://bot.example.com/webhook (default: TRUNKBOT_WEBHOOK_URL)",
     )
     hooks_sub.add_parser("list", help="the bot's webhooks: name, resource, event, URL, status")
 
@@ -433,6 +433,13 @@ async def _webhooks(settings: Settings, args: argparse.Namespace) -> int:
     if settings.bot_token is None:
         return _fail("No bot token: set TRUNKBOT_BOT_TOKEN (the webhooks are the bot's).", 2)
     if args.webhooks_command == "sync":
+        args.url = args.url or settings.webhook_url
+        if args.url is None:
+            return _fail(
+                "Say where `trunkbot serve` receives webhooks: --url https://… (or set "
+                "TRUNKBOT_WEBHOOK_URL).",
+                2,
+            )
         if not args.url.startswith("https://"):
             return _fail(f"--url must be an https:// URL (Webex posts to it): {args.url}", 2)
         if settings.webhook_secret is None:

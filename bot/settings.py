@@ -131,6 +131,9 @@ class Settings(BaseSettings):
     policy: Path = Field(default_factory=lambda: Path("policy.toml"))
     database_url: str | None = None
     webhook_secret: SecretStr | None = None
+    # Webhook mode: the public https:// URL where `serve` receives Webex's webhooks (what
+    # `trunkbot check` expects the bot's webhooks to point at; `webhooks sync`'s default).
+    webhook_url: str | None = None
     log_format: str = "text"
     log_level: str = "INFO"
     # Flood control (per person): commands a minute, and commands in flight at once.
@@ -145,6 +148,13 @@ class Settings(BaseSettings):
         if not value.startswith(("https://", "http://")):
             raise ValueError("must be an http(s) URL")
         return value.rstrip("/")
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("https://"):
+            raise ValueError("must be an https:// URL (Webex posts to it)")
+        return value
 
     @field_validator("log_format")
     @classmethod

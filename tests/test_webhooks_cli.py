@@ -105,3 +105,68 @@ def test_sync_refuses_what_serve_could_not_use(
     assert "https://" in plain.stderr
     assert "Traceback" not in plain.stderr
     assert fake._webhooks == {}
+
+
+async def test_check_reports_whether_the_webhooks_point_at_the_webhook_url(
+    fake_webex_factory: Callable[..., FakeWebex],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    from io import StringIO
+
+    from pydantic import SecretStr
+
+    from bot.check import Report
+    from bot.check_webhooks import check_webhooks
+    from bot.settings import Settings
+
+    fake = fake_webex_factory()
+    settings = Settings(
+        bot_token=SecretStr(fake.bot_token),
+        api_url=fake.api_url,
+        u2c_url=fake.u2c_url,
+        webhook_url=URL,
+        policy=tmp_path / "policy.toml",
+    )
+
+    async def check() -> Report:
+        report = Report(StringIO())
+        await check_webhooks(settings, report)
+        return report
+
+    missing = await check()
+    assert missing.problems == [
+        "Webhooks: the messages/created webhook ('trunkbot messages') is missing; the "
+        "attachmentActions/created webhook ('trunkbot card actions') is missing. Run "
+        f"`trunkbot webhooks sync --url {URL}` (it changes only the bot's two)."
+    ]
+
+    env = bot_env(fake, tmp_path, TRUNKBOT_WEBHOOK_SECRET=SECRET)
+    assert trunkbot(env, "sync", "--url", "https://old.example.com/webhook").returncode == 0
+    elsewhere = await check()
+    assert len(elsewhere.problems) == 1
+    assert (
+        "'trunkbot messages' points at https://old.example.com/webhook, not "
+        in (elsewhere.problems[0])
+    )
+
+    synced = trunkbot(env | {"TRUNKBOT_WEBHOOK_URL": URL}, "sync")  # --url from the setting
+    assert synced.returncode == 0, synced.stderr
+    right = await check()
+    assert right.problems == []
+    assert f"ok       webhooks: messages and card actions point at {URL}" in (
+        right.out.getvalue()  # type: ignore[attr-defined]
+    )
+
+
+def test_sync_without_url_or_setting_says_so(
+    fake_webex_factory: Callable[..., FakeWebex],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    fake = fake_webex_factory()
+    run = trunkbot(bot_env(fake, tmp_path, TRUNKBOT_WEBHOOK_SECRET=SECRET), "sync")
+    assert run.returncode == 2
+    assert run.stderr.strip() == (
+        "trunkbot: Say where `trunkbot serve` receives webhooks: --url https://… (or set "
+        "TRUNKBOT_WEBHOOK_URL)."
+    )
+    assert fake.requests_to("/v1/webhooks") == []
