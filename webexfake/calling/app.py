@@ -47,8 +47,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from webexfake.calling import routes_org as org
+from webexfake.calling import routes_route_groups as route_groups
 from webexfake.calling import routes_routing as routing
 from webexfake.calling import routes_trunks as trunks
+from webexfake.calling import routes_usage as usage
 from webexfake.calling.common import ApiError, error_response
 from webexfake.calling.middleware import SandboxMiddleware
 from webexfake.calling.state import SandboxState
@@ -115,29 +117,17 @@ def build_app(state: SandboxState) -> Starlette:
             PUT=trunks.update_trunk,
             DELETE=trunks.delete_trunk,
         ),
-        *_usage_routes(
-            TRUNKS + "/{trunk_id}",
-            usage=routing.trunk_usage,
-            usageDialPlan=routing.trunk_usage_dial_plans,
-            usagePstnConnection=routing.trunk_usage_pstn,
-            usageRouteGroup=routing.trunk_usage_route_groups,
-            usageCallToExtension=routing.trunk_usage_call_to_extension,
+        *_usage_routes(TRUNKS + "/{trunk_id}", **usage.endpoints("TRUNK")),
+        _route(
+            ROUTE_GROUPS, GET=route_groups.list_route_groups, POST=route_groups.create_route_group
         ),
-        _route(ROUTE_GROUPS, GET=routing.list_route_groups, POST=routing.create_route_group),
         _route(
             ROUTE_GROUPS + "/{group_id}",
-            GET=routing.get_route_group,
-            PUT=routing.update_route_group,
-            DELETE=routing.delete_route_group,
+            GET=route_groups.get_route_group,
+            PUT=route_groups.update_route_group,
+            DELETE=route_groups.delete_route_group,
         ),
-        *_usage_routes(
-            ROUTE_GROUPS + "/{group_id}",
-            usage=routing.route_group_usage,
-            usageDialPlan=routing.route_group_usage_dial_plans,
-            usagePstnConnection=routing.route_group_usage_pstn,
-            usageCallToExtension=routing.route_group_usage_call_to_extension,
-            usageRouteList=routing.route_group_usage_route_lists,
-        ),
+        *_usage_routes(ROUTE_GROUPS + "/{group_id}", **usage.endpoints("ROUTE_GROUP")),
         Route(DIAL_PLANS, routing.list_dial_plans, methods=["GET"]),
     ]
     app = Starlette(

@@ -140,7 +140,8 @@ def details_json(state: SandboxState, trunk: SandboxTrunk, tracking: str) -> dic
     return body
 
 
-def _trunk(request: Request) -> SandboxTrunk:
+def trunk_of(request: Request) -> SandboxTrunk:
+    """The trunk the path names, or 404."""
     trunk = sandbox(request).trunks.get(request.path_params["trunk_id"])
     if trunk is None:
         raise ApiError(404, "Trunk not found.", TRUNK_NOT_FOUND)
@@ -208,7 +209,7 @@ async def get_trunk(request: Request) -> Response:
     require(request, READ)
     check_org(request)
     state = sandbox(request)
-    trunk = _trunk(request)
+    trunk = trunk_of(request)
     body = details_json(state, trunk, tracking_of(request))
     return JSONResponse(body, status_code=206 if trunk.partial else 200)
 
@@ -219,7 +220,7 @@ async def update_trunk(request: Request) -> Response:
     body = await json_object(request)
     state = sandbox(request)
     with state.lock:
-        trunk = _trunk(request)
+        trunk = trunk_of(request)
         changes = validate_update(state, trunk, body)
         state.trunks[trunk.id] = dataclasses.replace(trunk, **changes)
     return Response(status_code=204)
@@ -230,7 +231,7 @@ async def delete_trunk(request: Request) -> Response:
     check_org(request)
     state = sandbox(request)
     with state.lock:
-        trunk = _trunk(request)
+        trunk = trunk_of(request)
         if state.trunk_in_use(trunk):
             raise ApiError(409, "Trunk is in use and cannot be deleted.", TRUNK_IN_USE)
         del state.trunks[trunk.id]
