@@ -116,6 +116,14 @@ class BulkJob:
     progress_id: str | None
     created_at: datetime
 
+    @property
+    def ended(self) -> str | None:
+        """Why a job ended before it ran: ``cancelled``, ``rejected`` or ``expired`` (kept
+        with the request: the state column's values are fixed by the schema)."""
+        if self.state is not JobState.CANCELLED:
+            return None
+        return str(self.request.get("ended") or JobState.CANCELLED.value)
+
 
 @dataclass(frozen=True)
 class BulkRow:
@@ -239,6 +247,36 @@ class BulkJobs:
             [json.dumps(request), self._now(), job_id],
         )
         return bool(rows)
+
+    async def note_awaiting(self, job_id: str, request: dict[str, Any]) -> bool:
+        """An awaiting job's ``request`` replaced (the approval it waits on); True when it
+        was still awaiting."""
+        rows = await self._db.fetch(
+            "UPDATE bulk_jobs SET request = ?, updated_at = ?"
+            " WHERE job_id = ? AND state = 'awaiting' RETURNING job_id",
+            [json.dumps(request), self._now(), job_id],
+        )
+        return bool(rows)
+
+    async def end_awaiting(self, job_id: str, why: str) -> bool:
+        """An awaiting job ended before it ran (``why``: rejected, expired, cancelled), once:
+        True when this call ended it."""
+        job = await self.get(job_id)
+        if job is None:
+            return False
+        rows = await self._db.fetch(
+            "UPDATE bulk_jobs SET state = 'cancelled', request = ?, updated_at = ?"
+            " WHERE job_id = ? AND state = 'awaiting' RETURNING job_id",
+            [json.dumps({**job.request, "ended": why}), self._now(), job_id],
+        )
+        return bool(rows)
+
+    async def awaiting(self) -> list[BulkJob]:
+        """Jobs waiting for their Create card or their approval, oldest first."""
+        rows = await self._db.fetch(
+            "SELECT * FROM bulk_jobs WHERE state = 'awaiting' ORDER BY created_at, job_id", []
+        )
+        return [self._job(r) for r in rows]
 
     async def claim(self, job_id: str, owner: str, *, stale_seconds: float) -> BulkJob | None:
         """Own a running (or stopping) job: one nobody owns, ours, or one whose owner has not

@@ -5,6 +5,7 @@ Webex's pace, resumable.
     check.py   every row checked before anything is created
     text.py    the commands: `create trunks`, the Create/Cancel and Stop cards, `stop bulk`
     run.py     the job: pace, progress, Stop, durable rows, resume, the result file
+    ending.py  jobs whose Create card or approval ended before they ran
     words.py   what it says
 """
 
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING
 from bot.events import Job, Outbox
 from bot.router import Command
 from commands.approvals import Executor
-from commands.bulk import run, text
+from commands.bulk import ending, run, text
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -31,9 +32,13 @@ def approval_kinds() -> dict[str, tuple[str, Executor]]:
 
 
 def jobs(services: Services) -> list[Job]:
-    """Jobs whose process died are taken over and carried on."""
+    """Jobs whose process died are taken over and carried on; jobs whose card or approval
+    ended before they ran are ended too."""
 
     async def resume(outbox: Outbox, _stale_after: float) -> object:
         return await run.resume_orphans(services, outbox)
 
-    return [resume]
+    async def end(outbox: Outbox, _stale_after: float) -> object:
+        return await ending.end_unanswered(services, outbox)
+
+    return [resume, end]

@@ -182,7 +182,7 @@ async def ask_bulk_approval(
         "job_id": job.job_id,
     }
     ctx.audit.request = {"job": job.job_id, "file": name, "rows": len(rows)}
-    await ask_approval(
+    approval_id = await ask_approval(
         services,
         ctx,
         permit,
@@ -193,6 +193,8 @@ async def ask_bulk_approval(
         password=None,
         extra={"job_id": job.job_id},
     )
+    # The job follows its approval: rejected or expired ends it (commands.bulk.ending).
+    await services.store.bulk.note_awaiting(job.job_id, {**job.request, "approval_id": approval_id})
 
 
 async def execute_approved(

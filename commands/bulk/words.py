@@ -136,3 +136,10 @@ def not_joined(trunk: str, group: str, sentence: str) -> str:
         f"created, but not added to route group {group}: {why} To try again, say "
         f'`add trunk {trunk} to route group "{group}"`.'
     )
+
+
+def card_expired(name: str) -> str:
+    return (
+        f"The Create card for **{esc(name)}** expired before it was pressed, so nothing from "
+        "that file was created; send it again with `create trunks` if you still need it."
+    )
