@@ -386,3 +386,63 @@ async def test_webex_refusals_of_a_row_are_our_sentences() -> None:
         assert chat.trunk_posts() == []
     finally:
         await chat.app.aclose()
+
+
+async def test_rows_created_before_a_restart_say_their_password_was_not_kept() -> None:
+    """Generated passwords live in memory only: after a restart the rows created before it
+    have none, and the result file and the summary say so with the command that sets one."""
+    chat = await chat_with_files()
+    store = chat.app.services.store
+    clock = StoreClock(store)
+    try:
+        from tests.chat import seed_trunk
+
+        madrid = seeded_id("LOCATION", "Madrid")
+        alice = person_id_for(ALICE)
+        names = {2: "pk-2", 3: "pk 3", 4: "pk-4", 5: "pk-5"}
+        await store.bulk.create(
+            "job-pk",
+            requester=alice,
+            room_id="room-direct",
+            org_id=None,
+            request={
+                "file": "sites.csv",
+                "requester": {"person_id": alice, "email": ALICE, "org_id": chat.state.org_id},
+            },
+            rows=[
+                NewRow(n, name, madrid, {"name": name, "type": "REGISTERING"})
+                for n, name in names.items()
+            ],
+        )
+        await store.bulk.move("job-pk", JobState.RUNNING, only_from=(JobState.AWAITING,))
+        await store.bulk.claim("job-pk", "dead-process", stale_seconds=30)
+        # Before the restart: row 2 settled, row 3's create done but not settled, row 4's
+        # POST landed without an answer; row 5 never started.
+        two = seed_trunk(chat.state, "pk-2", "Madrid")
+        await store.bulk.finish_row("job-pk", 2, run.RowState.CREATED, trunk_id=two)
+        three = seed_trunk(chat.state, "pk 3", "Madrid")
+        for n, name in ((3, "pk 3"), (4, "pk-4")):
+            await store.begin_create(
+                f"bulk:job-pk:{n}", name=name, org_id=None, location_id=madrid, requester=alice
+            )
+        await store.complete_create("bulk:job-pk:3", f'{{"trunk_id": "{three}"}}')
+        seed_trunk(chat.state, "pk-4", "Madrid")
+        clock.advance(60)
+        for job in chat.app.jobs:
+            await job(chat.outbox, 300.0)
+        await run.wait_all()
+        assert [p["name"] for p in chat.trunk_posts()] == ["pk-5"]
+        rows = {int(r["row"]): r for r in result_rows(chat)}
+        assert [rows[n]["status"] for n in (2, 3, 4, 5)] == ["created"] * 4
+        assert rows[5]["password"]
+        assert not rows[5]["error"]
+        for n in (2, 3, 4):
+            assert rows[n]["password"] == ""
+            assert "its generated password was not kept" in rows[n]["error"]
+        assert rows[2]["error"].endswith("Set a new one with: update trunk pk-2 password=auto")
+        assert rows[3]["error"].endswith('update trunk "pk 3" password=auto')
+        summary = next(r for r in chat.outbox.sent if r.file is not None).markdown
+        assert "3 trunks were created before I was restarted" in summary
+        assert "`update trunk pk-2 password=auto`" in summary
+    finally:
+        await chat.app.aclose()

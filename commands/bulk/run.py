@@ -151,6 +151,7 @@ class Outcome:
     tracking_id: str | None = None
     details: TrunkDetails | None = None
     password: str | None = None
+    password_lost: bool = False  # created by a process before a restart: never held here
 
 
 def requester_of(job: BulkJob) -> Actor:
@@ -319,7 +320,8 @@ class Runner:
             )
             if claim.status is ClaimStatus.DONE:
                 done = json.loads(claim.record.result_json or "{}")
-                return Outcome(row, RowState.CREATED, trunk_id=str(done.get("trunk_id", "")))
+                trunk_id = str(done.get("trunk_id", ""))
+                return Outcome(row, RowState.CREATED, trunk_id=trunk_id, password_lost=True)
             if claim.status is ClaimStatus.FAILED:
                 failed = json.loads(claim.record.error_json or "{}")
                 return Outcome(row, RowState.FAILED, error=str(failed.get("sentence", "")))
@@ -329,7 +331,7 @@ class Runner:
                 if found is not None:
                     result = {"trunk_id": found.id, "recovered": True, "name": req.name}
                     await store.complete_create(key, json.dumps(result))
-                    return Outcome(row, RowState.CREATED, trunk_id=found.id)
+                    return Outcome(row, RowState.CREATED, trunk_id=found.id, password_lost=True)
                 await store.fail_create(
                     key, json.dumps({"sentence": "not created"}), retryable=True
                 )
@@ -448,7 +450,14 @@ class Runner:
         pending = [r for r in rows if r.state is RowState.PENDING]
         for r in rows:
             if r.state is not RowState.PENDING:
-                self.outcomes[r.row_no] = Outcome(r, r.state, r.trunk_id, r.error, r.tracking_id)
+                self.outcomes[r.row_no] = Outcome(
+                    r,
+                    r.state,
+                    r.trunk_id,
+                    r.error,
+                    r.tracking_id,
+                    password_lost=r.state is RowState.CREATED,
+                )
         if self.job.state is JobState.STOPPING:
             self.stop.set()
         if resumed:
@@ -490,7 +499,8 @@ class Runner:
         counts = {s: sum(1 for o in self.outcomes.values() if o.state is s) for s in RowState}
         created, failed = counts[RowState.CREATED], counts[RowState.FAILED]
         skipped = counts[RowState.SKIPPED]
-        text = words.summary(created, failed, skipped, stopped)
+        lost = [(o.row.name, o.trunk_id) for o in self.outcomes.values() if o.password_lost]
+        text = words.summary(created, failed, skipped, stopped, lost)
         await self.show_progress(text.split(" The result")[0])
         actor = requester_of(job)
         for outcome in self.outcomes.values():
@@ -568,7 +578,9 @@ def result_csv(outcomes: dict[int, Outcome]) -> bytes:
             o.row.name,
             o.state.value,
             o.trunk_id,
-            o.error,
+            " ".join(filter(None, [o.error, words.password_not_kept(o.row.name, o.trunk_id)]))
+            if o.password_lost
+            else o.error,
             o.tracking_id,
             o.password,
             d.line_port if d else None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.markdown import esc
+from bot.markdown import code, esc
 from commands.bulk.check import Checked
 from commands.bulk.sheet import Sheet
 
@@ -102,13 +102,53 @@ def _duration(seconds: float) -> str:
     return f"{s} s" if s < 90 else f"{round(s / 60)} min"
 
 
-def summary(created: int, failed: int, skipped: int, stopped: bool) -> str:
+def summary(
+    created: int,
+    failed: int,
+    skipped: int,
+    stopped: bool,
+    lost: Sequence[tuple[str, str | None]] = (),
+) -> str:
     lead = "⏹ Stopped" if stopped else ("✅ Done" if not failed else "⚠️ Done")
     parts = [f"{created} created", f"{failed} failed"]
     if skipped:
         parts.append(f"{skipped} not attempted")
     tail = " The result file has one line per row (IDs, problems, passwords)."
+    if lost:
+        n = len(lost)
+        tail += (
+            f" {n} trunk{'s were' if n != 1 else ' was'} created before I was restarted: "
+            "I don't keep generated passwords across a restart, so set a new one with "
+            f"{code(update_password(*lost[0]))}"
+            + (" (each row's command is in the result file)." if n > 1 else ".")
+        )
     return f"{lead}: " + ", ".join(parts) + "." + tail
+
+
+def update_password(name: str, trunk_id: str | None = None) -> str:
+    """The command that gives a trunk a new generated password (CONTRACT: `update trunk
+    <name|id> password=auto`): the name, quoted when it must be; the ID when no quote can
+    hold the name."""
+    target = name
+    if not name or any(c.isspace() or c in "\"'=`“”‘’" for c in name):
+        plain = "'" not in name and "‘" not in name and "’" not in name
+        if '"' not in name and "“" not in name and "”" not in name:
+            target = f'"{name}"'
+        elif plain:
+            target = f"'{name}'"
+        else:
+            target = trunk_id or name
+        if name != name.strip() and trunk_id:
+            target = trunk_id
+    return f"update trunk {target} password=auto"
+
+
+def password_not_kept(name: str, trunk_id: str | None) -> str:
+    """A result row created before a restart (plain: a CSV cell)."""
+    return (
+        "created before a restart; its generated password was not kept. Set a new one with: "
+        f"{update_password(name, trunk_id)}"
+    )
 
 
 def resumed(done: int, remaining: int) -> str:
