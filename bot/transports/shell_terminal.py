@@ -22,48 +22,17 @@ from prompt_toolkit.input import Input
 from prompt_toolkit.output import Output
 from prompt_toolkit.patch_stdout import patch_stdout
 
+from bot.markdown import from_markdown
 from bot.rest_ids import parse_rest_id
 
 PROMPT = "› "
 BOLD, NORMAL = "\x1b[1m", "\x1b[22m"
 
-# A markdown escape (what bot.markdown.esc writes), a code span's fence, or bold.
-_TOKEN = re.compile(r"\\([!-/:-@\[-`{-~])|(`+)|\*\*")
-
 
 def terminal_text(markdown: str, *, bold: bool = False) -> str:
     """A reply's Webex markdown as a person reads it in a terminal: escapes undone, code
     spans as their literal content, ``**bold**`` as ANSI bold when ``bold`` else plain."""
-    out: list[str] = []
-    in_bold = False
-    i = 0
-    while i < len(markdown):
-        m = _TOKEN.search(markdown, i)
-        if m is None:
-            out.append(markdown[i:])
-            break
-        out.append(markdown[i : m.start()])
-        i = m.end()
-        if m.group(1) is not None:
-            out.append(m.group(1))
-        elif m.group(2) is not None:
-            fence = m.group(2)
-            close = re.compile(rf"(?<!`){fence}(?!`)").search(markdown, i)
-            if close is None:
-                out.append(fence)
-                continue
-            content = markdown[i : close.start()]
-            if len(content) > 1 and content[0] == content[-1] == " " and content.strip():
-                content = content[1:-1]
-            out.append(content)
-            i = close.end()
-        else:
-            in_bold = not in_bold
-            if bold:
-                out.append(BOLD if in_bold else NORMAL)
-    if bold and in_bold:
-        out.append(NORMAL)
-    return "".join(out)
+    return from_markdown(markdown, bold=(BOLD, NORMAL) if bold else ("", ""))
 
 
 _CHOICE_WITH_ID = re.compile(r"^(\s+- .+?) = (\S+)$")
