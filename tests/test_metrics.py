@@ -232,3 +232,43 @@ def test_webex_endpoints_are_labelled_without_ids() -> None:
     assert endpoint_of(f"/v1/telephony/config/premisePstn/trunks/{rest_id}") == (
         "/telephony/config/premisePstn/trunks/{id}"
     )
+
+
+class LosingLeader(Solo):
+    """Takes the lock, then loses its connection: the replica must step down."""
+
+    def __init__(self) -> None:
+        self.acquired = 0
+        self.held = True
+
+    async def try_acquire(self) -> bool:
+        self.acquired += 1
+        return self.acquired == 1  # another replica has it after we lost it
+
+    async def still_held(self) -> bool:
+        return self.held
+
+
+async def test_an_active_replica_that_loses_its_lock_closes_its_websocket_and_stands_by(
+    fake_webex_factory: Callable[..., FakeWebex],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    leader = LosingLeader()
+    async with running(fake_webex_factory, tmp_path, SandboxState.seeded(), lambda _r: leader) as (
+        fake,
+        runner,
+        task,
+        url,
+    ):
+        runner.poll_seconds = 0.1
+        await fake.wait_connected(timeout=10)
+        assert runner.role == "active"
+        leader.held = False
+        await fake.wait_disconnected(timeout=10)
+        while leader.acquired < 2:
+            assert not task.done(), task
+            await asyncio.sleep(0.05)
+        ready = await get(url + "/readyz")
+        assert ready.json()["role"] == "standby"
+        assert ready.json()["websocket"] == "not connected"
+        assert not task.done()
