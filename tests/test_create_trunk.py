@@ -120,11 +120,6 @@ async def test_location_by_name_or_id(chat: Chat, location: str) -> None:
             "I can't find a calling location",
         ),
         (
-            "create trunk name=London-LGW-1 location='London HQ'",
-            "A trunk named **London-LGW-1** already exists in this organization. "
-            "Pick another name.",
-        ),
-        (
             "create trunk name=x location='London HQ' colour=blue",
             "I don't know `colour`.",
         ),
@@ -159,7 +154,6 @@ async def test_location_by_name_or_id(chat: Chat, location: str) -> None:
         "ambiguous-location",
         "unknown-location",
         "not-calling-enabled",
-        "duplicate-name",
         "unknown-key",
         "port-out-of-range",
         "certificate-fields-missing",
@@ -177,6 +171,44 @@ async def test_problems_answered_once_and_nothing_created(
     text = replies[0].markdown
     assert expected in text or expected in text.replace("\\", ""), text
     assert chat.trunk_posts() == []
+
+
+@pytest.mark.parametrize("status", [409, 400], ids=["409", "400"])
+@pytest.mark.parametrize("name", ["London-LGW-1", "london-lgw-1"], ids=["same", "other-case"])
+async def test_duplicate_name_is_webex_answer_naming_the_trunk(
+    chat: Chat, status: int, name: str
+) -> None:
+    """No lookup before the create: Webex's refusal of the create is the name check (409 or
+    400, its status is undocumented), answered with one sentence naming the existing trunk;
+    nothing new exists and the refusal is the request's answer for good."""
+    chat.state.duplicate_name_status = status
+    before = len(chat.state.trunks)
+    answer = await chat.answer(f"create trunk name={name} location='London HQ'")
+    # A 409 says so itself; a 400 is explained by the one lookup, which names it as Webex has it
+    named = name if status == 409 else "London-LGW-1"
+    assert answer.startswith(
+        f"❌ A trunk named **{named}** already exists in this organization. Pick another name."
+    ), answer
+    assert "Traceback" not in answer
+    assert len(chat.state.trunks) == before
+    assert len(chat.trunk_posts()) == 1
+    # Without a 400 to explain, the trunk list is never read for a create.
+    lookups = chat.state.calls("GET", "/premisePstn/trunks")
+    assert len(lookups) == (1 if status == 400 else 0)
+
+
+async def test_a_create_reads_no_trunk_list(chat: Chat) -> None:
+    """A create makes three calling requests: generate a password, create, read it back
+    (locations come from the cache, filled by an earlier command)."""
+    await chat.answer("create trunk name=warm-1 location=Madrid")
+    before = len(chat.state.calls())
+    assert result_of(await chat.say("create trunk name=fast-1 location=Madrid"))
+    calling = [c for c in chat.state.calls()[before:] if "/telephony/" in c.path]
+    assert [(c.method, c.path.rsplit("/", 1)[-1]) for c in calling] == [
+        ("POST", "invoke"),
+        ("POST", "trunks"),
+        ("GET", calling[-1].path.rsplit("/", 1)[-1]),
+    ], calling
 
 
 async def test_webex_refusal_carries_description_and_tracking_id(chat: Chat) -> None:

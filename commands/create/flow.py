@@ -46,7 +46,7 @@ from bot.grammar import Fields
 from bot.logs import GENERATED, PASSWORD_TTL, SECRETS, delivering, scrub_in_request
 from bot.store import ClaimStatus
 from bot.validation import TrunkRequest, check_certificate, to_create_body
-from bot.webex.calling import TrunkCreateUnknown, TrunkNotCreated
+from bot.webex.calling import CallingClient, TrunkCreateUnknown, TrunkNotCreated
 from bot.webex.errors import WebexConnectFailed, user_sentence
 from bot.webex.models import DeviceType, Location, TrunkDetails, TrunkType
 from bot.webex.refusals import ADDRESS_IN_USE, known_refusal
@@ -139,8 +139,11 @@ async def prepare_create(
     """Check ``request`` against Webex without creating anything, within ``permit`` (the
     gate's decision for its org and location: the router made it before this runs).
 
-    ``check_name=False`` when resuming a request whose create key may already be claimed:
-    then the key, not the name, says whether it exists (and a real clash is Webex's 409).
+    ``check_name=False`` when the create follows at once (Webex's answer to it is the name
+    check: a duplicate name is refused and named, see :func:`execute`; one request fewer per
+    create), or when resuming a request whose create key may already be claimed (then the
+    key, not the name, says whether it exists). A request that waits for a confirm card,
+    an approval, or is a dry run checks the name now, so the person hears of it first.
     """
     calling, location, org_id = services.calling, permit.location, permit.org_id
     if location is None or permit.action != ACTION or not permit.issued:
@@ -231,7 +234,7 @@ async def execute(
         except WebexConflict as exc:
             if exc.error_code == ADDRESS_IN_USE:
                 raise known_refusal(exc, req.address, req.domain) from None
-            raise WebexConflict(
+            raise WebexConflict(  # the name is taken: Webex's answer is the name check
                 replies.name_taken(req.name),
                 status=exc.status,
                 description=exc.description,
@@ -239,7 +242,7 @@ async def execute(
                 tracking_id=exc.tracking_id,
             ) from None
         except WebexBadRequest as exc:
-            raise known_refusal(exc, req.address, req.domain) from None
+            raise await _bad_request(calling, exc, req, org_id) from None
     except WebexError as exc:
         if isinstance(exc, TrunkCreateUnknown):
             pass  # stays pending: reconciliation looks the trunk up by name
@@ -264,6 +267,30 @@ async def execute(
     await deliver_result(ctx, prepared, services, outcome.trunk_id, outcome.recovered, generated)
     if group_permit is not None:
         await join_route_group(services, ctx, prepared, outcome.trunk_id, group_permit)
+
+
+async def _bad_request(
+    calling: CallingClient, exc: WebexBadRequest, req: TrunkRequest, org_id: str | None
+) -> WebexError:
+    """Webex's 400 to the create, with our sentence. Webex does not document the status of
+    a duplicate name (409 or 400), so an unexplained 400 asks whether the name is taken:
+    one lookup, on this refusal only, names the trunk that already has it."""
+    refusal = known_refusal(exc, req.address, req.domain)
+    if refusal is not exc:
+        return refusal
+    try:
+        existing = await calling.find_trunk_by_name(req.name, org_id=org_id)
+    except WebexError:
+        return exc
+    if existing is None:
+        return exc
+    return WebexBadRequest(
+        replies.name_taken(existing.name),
+        status=exc.status,
+        description=exc.description,
+        error_code=exc.error_code,
+        tracking_id=exc.tracking_id,
+    )
 
 
 async def route_group_permit(services: Services, ctx: Context, prepared: Prepared) -> Permit | None:

@@ -166,7 +166,9 @@ async def create(services: Services, ctx: Context, permit: Permit, parsed: Parse
         )
         ctx.audit.result = "invalid"
         return
-    prepared = await prepare_create(services, ctx, parsed.request, permit)
+    at_once = not (parsed.dry_run or permit.confirm or permit.needs_approval)
+    # Created at once: the create's own answer says whether the name is taken.
+    prepared = await prepare_create(services, ctx, parsed.request, permit, check_name=not at_once)
     await route_group_permit(services, ctx, prepared)  # `route-group=`: asked up front too
     ctx.audit.request = prepared.summary()
     if parsed.dry_run:
