@@ -27,6 +27,9 @@ Kinds and where they act:
 ``timeout_before`` the client times out; nothing committed.
 ``timeout_after``  the request is handled and committed, then the client times out.
 
+Apart from these, ``plan.rate_limit = RateLimit(per_second=20)`` (``webexfake.faults_rate``)
+answers 429 with ``Retry-After`` to calling-API requests past that many in a second.
+
 The messaging side (``webexfake.messaging``) applies ``latency`` and ``status`` faults; the
 network kinds are the calling API's.
 
@@ -45,6 +48,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 import httpx
+
+from webexfake.faults_rate import RateLimit
 
 
 class FaultKind(StrEnum):
@@ -105,6 +110,8 @@ class FaultPlan:
 
     def __init__(self, hang: float = 120.0) -> None:
         self.hang = hang
+        #: A per-second limit on the calling API (429 + Retry-After past it); None: none.
+        self.rate_limit: RateLimit | None = None
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
 

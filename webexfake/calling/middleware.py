@@ -4,7 +4,8 @@ For every HTTP request it reads the whole body, records it in ``state.log``, giv
 ``ROUTER_<uuid>`` tracking id (``TrackingID`` response header, ``trackingId`` in error bodies;
 a client's own ``TrackingID`` header is not echoed, as Webex does not), then applies faults:
 latency, then — only when not running under SandboxTransport, which handles them itself — the
-network kinds, then status faults. See ``webexfake.faults`` for what each kind means.
+network kinds, then the per-second rate limit (``faults.rate_limit``), then status faults.
+See ``webexfake.faults`` for what each kind means.
 """
 
 from __future__ import annotations
@@ -118,6 +119,13 @@ class SandboxMiddleware:
                 record.fault = fault.kind
                 await self._network_fault(fault, scope, replay, receive, tracked, record)
                 return
+        limit = faults.rate_limit
+        wait = limit.retry_after(path) if limit is not None else None
+        if wait is not None:
+            record.fault = record.fault or FaultKind.STATUS
+            throttled = Fault(FaultKind.STATUS, status=429, retry_after=str(wait))
+            await self._send_status(throttled, tracked, tracking)
+            return
         fault = faults.take(method, path, (FaultKind.STATUS,))
         if fault is not None:
             record.fault = record.fault or fault.kind
