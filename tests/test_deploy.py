@@ -695,10 +695,14 @@ _SECRET_PATTERNS = [
         "secret assignment",
         re.compile(r"(?im)^[ \t]*#?[ \t]*(?:export[ \t]+)?\w*(?:passw|secret|token)\w*=([^\s#]+)"),
     ),
-    # A YAML key with its value on the same line.
+    # A YAML key with its value on the same line; not a Kubernetes reference to a Secret
+    # object by its name (secretName:) nor a yes/no switch (automountServiceAccountToken:).
     (
         "secret assignment",
-        re.compile(r"(?im)^[ \t]*-?[ \t]*\w*(?:passw|secret|token)\w*:[ \t]+([^\s#]+)"),
+        re.compile(
+            r"(?im)^[ \t]*-?[ \t]*\w*(?:passw|secret|token)\w*(?<!Name):[ \t]+"
+            r"(?!(?:true|false)\s)([^\s#]+)"
+        ),
     ),
 ]
 
@@ -727,26 +731,32 @@ def test_the_secret_detector_finds_secrets() -> None:
     assert secret_findings("export WEBHOOK_SECRET=abc123")
     assert not secret_findings("postgresql://USER:PASSWORD@HOST:5432/DBNAME")
     assert not secret_findings("TRUNKBOT_BOT_TOKEN_FILE=/run/secrets/trunkbot_bot_token")
+    assert secret_findings("  secret: abc123\n")
+    assert secret_findings("stringData:\n  bot_token: abc123\n")
+    assert not secret_findings("          secretName: trunkbot-credentials\n")
+    assert not secret_findings("      automountServiceAccountToken: false\n")
 
 
 def test_no_secret_values_in_deploy_files() -> None:
     paths = [p for p in sorted(DEPLOY.rglob("*")) if p.is_file() and "secrets" not in p.parts]
-    paths += [DEPLOY / "secrets" / ".gitignore", DOCKERIGNORE]
+    paths += [*sorted(DEPLOY.rglob("secrets/.gitignore")), DOCKERIGNORE]
     problems = []
     for path in paths:
         for finding in secret_findings(path.read_text(encoding="utf-8")):
             problems.append(f"{path.relative_to(ROOT)}: {finding}")
     assert not problems, "\n".join(problems)
-    # And nothing but the .gitignore lives in deploy/secrets in the repository.
+    # And nothing but the .gitignore lives in a secrets/ folder of deploy/ in the repository.
     tracked = subprocess.run(  # noqa: S603 - git on our own repository
-        [shutil.which("git") or "git", "-C", str(ROOT), "ls-files", "deploy/secrets"],
+        [shutil.which("git") or "git", "-C", str(ROOT), "ls-files", "deploy"],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
     if tracked.returncode == 0:
-        assert set(tracked.stdout.split()) <= {"deploy/secrets/.gitignore"}
+        in_secrets = [f for f in tracked.stdout.split() if "secrets" in Path(f).parts[:-1]]
+        assert in_secrets, "deploy/secrets/.gitignore is tracked"
+        assert all(Path(f).name == ".gitignore" for f in in_secrets), in_secrets
 
 
 # --- packaging: licence, changelog, dependencies ----------------------------------------
