@@ -13,7 +13,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -26,6 +26,8 @@ from bot.events import STALE_AFTER, Actor, Event, Outbox, Space, SpaceKind
 from bot.inbound import BotIdentity, created_of, field_of, message_event
 from bot.rest_ids import parse_rest_id
 from bot.settings import Settings
+from bot.store import StoreUnavailable
+from bot.store.leases import working_on
 from bot.store.models import AuditRecord, utcnow
 from bot.webex.messaging import MessagingClient, Person
 
@@ -44,6 +46,8 @@ ACCEPTED_TTL = RECOVER_AFTER
 # A recorded activity whose refetch fails this often is given up, on the audit trail.
 MAX_FETCH_FAILURES = 5
 LOST_REASON = f"couldn't be fetched from Webex after {MAX_FETCH_FAILURES} attempts"
+#: The answer to a command that arrives while the database doesn't answer.
+STORE_DOWN = "The bot can't reach its database right now; try again shortly."
 PRUNE_EVERY = 3600.0
 KEEP_SECONDS = 7 * 24 * 3600.0  # far longer than Webex redelivers anything
 
@@ -138,27 +142,41 @@ class Intake:
         self.handled = 0
         self._loop = asyncio.get_running_loop()
         self._active: set[str] = set()
+        # Create keys begun by each command in flight (bot.store.leases): renewed with it.
+        self._working: dict[str, set[str]] = {}
+        self._leases: asyncio.Task[None] | None = None
         self._accepted: TTLCache[str, bool] = TTLCache(
             maxsize=ACCEPTED_MAX, ttl=ACCEPTED_TTL, timer=timer
         )
 
-    async def accept(self, rest_id: str, kind: str) -> bool:
+    async def accept(self, rest_id: str, kind: str, *, strict: bool = False) -> bool:
         """Record an activity *before* the transport tells Webex it has it (the websocket ack,
         the webhook's 200); False for a redelivery of one already recorded.
 
-        From here on it can't be lost: if the process dies before it is answered,
-        :meth:`recover` fetches it again by id on the next start.
+        From here on it can't be lost: it is this replica's under a lease renewed while it
+        works (:mod:`bot.store.leases`); if the process dies before it is answered, the lease
+        lapses and :meth:`recover` — here after a restart, or on any other replica — fetches
+        it again by id. When the database doesn't answer, ``strict`` raises
+        :class:`~bot.store.StoreUnavailable` (the webhook then refuses the delivery); else
+        it is answered anyway, unrecorded: better than dropping it.
         """
         try:
             fresh = await self.app.services.store.record_intake(
-                rest_id, kind, json.dumps({"id": rest_id})
+                rest_id, kind, json.dumps({"id": rest_id}), leased=True
             )
-        except BotError:
-            log.exception("intake.unavailable")  # answer anyway: better than dropping it
+        except Exception as exc:  # noqa: BLE001  -- the driver's errors, whatever they are
+            log.warning("intake.unavailable", extra={"error": type(exc).__name__})
+            if strict:
+                raise StoreUnavailable(STORE_DOWN) from None
             fresh = True
         if fresh:
             self._accepted[rest_id] = True
         return fresh
+
+    def release(self, rest_id: str) -> None:
+        """Stop renewing an accepted activity this process will not handle (its fetch failed):
+        its lease lapses and recovery, on any replica, fetches it again."""
+        self._accepted.pop(rest_id, None)
 
     def submit(self, kind: str, obj: Any) -> None:
         """Handle a fetched message or card action (kind "message" or "card"; a REST JSON
@@ -186,29 +204,61 @@ class Intake:
             log.info("event.duplicate", extra={"event_id": rest_id})
             return
         self._accepted.pop(rest_id, None)  # accept() just added it
-        self._active.add(rest_id)
-        try:
+        with self._working_on(rest_id):
             await self._handle(kind, obj)  # a cancellation (process dying) skips the next line
             if rest_id:
-                with contextlib.suppress(BotError):
+                with contextlib.suppress(Exception):  # left to recovery when the store is down
                     await store.complete_intake(rest_id)
+
+    @contextlib.contextmanager
+    def _working_on(self, rest_id: str) -> Iterator[None]:
+        """While handling ``rest_id``: its lease, and those of the create keys it begins
+        (this task's own set, through bot.store.leases), are renewed."""
+        keys: set[str] = set()
+        working_on(keys)
+        self._active.add(rest_id)
+        self._working[rest_id] = keys
+        try:
+            yield
         finally:
             self._active.discard(rest_id)
+            self._working.pop(rest_id, None)
+
+    async def renew_leases(self) -> int:
+        """Extend the leases of everything this replica is working on; returns how many."""
+        ids = set(self._active) | set(self._accepted.keys())
+        ids.discard("")
+        keys = set().union(*self._working.values()) if self._working else set()
+        if not ids and not keys:
+            return 0
+        return await self.app.services.store.renew_leases(ids, keys)
+
+    async def keep_leases(self) -> None:
+        """Renew this replica's leases every third of their length until stopped (and then
+        while commands still drain, so no other replica takes over work being finished)."""
+        every = self.app.services.store.lease_seconds / 3
+        while True:
+            try:
+                await self.renew_leases()
+            except Exception as exc:  # noqa: BLE001  -- the store is down: try again next time
+                log.warning("lease.renew_failed", extra={"error": type(exc).__name__})
+            await asyncio.sleep(every)
 
     async def recover(self) -> int:
         """Finish what a previous process received but never answered; returns how many."""
         store = self.app.services.store
         recovered = 0
-        for item in await store.pending_intake(self.recover_after):
+        for item in await store.pending_intake(self.recover_after, leased=True):
             if item.event_id in self._active:
                 continue  # still being handled here, just slowly
             kind = item.kind if item.kind in ("message", "card") else kind_of_rest_id(item.event_id)
-            obj = await self._refetch(item.event_id, kind)
-            if obj is None:
-                continue
-            log.info("intake.recovered", extra={"event_id": item.event_id, "kind": kind})
-            await self._handle(kind, obj)
-            await store.complete_intake(item.event_id)
+            with self._working_on(item.event_id):  # now under this replica's lease
+                obj = await self._refetch(item.event_id, kind)
+                if obj is None:
+                    continue
+                log.info("intake.recovered", extra={"event_id": item.event_id, "kind": kind})
+                await self._handle(kind, obj)
+                await store.complete_intake(item.event_id)
             recovered += 1
         return recovered
 
@@ -246,12 +296,20 @@ class Intake:
         expired approvals; every ``maintenance_every`` seconds until stopped. Once an hour,
         housekeeping rows (handled events, used nonces, settled keys) older than a week go;
         audit rows never do."""
+        if self._leases is None:  # ended by drain(), once the last command is finished
+            self._leases = asyncio.create_task(self.keep_leases())
         last_prune = 0.0
+        last_jobs = -self.maintenance_every
+        # Recovery looks every third of a lease (cheap: one statement), so a dead replica's
+        # work is taken over soon after its leases lapse; the jobs keep their own pace.
+        tick = min(self.maintenance_every, self.app.services.store.lease_seconds / 3)
         while not self.stop.is_set():
             try:
                 await self.recover()
-                for job in self.app.jobs:
-                    await job(self.outbox, self.stale_create)
+                if time.monotonic() - last_jobs >= self.maintenance_every:
+                    last_jobs = time.monotonic()
+                    for job in self.app.jobs:
+                        await job(self.outbox, self.stale_create)
                 if time.monotonic() - last_prune >= PRUNE_EVERY:
                     last_prune = time.monotonic()
                     gone = await self.app.services.store.prune(keep_seconds=KEEP_SECONDS)
@@ -259,7 +317,7 @@ class Intake:
             except Exception:
                 log.exception("maintenance.failed")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stop.wait(), timeout=self.maintenance_every)
+                await asyncio.wait_for(self.stop.wait(), timeout=tick)
 
     async def _handle(self, kind: str, obj: Any) -> None:
         try:
@@ -320,11 +378,19 @@ class Intake:
         )
 
     async def drain(self) -> None:
-        if not self.in_flight:
-            return
-        log.info("bot.draining", extra={"in_flight": len(self.in_flight)})
-        _, late = await asyncio.wait(set(self.in_flight), timeout=DRAIN_SECONDS)
-        for task in late:
-            task.cancel()
-        if late:
-            log.warning("bot.drain_timeout", extra={"cancelled": len(late)})
+        """Let the commands in flight finish (bounded), then stop renewing leases: what is
+        left unfinished is another replica's (or the next start's) once they lapse."""
+        try:
+            if not self.in_flight:
+                return
+            log.info("bot.draining", extra={"in_flight": len(self.in_flight)})
+            _, late = await asyncio.wait(set(self.in_flight), timeout=DRAIN_SECONDS)
+            for task in late:
+                task.cancel()
+            if late:
+                log.warning("bot.drain_timeout", extra={"cancelled": len(late)})
+        finally:
+            if self._leases is not None:
+                self._leases.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._leases

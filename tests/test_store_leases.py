@@ -11,7 +11,7 @@ import pytest
 
 from bot.store import ClaimStatus, CreateState, Store, open_store
 from bot.store.leases import working_on
-from tests.test_store import at, store, url  # noqa: F401  -- the two-dialect fixtures
+from tests.test_store import at, url  # noqa: F401  -- the two-dialect fixture
 
 LEASE = 30.0
 
@@ -79,15 +79,16 @@ async def test_a_create_begun_in_an_intake_task_is_leased_and_reconciled_after_i
 
 
 async def test_a_create_outside_an_intake_task_keeps_the_staleness_rule(
-    store: Store,  # noqa: F811
+    pair: tuple[Store, Store],
 ) -> None:
     """A bulk row's key (no intake task) has no lease: reconciled only when stale."""
-    claim = await store.begin_create(
+    a, b = pair
+    claim = await a.begin_create(
         "bulk:1", name="b-1", org_id=None, location_id="loc", requester="p", now=at(0)
     )
     assert claim.status is ClaimStatus.OWNER
-    assert await store.pending_creates(300, now=at(299)) == []
-    [stale] = await store.pending_creates(300, now=at(300))
+    assert await b.pending_creates(300, now=at(299)) == []
+    [stale] = await b.pending_creates(300, now=at(300))
     assert stale.key == "bulk:1"
-    # Taken: a second reconciler in the same moment gets nothing.
-    assert await store.pending_creates(300, now=at(300)) == []
+    # Taken by b: another replica reconciling in the same moment gets nothing.
+    assert await a.pending_creates(300, now=at(300)) == []

@@ -117,21 +117,23 @@ class Creates(Part):
     ) -> list[CreateRecord]:
         """Keys nobody is working on any more: their owner died or gave up mid-create.
 
-        Those whose lease has lapsed, and those without a lease (a bulk row's, or one from
-        before leases) PENDING for longer than ``older_than_seconds``: choose it above the
-        longest a create call may take (timeouts and retries included), or reconciliation may
-        race a POST still in flight. Each key returned is leased to this caller, so another
+        Those whose lease has lapsed, and those PENDING longer than ``older_than_seconds``
+        without a lease (a bulk row's, or one from before leases) or under this replica's own
+        (it knows what it still works on): choose it above the longest a create call may take
+        (timeouts and retries included), or reconciliation may race a POST still in flight.
+        Each key returned is leased to this caller, so another
         replica reconciling at the same moment does not get it too.
         """
         at = self._now(now)
         free = (
-            "state = 'pending' AND ((lease_until IS NULL AND updated_at <= ?) OR lease_until <= ?)"
+            "state = 'pending' AND (lease_until <= ?"
+            " OR ((lease_until IS NULL OR lease_owner = ?) AND updated_at <= ?))"
         )
         cutoff = cutoff_at(at, older_than_seconds)
         rows = await self._db.fetch(
             "UPDATE create_keys SET lease_owner = ?, lease_until = ?"  # noqa: S608
             f" WHERE idem_key IN (SELECT idem_key FROM create_keys WHERE {free}) AND {free}"
             " RETURNING *",
-            [self.replica, self.lease_end(at), cutoff, at, cutoff, at],
+            [self.replica, self.lease_end(at), *([at, self.replica, cutoff] * 2)],
         )
         return sorted((self._create(r) for r in rows), key=lambda r: (r.updated_at, r.key))

@@ -87,7 +87,8 @@ class EventsAndIntake(Part):
         limit: int = 100,
     ) -> list[Intake]:
         """Unfinished commands nobody is working on, oldest first: those whose lease has
-        lapsed, and those without a lease untouched for ``older_than_seconds``.
+        lapsed, and those without a lease (or under this replica's own, which knows what it
+        is still working on) untouched for ``older_than_seconds``.
 
         Each row returned is taken by this caller: its ``attempts`` goes up and its clock
         restarts, so another replica asking at the same moment does not get it too. With
@@ -98,8 +99,8 @@ class EventsAndIntake(Part):
         cutoff = cutoff_at(at, older_than_seconds)
         owner, until = (self.replica, self.lease_end(at)) if leased else (None, None)
         free = (
-            "completed_at IS NULL AND ((lease_until IS NULL AND touched_at <= ?)"
-            " OR lease_until <= ?)"
+            "completed_at IS NULL AND (lease_until <= ?"
+            " OR ((lease_until IS NULL OR lease_owner = ?) AND touched_at <= ?))"
         )
         # The outer condition repeats the inner one on purpose: a replica that loses the row
         # lock to another re-checks it (PostgreSQL re-evaluates WHERE on the newest row
@@ -110,7 +111,7 @@ class EventsAndIntake(Part):
             f"   WHERE {free} ORDER BY received_at LIMIT ?) AND {free}"
             " RETURNING event_id, kind, payload, received_at, attempts, completed_at,"
             " fetch_failures",
-            [at, owner, until, cutoff, at, limit, cutoff, at],
+            [at, owner, until, at, self.replica, cutoff, limit, at, self.replica, cutoff],
         )
         intakes = [
             Intake(

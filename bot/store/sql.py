@@ -48,9 +48,12 @@ class SqlStore(EventsAndIntake, Creates, Leases, Nonces, Approvals, Audit, Watch
         replica: str | None = None,
         lease_seconds: float = LEASE_SECONDS,
     ) -> None:
-        super().__init__(
-            db, clock=clock, replica=replica or replica_id(), lease_seconds=lease_seconds
-        )
+        # SQLite has one process per file (bot/single.py), so every lease in it is this
+        # process's or a dead predecessor's: one fixed name, and a restart takes the work
+        # over by the staleness rule, as before leases. PostgreSQL replicas each have theirs.
+        if replica is None:
+            replica = "local" if db.dialect == "sqlite" else replica_id()
+        super().__init__(db, clock=clock, replica=replica, lease_seconds=lease_seconds)
 
     @property
     def bulk(self) -> BulkJobs:

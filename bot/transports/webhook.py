@@ -30,6 +30,14 @@ with the same ``secret`` as ``TRUNKBOT_WEBHOOK_SECRET``::
              "secret": "'"$TRUNKBOT_WEBHOOK_SECRET"'"}'
     done
 
+Replicas: run several behind a load balancer on one PostgreSQL. A delivery that reaches two
+of them is recorded once (the intake row's insert decides) and answered once; each replica's
+pending work carries a lease it renews, and when a replica dies another takes the work over
+once the lease lapses (``TRUNKBOT_LEASE_SECONDS``). When the database doesn't answer,
+``/readyz`` is 503 and a delivery gets 503 (not acknowledged) and, once, the sentence
+:data:`bot.intake.STORE_DOWN` in its space. On SIGTERM ``/readyz`` turns 503 first, the work
+in flight drains, then the server closes.
+
 ``GET /v1/webhooks`` lists them; a webhook Webex disabled after failed deliveries is
 reactivated with ``PUT /v1/webhooks/{id}`` and ``"status": "active"``.
 """
@@ -42,6 +50,7 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 import signal
 import socket
 from collections.abc import Generator
@@ -50,6 +59,7 @@ from typing import Any
 from urllib.parse import quote
 
 import uvicorn
+from cachetools import TTLCache
 from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -58,9 +68,12 @@ from starlette.routing import Route
 
 from bot import replies
 from bot.errors import BotError, ConfigError
-from bot.intake import DRAIN_SECONDS, Intake
+from bot.events import Reply
+from bot.intake import DRAIN_SECONDS, STORE_DOWN, Intake
 from bot.settings import Settings
 from bot.startup import prepare
+from bot.store import StoreUnavailable
+from bot.store.leases import LEASE_SECONDS
 from bot.transports.metrics import CONTENT_TYPE, WebhookMetrics
 
 log = logging.getLogger(__name__)
@@ -133,6 +146,8 @@ class WebhookIntake:
         self._key = secret.get_secret_value().encode("utf-8")
         self.metrics = WebhookMetrics.for_runner(runner)
         self.fetching: set[asyncio.Task[None]] = set()
+        # Deliveries already told "try again shortly" (a retry during the outage isn't).
+        self._told: TTLCache[str, bool] = TTLCache(maxsize=10_000, ttl=3600)
 
     def _reject(self, reason: str, status: int, text: str = "", **fields: Any) -> Response:
         self.metrics.rejected.labels(reason=reason).inc()
@@ -169,7 +184,15 @@ class WebhookIntake:
             self.metrics.ignored.inc()  # our own post or card: never fetched, never answered
             return Response(status_code=200)
         # Recorded before the 200: from here a crash can't lose it (recovery fetches it).
-        if not await self.runner.accept(event_id, kind):
+        try:
+            fresh = await self.runner.accept(event_id, kind, strict=True)
+        except StoreUnavailable:
+            # Not acknowledged (503): a redelivery, by Webex or a load balancer, is handled
+            # once the database is back. Webex documents no retry of webhook deliveries, so
+            # the person is also told, once, to try again shortly: nothing is lost silently.
+            self._tell_store_down(event_id, data)
+            return self._reject("store_unavailable", 503)
+        if not fresh:
             self.metrics.ignored.inc()  # a redelivery of one we already have
             return Response(status_code=200)
         self.metrics.accepted.labels(kind=kind).inc()
@@ -178,17 +201,36 @@ class WebhookIntake:
         task.add_done_callback(self.fetching.discard)
         return Response(status_code=200)
 
+    def _tell_store_down(self, event_id: str, data: dict[str, Any]) -> None:
+        room_id = data.get("roomId")
+        if not isinstance(room_id, str) or not room_id or event_id in self._told:
+            return
+        self._told[event_id] = True
+        reply = Reply(markdown=STORE_DOWN, room_id=room_id)
+        task = asyncio.create_task(self._send(reply))
+        self.fetching.add(task)
+        task.add_done_callback(self.fetching.discard)
+
+    async def _send(self, reply: Reply) -> None:
+        try:
+            await self.runner.outbox.send(reply)
+        except Exception as exc:  # noqa: BLE001  -- Webex down too: the log says so
+            log.warning("webhook.notice_failed", extra={"error": type(exc).__name__})
+
     async def _fetch_and_submit(self, kind: str, path: str, event_id: str) -> None:
         """Fetch what the webhook names (it carries ids only); the runner does the rest."""
         try:
             obj = await self.runner.messaging.http.get_json(path + quote(event_id, safe=""))
         except BotError:
             self.metrics.fetch_failed.inc()
-            # Left pending in the intake: the runner's recovery fetches it again later.
+            # Left pending in the intake, its lease no longer renewed: once it lapses,
+            # recovery (here or on another replica) fetches it again.
+            self.runner.release(event_id)
             log.warning("webhook.fetch_failed", extra={"event_id": event_id, "kind": kind})
             return
         except Exception:
             self.metrics.fetch_failed.inc()
+            self.runner.release(event_id)
             log.exception("webhook.fetch_crashed", extra={"event_id": event_id, "kind": kind})
             return
         self.runner.submit(kind, obj)
@@ -308,6 +350,22 @@ async def start_server(app: Starlette, host: str = DEFAULT_HOST, port: int = 0) 
     return WebhookServer(server, task, host, bound)
 
 
+def lease_seconds() -> float:
+    """How long a replica's lease on its pending work lasts unless renewed
+    (``TRUNKBOT_LEASE_SECONDS``, default 30): a dead replica's work is taken over about this
+    long after it died. Longer than a few renewals (every third of it) may take."""
+    raw = os.environ.get("TRUNKBOT_LEASE_SECONDS", "").strip()
+    if not raw:
+        return LEASE_SECONDS
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not 1.0 <= value <= 3600.0:
+        raise ConfigError("TRUNKBOT_LEASE_SECONDS must be a number of seconds from 1 to 3600.")
+    return value
+
+
 def require_secret(settings: Settings) -> SecretStr:
     secret = settings.webhook_secret
     if secret is None or not secret.get_secret_value().strip():
@@ -332,11 +390,14 @@ async def serve_runner(
         log.info("webhook.listening", extra={"host": host, "port": server.port})
         try:
             await runner.stop.wait()
-        finally:
+            # Readiness flips first: from now /readyz is 503 and new deliveries get 503
+            # (the load balancer sends them to another replica), while the server stays up
+            # for the probes as the work in flight drains; then it closes.
             log.info("webhook.stopping")
+            await intake.drain()
+            await runner.drain()
+        finally:
             await server.close()
-        await intake.drain()
-        await runner.drain()
     finally:
         runner.stop.set()
         await maintenance
@@ -346,7 +407,9 @@ async def serve_runner(
 async def serve(settings: Settings, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> int:
     """`trunkbot serve`: check the settings and credentials (ConfigError: exit 2), then serve."""
     secret = require_secret(settings)
+    lease = lease_seconds()
     app, messaging, bot = await prepare(settings)
+    app.services.store.lease_seconds = lease
     try:
         runner = Intake(settings, app=app, messaging=messaging, bot=bot)
         return await serve_runner(runner, secret, host, port)
