@@ -77,7 +77,6 @@ from bot.cards.read import (
 from bot.cards.regexes import (
     ADDRESS_REGEX,
     DOMAIN_REGEX,
-    HOST_MAX,
     NAME_REGEX,
     PASSWORD_REGEX,
     PORT_REGEX,
@@ -148,6 +147,7 @@ from bot.cards.wording import (
     PLACEHOLDER_PORT,
     TITLE_DUAL_IDENTITY,
 )
+from bot.validation import HOST_MAX
 
 __all__ = [
     "ADDRESS_REGEX",

@@ -9,7 +9,6 @@ from bot.cards.build import _card, _choices, _error_blocks, _sentence_blocks, _s
 from bot.cards.regexes import (
     ADDRESS_REGEX,
     DOMAIN_REGEX,
-    HOST_MAX,
     NAME_REGEX,
     PASSWORD_REGEX,
     PORT_REGEX,
@@ -71,7 +70,7 @@ from bot.cards.wording import (
 )
 from bot.grammar import canonical_key
 from bot.markdown import one_line, plain
-from bot.validation import LOCATION_MAX, NAME_MAX, PASSWORD_MAX, parse_trunk_type
+from bot.validation import HOST_MAX, LOCATION_MAX, NAME_MAX, PASSWORD_MAX, parse_trunk_type
 from bot.webex.models import DeviceType, Location, TrunkType, TrunkTypeInfo
 
 

@@ -3,7 +3,13 @@ patterns (renderers test the whole value; the bot re-validates anyway)."""
 
 from __future__ import annotations
 
-from bot.validation import DOMAIN_LABEL, HOST_LABEL, PASSWORD_MAX, PASSWORD_MIN
+from bot.validation import (
+    DOMAIN_LABEL,
+    HOST_LABEL,
+    PASSWORD_FORBIDDEN,
+    PASSWORD_MAX,
+    PASSWORD_MIN,
+)
 
 # Renderers test the whole value against these (they add no anchors).
 # Surrounding spaces are allowed because validation trims them.
@@ -18,8 +24,9 @@ ADDRESS_REGEX = rf"^\s*{_NOT_NUMERIC_END}{HOST_LABEL}(?:\.{HOST_LABEL})*\.?\s*$"
 DOMAIN_REGEX = rf"^\s*{_NOT_NUMERIC_END}{DOMAIN_LABEL}(?:\.{DOMAIN_LABEL})+\.?\s*$"
 #: A typed password: 8 to 64 characters, no whitespace, ``?`` or ``!`` (Webex error 25015);
 #: or ``auto`` (any case), which asks Webex for one.
-PASSWORD_REGEX = rf"^(?:\s*[Aa][Uu][Tt][Oo]\s*|[^\s?!{_CONTROL}]{{{PASSWORD_MIN},{PASSWORD_MAX}}})$"
-HOST_MAX = 253
+PASSWORD_REGEX = (  # PASSWORD_FORBIDDEN's characters are literal inside a class
+    rf"^(?:\s*[Aa][Uu][Tt][Oo]\s*|[^\s{PASSWORD_FORBIDDEN}{_CONTROL}]{{{PASSWORD_MIN},{PASSWORD_MAX}}})$"
+)
 
 
 def _range_alternatives(low: int, high: int) -> list[str]:

@@ -1,0 +1,333 @@
+"""The trunk request a person asked for, validated field by field, and its API body."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from bot import replies
+from bot.grammar import KEYS, Fields, canonical_key, suggest_key
+from bot.validation.problems import (
+    InvalidRequest,
+    Problem,
+    fail,
+    ordered,
+    request_message,
+    translate,
+)
+from bot.validation.rules import (
+    CERTIFICATE_ONLY_KEYS,
+    DEVICE_MAX,
+    DIGITS,
+    DOMAIN,
+    FIELD_OF_KEY,
+    HOST,
+    HOST_MAX,
+    INVISIBLE,
+    LOCATION_MAX,
+    NAME_MAX,
+    NO,
+    ORG_ID,
+    ORG_MAX,
+    PASSWORD_MIN,
+    PCHARGE,
+    ROUTE_GROUP_MAX,
+    YES,
+    parse_trunk_type,
+    password_code,
+)
+from bot.webex.models import DeviceType, PChargeInfoSupportPolicy, TrunkCreate, TrunkType
+
+
+def _text(value: object, key: str, limit: int, *, required: bool) -> object:
+    if not isinstance(value, str):
+        return value  # pydantic's own type check follows (translated by field)
+    if any(unicodedata.category(c) in INVISIBLE for c in value):
+        fail("control_chars", key)
+    s = "".join(" " if c.isspace() else c for c in value).strip()
+    if not s:
+        fail("missing" if required else "empty", key)
+    if len(s) > limit:
+        fail("too_long", key, limit=limit)
+    return s
+
+
+def _optional_str(value: object, key: str) -> str | None:
+    """A stripped non-empty str, None for a non-str (left to pydantic); "" is refused."""
+    if not isinstance(value, str):
+        return None
+    s = value.strip()
+    if not s:
+        fail("empty", key)
+    return s
+
+
+class TrunkRequest(BaseModel):
+    """What a person asked for, validated; the location is not resolved yet.
+
+    Build it with :meth:`from_fields` from chat or card input. Constructing it directly
+    validates the same way but raises pydantic's ValidationError (inputs hidden).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
+    name: str
+    location: str
+    trunk_type: TrunkType = TrunkType.REGISTERING
+    password: SecretStr | None = None  # None: Webex generates one
+    device_type: str | None = None
+    address: str | None = None
+    domain: str | None = None
+    port: int | None = None
+    max_calls: int | None = None
+    dual_identity: bool | None = None
+    org_id: str | None = None
+    p_charge: PChargeInfoSupportPolicy | None = None
+    # The route group to put the new trunk in right after the create (made if missing).
+    route_group: str | None = None
+    keys_as_typed: dict[str, str] = Field(default_factory=dict, repr=False)
+
+    def key_as_typed(self, key: str) -> str:
+        """How the person wrote canonical ``key`` (``maxConcurrentCalls``), else ``key``."""
+        return self.keys_as_typed.get(key, key)
+
+    @property
+    def certificate_based(self) -> bool:
+        return self.trunk_type is TrunkType.CERTIFICATE_BASED
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name(cls, v: object) -> object:
+        return _text(v, "name", NAME_MAX, required=True)
+
+    @field_validator("location", mode="before")
+    @classmethod
+    def _location(cls, v: object) -> object:
+        return _text(v, "location", LOCATION_MAX, required=True)
+
+    @field_validator("device_type", mode="before")
+    @classmethod
+    def _device(cls, v: object) -> object:
+        return _text(v, "device", DEVICE_MAX, required=False)
+
+    @field_validator("route_group", mode="before")
+    @classmethod
+    def _route_group(cls, v: object) -> object:
+        return _text(v, "route-group", ROUTE_GROUP_MAX, required=False)
+
+    @field_validator("trunk_type", mode="before")
+    @classmethod
+    def _trunk_type(cls, v: object) -> object:
+        if isinstance(v, TrunkType):
+            return v
+        s = _optional_str(v, "type")
+        if s is None:
+            return v
+        parsed = parse_trunk_type(s)
+        if parsed is None:
+            fail("trunk_type", "type")
+        return parsed
+
+    @field_validator("password", mode="before")
+    @classmethod
+    def _password(cls, v: object) -> object:
+        if isinstance(v, SecretStr):
+            v = v.get_secret_value()
+        if not isinstance(v, str):
+            return v
+        if v.strip().casefold() == "auto":
+            return None
+        code = password_code(v)
+        if code is not None:
+            fail(code, "password", too_short=len(v) < PASSWORD_MIN)
+        return SecretStr(v)
+
+    @field_validator("port", mode="before")
+    @classmethod
+    def _port(cls, v: object) -> object:
+        if isinstance(v, str):
+            s = _optional_str(v, "port")
+            if s is None or not DIGITS.fullmatch(s) or len(s) > 5:
+                fail("port", "port")
+            v = int(s)
+        if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 65535:
+            fail("port", "port")
+        return v
+
+    @field_validator("max_calls", mode="before")
+    @classmethod
+    def _max_calls(cls, v: object) -> object:
+        if isinstance(v, str):
+            s = _optional_str(v, "max-calls")
+            if s is None or not DIGITS.fullmatch(s):
+                fail("max_calls", "max-calls")
+            if len(s) > 9:
+                fail("max_calls_huge", "max-calls")
+            v = int(s)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            fail("max_calls", "max-calls")
+        return v
+
+    @field_validator("dual_identity", mode="before")  # noqa: RET503 - fail() raises (NoReturn)
+    @classmethod
+    def _dual_identity(cls, v: object) -> object:
+        if isinstance(v, bool):
+            return v
+        s = _optional_str(v, "dual-identity")
+        if s is not None and s.casefold() in YES:
+            return True
+        if s is not None and s.casefold() in NO:
+            return False
+        fail("yes_no", "dual-identity")
+
+    @field_validator("address", mode="before")
+    @classmethod
+    def _address(cls, v: object) -> object:
+        s = _optional_str(v, "address")
+        if s is None:
+            return v
+        labels = s.rstrip(".").split(".")
+        if len(s) > HOST_MAX or not HOST.fullmatch(s) or labels[-1].isdigit():
+            fail("address", "address")
+        return s
+
+    @field_validator("domain", mode="before")
+    @classmethod
+    def _domain(cls, v: object) -> object:
+        s = _optional_str(v, "domain")
+        if s is None:
+            return v
+        if len(s) > HOST_MAX or not DOMAIN.fullmatch(s) or s.rstrip(".").split(".")[-1].isdigit():
+            fail("domain", "domain")
+        return s
+
+    @field_validator("org_id", mode="before")
+    @classmethod
+    def _org(cls, v: object) -> object:
+        s = _optional_str(v, "org")
+        if s is None:
+            return v
+        if len(s) > ORG_MAX or not ORG_ID.fullmatch(s):
+            fail("org", "org")
+        return s
+
+    @field_validator("p_charge", mode="before")
+    @classmethod
+    def _p_charge(cls, v: object) -> object:
+        if isinstance(v, PChargeInfoSupportPolicy):
+            return v
+        s = _optional_str(v, "pcharge")
+        if s is None:
+            return v
+        parsed = PCHARGE.get(s.casefold().replace("_", "-").replace(" ", "-"))
+        if parsed is None:
+            fail("pcharge", "pcharge")
+        return parsed
+
+    @model_validator(mode="after")
+    def _registering_takes_no_certificate_fields(self) -> TrunkRequest:
+        if not self.certificate_based:
+            extra = [k for k in CERTIFICATE_ONLY_KEYS if getattr(self, FIELD_OF_KEY[k]) is not None]
+            if extra:
+                fail("certificate_only", extra[0], keys=[self.key_as_typed(k) for k in extra])
+        return self
+
+    @classmethod
+    def from_fields(
+        cls,
+        fields: Mapping[str, str],
+        *,
+        ignore_unknown: bool = False,
+        ignore_empty: bool = False,
+    ) -> TrunkRequest:
+        """Validate chat (or card) fields; raise :class:`InvalidRequest` with every problem.
+
+        Keys may be canonical, aliases or API names in any case (a :class:`Fields` from
+        :func:`bot.grammar.parse_args` also tells how each key was typed). Cards pass
+        ``ignore_unknown`` for their own extra inputs and ``ignore_empty`` because an
+        untouched input arrives as "".
+        """
+        typed_map = fields.typed if isinstance(fields, Fields) else {}
+        problems: list[Problem] = []
+        data: dict[str, object] = {}
+        typed: dict[str, str] = {}
+        for raw_key, raw_value in fields.items():
+            as_typed = typed_map.get(raw_key, raw_key)
+            canon = canonical_key(raw_key)
+            if canon is None:
+                if not ignore_unknown:
+                    msg = replies.unknown_key(as_typed, suggest_key(as_typed), KEYS)
+                    problems.append(Problem(None, as_typed, "unknown_key", msg))
+                continue
+            if canon in typed:
+                msg = replies.repeated_key(typed[canon], as_typed)
+                problems.append(Problem(canon, as_typed, "repeated_key", msg))
+                continue
+            if raw_value is None:  # a card may send null for an untouched input
+                continue
+            value = raw_value if isinstance(raw_value, str) else str(raw_value)
+            if ignore_empty and not value.strip():
+                continue
+            typed[canon] = as_typed
+            data[FIELD_OF_KEY[canon]] = value
+
+        # Certificate-only fields on a registering trunk, decided from the raw fields so it
+        # is reported together with every other problem (pydantic skips after-validators
+        # when a field failed).
+        raw_type = data.get("trunk_type")
+        trunk_type = parse_trunk_type(raw_type) if isinstance(raw_type, str) else None
+        if raw_type is None or trunk_type is TrunkType.REGISTERING:
+            extra = [k for k in CERTIFICATE_ONLY_KEYS if k in typed and _given(data, k)]
+            if extra:
+                msg = replies.certificate_only([typed[k] for k in extra])
+                problems.extend(Problem(k, typed[k], "certificate_only", msg) for k in extra)
+
+        try:
+            req = cls.model_validate({**data, "keys_as_typed": typed})
+        except ValidationError as exc:
+            errors = exc.errors(include_url=False, include_input=False, include_context=True)
+            problems.extend(translate(e, typed) for e in errors if e["type"] != "certificate_only")
+        else:
+            if not problems:
+                return req
+        raise InvalidRequest(ordered(problems), request_message(problems, data)) from None
+
+
+def _given(data: Mapping[str, object], key: str) -> bool:
+    value = data.get(FIELD_OF_KEY[key])
+    return value is not None and (not isinstance(value, str) or bool(value.strip()))
+
+
+def to_create_body(
+    req: TrunkRequest, *, location_id: str, password: SecretStr, device: DeviceType | None
+) -> TrunkCreate:
+    """The ``POST /premisePstn/trunks`` body for a checked request.
+
+    ``device`` is what :func:`check_certificate` returned; ``password`` is the typed one or
+    the one Webex generated. Unset optional fields are left out of the body.
+    """
+    if device is None and (req.device_type is not None or req.certificate_based):
+        raise ValueError("to_create_body needs the device type from check_certificate")
+    return TrunkCreate(
+        name=req.name,
+        location_id=location_id,
+        password=password,
+        trunk_type=req.trunk_type,
+        dual_identity_support_enabled=req.dual_identity,
+        device_type=device.device_type if device is not None else None,
+        address=req.address,
+        domain=req.domain,
+        port=req.port,
+        max_concurrent_calls=req.max_calls,
+        p_charge_info_support_policy=req.p_charge,
+    )
