@@ -122,7 +122,13 @@ class BotRunner(Intake):
         async def watch() -> None:
             while not self.stop.is_set() and not ended.is_set():
                 await self._pause(self.poll_seconds)
-                if not self.stop.is_set() and not await leadership.still_held():
+                if self.stop.is_set() or await leadership.still_held():
+                    continue
+                if await leadership.try_acquire():
+                    log.info("replica.lock_regained")
+                elif leadership.unreachable:
+                    log.warning("replica.lock_unknown_database_down")
+                else:
                     log.warning("replica.stepping_down")
                     step_down.set()
                     return

@@ -36,6 +36,8 @@ orgs      = ["*"]
 class NeverLeader:
     """Another replica holds the lock: this one stays standby."""
 
+    unreachable = False
+
     def __init__(self) -> None:
         self.asked = 0
 
@@ -272,3 +274,33 @@ async def test_an_active_replica_that_loses_its_lock_closes_its_websocket_and_st
         assert ready.json()["role"] == "standby"
         assert ready.json()["websocket"] == "not connected"
         assert not task.done()
+
+
+class DatabaseDownLeader(LosingLeader):
+    """The lock's connection is gone and the database doesn't answer at all."""
+
+    async def try_acquire(self) -> bool:
+        self.acquired += 1
+        self.unreachable = self.acquired > 1
+        return self.acquired == 1
+
+
+async def test_an_active_replica_keeps_its_websocket_while_the_database_is_down(
+    fake_webex_factory: Callable[..., FakeWebex],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    leader = DatabaseDownLeader()
+    async with running(fake_webex_factory, tmp_path, SandboxState.seeded(), lambda _r: leader) as (
+        fake,
+        runner,
+        task,
+        _url,
+    ):
+        runner.poll_seconds = 0.1
+        await fake.wait_connected(timeout=10)
+        leader.held = False
+        while leader.acquired < 4:  # asked again, several times, and no answer
+            assert not task.done(), task
+            await asyncio.sleep(0.05)
+        assert runner.role == "active"
+        assert sum(c.is_open for c in fake.connections) == 1

@@ -6,8 +6,11 @@ pool: a session lock lives and dies with its connection). The one that gets it i
 active replica and opens the websocket; the others hold no socket and fetch nothing. When
 the active process dies its connection closes, PostgreSQL releases the lock, and the next
 poll of a standby takes it. The active one checks its connection every ``POLL_SECONDS``; if
-it is gone (a network cut, a server restart), it steps down: it closes its websocket
-before anyone else can have taken the lock for longer than one poll.
+it is gone it asks for the lock again at once: taken back, it carries on; held by another
+replica, it steps down (closes its websocket); the database not answering at all, it
+carries on too (no one else can take the lock meanwhile, and the intake answers "try again
+shortly"). Should two replicas ever both be connected for a moment, the store's atomic
+intake record still lets only one of them answer each message.
 
 The lock is per database *and schema* (two bots sharing a server in different schemas
 don't fence each other). SQLite serves one process (bot/single.py), which is always active.
@@ -34,7 +37,10 @@ _UNLOCK_SQL = "SELECT pg_advisory_unlock(%s, hashtext(current_schema()))"
 
 
 class Leadership(Protocol):
-    """What the runner needs from a lock: take it (or not yet), check it, give it back."""
+    """What the runner needs from a lock: take it (or not yet), check it, give it back.
+    ``unreachable`` is True when the last :meth:`try_acquire` got no answer at all."""
+
+    unreachable: bool
 
     async def try_acquire(self) -> bool: ...
 
@@ -45,6 +51,8 @@ class Leadership(Protocol):
 
 class Solo:
     """One process per store (SQLite): always the active replica."""
+
+    unreachable = False
 
     async def try_acquire(self) -> bool:
         return True
@@ -70,6 +78,7 @@ class AdvisoryLock:
     def __init__(self, url: str) -> None:
         self.url = libpq_url(url)
         self._conn: Any = None
+        self.unreachable = False
 
     async def _connect(self) -> Any:
         import psycopg  # the postgres extra: only here when the store is PostgreSQL
@@ -90,7 +99,9 @@ class AdvisoryLock:
         except Exception as exc:  # noqa: BLE001  -- any failure: not ours this time
             log.warning("replica.lock_unavailable", extra={"error": type(exc).__name__})
             await self._drop()
+            self.unreachable = True
             return False
+        self.unreachable = False
         return bool(row and row[0])
 
     async def still_held(self) -> bool:
