@@ -34,6 +34,8 @@ DOCKERFILE = DEPLOY / "Dockerfile"
 COMPOSE = DEPLOY / "compose.yaml"
 COMPOSE_PG = DEPLOY / "compose.postgres.yaml"
 COMPOSE_SERVE = DEPLOY / "compose.serve.yaml"
+COMPOSE_REPLICAS = DEPLOY / "compose.replicas.yaml"
+CADDYFILE = DEPLOY / "Caddyfile.replicas"
 SERVE_UNIT = DEPLOY / "trunkbot-serve.service"
 UNIT = DEPLOY / "trunkbot.service"
 CHECK_UNIT = DEPLOY / "trunkbot-check.service"
@@ -139,7 +141,7 @@ def seconds(duration: str) -> float:
 
 def test_compose_secret_targets_are_settings_file_names_textually() -> None:
     """Without any YAML parser: every secret target is trunkbot_<a real setting>."""
-    for path in (COMPOSE, COMPOSE_PG, COMPOSE_SERVE):
+    for path in (COMPOSE, COMPOSE_PG, COMPOSE_SERVE, COMPOSE_REPLICAS):
         targets = re.findall(r"^\s*target:\s*(trunkbot_\w+)\s*$", path.read_text(), re.M)
         assert targets, f"{path.name} mounts no trunkbot_* secret"
         for target in targets:
@@ -243,6 +245,155 @@ def test_compose_serve_runs_webhook_mode_on_loopback_with_its_secret() -> None:
     # The base file's hardening still applies: the overlay adds, never loosens.
     for key in ("read_only", "cap_drop", "security_opt", "user", "privileged", "network_mode"):
         assert key not in bot, key
+
+
+# --- compose.replicas.yaml: two webhook replicas on PostgreSQL behind Caddy ---------------
+
+REPLICAS = ("trunkbot-1", "trunkbot-2")
+
+
+def _replica_ports() -> dict[str, int]:
+    services = load_yaml(COMPOSE_REPLICAS)["services"]
+    return {name: _parser().parse_args(services[name]["command"]).port for name in REPLICAS}
+
+
+def test_compose_replicas_cross_references_hold() -> None:
+    """Every secret, volume and dependency a service names is declared, every declared one
+    is used, and every secret file lives in ./secrets/ (what `docker compose config` checks
+    first; no Docker engine or compose plugin runs here)."""
+    doc = load_yaml(COMPOSE_REPLICAS)
+    services = doc["services"]
+    assert set(services) == {*REPLICAS, "proxy", "postgres"}
+    used_secrets: set[str] = set()
+    used_volumes: set[str] = set()
+    for name, service in services.items():
+        for entry in service.get("secrets", []):
+            source = entry["source"] if isinstance(entry, dict) else entry
+            assert source in doc["secrets"], f"{name} uses the undeclared secret {source}"
+            used_secrets.add(source)
+        for volume in service.get("volumes", []):
+            if volume["type"] == "volume":
+                assert volume["source"] in doc["volumes"], f"{name}: {volume['source']}"
+                used_volumes.add(volume["source"])
+            elif volume["type"] == "bind":
+                source = volume["source"]
+                assert volume["read_only"] is True, f"{name} binds {source} writable"
+                if source != "./policy.toml":  # the operator's copy of policy.example.toml
+                    assert (DEPLOY / source).is_file(), f"{name} binds the missing {source}"
+        for dependency in service.get("depends_on", []):
+            assert dependency in services, f"{name} depends on the unknown {dependency}"
+    assert used_secrets == set(doc["secrets"])
+    assert used_volumes == set(doc["volumes"])
+    for source, declared in doc["secrets"].items():
+        assert declared == {"file": f"./secrets/{source}"}
+
+
+def test_compose_replicas_runs_two_identical_hardened_serve_replicas_on_postgres() -> None:
+    doc = load_yaml(COMPOSE_REPLICAS)
+    services = doc["services"]
+    first, second = (services[name] for name in REPLICAS)
+    assert first == second, "the two replicas differ only by name"
+    bot = first
+    args = _parser().parse_args(bot["command"])
+    assert args.command == "serve"
+    assert args.host == "0.0.0.0"  # noqa: S104 - on the compose network, for the proxy
+    assert "ports" not in bot, "only the proxy is published"
+    assert bot["build"]["args"]["EXTRAS"] == "postgres"
+    assert bot["image"] == load_yaml(COMPOSE_PG)["services"]["trunkbot"]["image"]
+    assert bot["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert bot["stop_signal"] == "SIGTERM"
+    assert seconds(bot["stop_grace_period"]) >= DRAIN_SECONDS + 5
+    assert bot["read_only"] is True
+    assert bot["cap_drop"] == ["ALL"]
+    assert "no-new-privileges:true" in bot["security_opt"]
+    tmpfs = {t.split(":")[0] for t in bot["tmpfs"]}
+    assert {"/tmp", str(image_state_dir())} <= tmpfs  # noqa: S108 - the mount points
+    assert bot["env_file"] == "trunkbot.env"
+    fields = {secret_file_field(e["target"]): e["source"] for e in bot["secrets"]}
+    assert set(fields) == {"bot_token", "webhook_secret", "database_url"} | SERVICE_APP
+    assert all(field == source for field, source in fields.items())
+    probe = " ".join(bot["healthcheck"]["test"])
+    assert f"http://127.0.0.1:{args.port}/readyz" in probe
+    assert probe.startswith("CMD python"), "the image has python, not curl"
+    policy = next(v for v in bot["volumes"] if v["source"] == "./policy.toml")
+    assert policy["target"] == dockerfile_env()["TRUNKBOT_POLICY"]
+
+    postgres = services["postgres"]
+    assert postgres == load_yaml(COMPOSE_PG)["services"]["postgres"], "one PostgreSQL setup"
+
+
+def test_compose_replicas_proxy_is_caddy_on_loopback_hardened() -> None:
+    proxy = load_yaml(COMPOSE_REPLICAS)["services"]["proxy"]
+    assert re.fullmatch(r"caddy:2(\.\d+)*(-alpine)?", proxy["image"])
+    (published,) = proxy["ports"]
+    host_ip, _, container_port = str(published).split(":")
+    assert host_ip == "127.0.0.1", "plain HTTP: only the TLS edge on the host reaches it"
+    (config,) = proxy["volumes"]
+    assert (DEPLOY / config["source"]).resolve() == CADDYFILE
+    assert config["target"] == "/etc/caddy/Caddyfile"
+    assert f":{container_port} {{" in CADDYFILE.read_text(encoding="utf-8")
+    assert proxy["read_only"] is True
+    assert proxy["cap_drop"] == ["ALL"]
+    assert set(proxy.get("cap_add", [])) <= {"NET_BIND_SERVICE"}
+    assert "no-new-privileges:true" in proxy["security_opt"]
+    assert set(proxy["depends_on"]) == set(REPLICAS)
+    probe = proxy["healthcheck"]["test"]
+    assert f"http://127.0.0.1:{container_port}/proxy-healthz" in probe
+
+
+def _caddy_directive(text: str, name: str) -> list[str]:
+    """The arguments of every `name ...` line of a Caddyfile (comments dropped)."""
+    out = []
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        words = line.split()
+        if words and words[0] == name:
+            out.append(" ".join(w for w in words[1:] if w != "{"))
+    return out
+
+
+def test_caddyfile_sends_webhooks_to_both_replicas_checking_readyz() -> None:
+    text = CADDYFILE.read_text(encoding="utf-8")
+    (upstreams,) = _caddy_directive(text, "reverse_proxy")
+    expected = {f"{name}:{port}" for name, port in _replica_ports().items()}
+    assert set(upstreams.split()) == expected
+    assert _caddy_directive(text, "handle")[0] == "/webhook"
+    (health,) = _caddy_directive(text, "health_uri")
+    assert health == "/readyz"
+
+
+def test_caddy_itself_reads_the_caddyfile() -> None:
+    """`caddy adapt` (Caddy from Debian, .ci/install-caddy.sh) parses the file the proxy
+    loads; its JSON says what the proxy does: /webhook to both replicas, /readyz checked."""
+    caddy = shutil.which("caddy")
+    if caddy is None:
+        pytest.skip("caddy is not installed (.ci/install-caddy.sh installs it)")
+    result = subprocess.run(  # noqa: S603 - the system's caddy on our own file
+        [caddy, "adapt", "--config", str(CADDYFILE), "--adapter", "caddyfile"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    config = json.loads(result.stdout)
+    assert config["admin"] == {"disabled": True}
+    (server,) = config["apps"]["http"]["servers"].values()
+    assert server["listen"] == [":8080"]
+    proxies = [
+        handler
+        for route in server["routes"]
+        if route.get("match") == [{"path": ["/webhook"]}]
+        for sub in route["handle"]
+        for inner in sub["routes"]
+        for handler in inner["handle"]
+        if handler["handler"] == "reverse_proxy"
+    ]
+    (proxy,) = proxies
+    dials = {u["dial"] for u in proxy["upstreams"]}
+    assert dials == {f"{name}:{port}" for name, port in _replica_ports().items()}
+    assert proxy["health_checks"]["active"]["uri"] == "/readyz"
+    assert proxy["load_balancing"]["try_duration"] > 0
 
 
 def test_no_deploy_file_calls_serve_planned() -> None:
