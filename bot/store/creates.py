@@ -4,6 +4,7 @@ redelivery gets (reconciliation by name settles keys whose owner died)."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from bot.store.common import Part, Row, cutoff_at, dt, json_text
 from bot.store.leases import leased_here, note_working
@@ -112,6 +113,29 @@ class Creates(Part):
     async def get_create(self, key: str) -> CreateRecord | None:
         return await self._one(self._create, "SELECT * FROM create_keys WHERE idem_key = ?", [key])
 
+    def _free(self, at: datetime, older_than_seconds: float) -> tuple[str, list[Any]]:
+        """The condition of a key nobody works on any more, and its parameters."""
+        sql = (
+            "state = 'pending' AND (lease_until <= ?"
+            " OR ((lease_until IS NULL OR lease_owner = ?) AND updated_at <= ?))"
+        )
+        return sql, [at, self.replica, cutoff_at(at, older_than_seconds)]
+
+    async def take_create(
+        self, key: str, older_than_seconds: float, *, now: datetime | None = None
+    ) -> CreateRecord | None:
+        """The key, leased to this caller to settle, when nobody works on it any more (as
+        :meth:`pending_creates` decides); None when it is settled or someone still works
+        on it. A resumed request settles its own key with it instead of waiting."""
+        at = self._now(now)
+        free, params = self._free(at, older_than_seconds)
+        rows = await self._db.fetch(
+            "UPDATE create_keys SET lease_owner = ?, lease_until = ?"  # noqa: S608
+            f" WHERE idem_key = ? AND {free} RETURNING *",
+            [self.replica, self.lease_end(at), key, *params],
+        )
+        return self._create(rows[0]) if rows else None
+
     async def pending_creates(
         self, older_than_seconds: float, *, now: datetime | None = None
     ) -> list[CreateRecord]:
@@ -125,15 +149,11 @@ class Creates(Part):
         replica reconciling at the same moment does not get it too.
         """
         at = self._now(now)
-        free = (
-            "state = 'pending' AND (lease_until <= ?"
-            " OR ((lease_until IS NULL OR lease_owner = ?) AND updated_at <= ?))"
-        )
-        cutoff = cutoff_at(at, older_than_seconds)
+        free, params = self._free(at, older_than_seconds)
         rows = await self._db.fetch(
             "UPDATE create_keys SET lease_owner = ?, lease_until = ?"  # noqa: S608
             f" WHERE idem_key IN (SELECT idem_key FROM create_keys WHERE {free}) AND {free}"
             " RETURNING *",
-            [self.replica, self.lease_end(at), *([at, self.replica, cutoff] * 2)],
+            [self.replica, self.lease_end(at), *params, *params],
         )
         return sorted((self._create(r) for r in rows), key=lambda r: (r.updated_at, r.key))

@@ -68,6 +68,17 @@ async def settle(services: Services, record: CreateRecord) -> bool | None:
     return found is not None
 
 
+async def settle_if_abandoned(
+    services: Services, key: str, *, older_than: float = STALE_CREATE_SECONDS
+) -> None:
+    """A resumed request (its replica died, or the process restarted) settles its own create
+    key now if nobody works on it any more: its owner's lease lapsed, or it has no lease and
+    is older than ``older_than`` (bot.store.leases). Otherwise it is left alone."""
+    record = await services.store.take_create(key, older_than)
+    if record is not None:
+        await settle(services, record)
+
+
 async def reconcile_creates(
     services: Services, outbox: Outbox, *, older_than: float = STALE_CREATE_SECONDS
 ) -> int:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
@@ -41,7 +40,7 @@ from commands.create.flow import (
     prepare_create,
     route_group_permit,
 )
-from commands.create.reconcile import STALE_CREATE_SECONDS, settle
+from commands.create.reconcile import STALE_CREATE_SECONDS, settle_if_abandoned
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -186,11 +185,9 @@ async def create(services: Services, ctx: Context, permit: Permit, parsed: Parse
 async def answered_before(services: Services, ctx: Context, key: str) -> bool:
     """A redelivered or resumed request whose create was already claimed: answer as the
     first time did (before any check that its own trunk would now fail)."""
+    # Its owner died mid-create (we are being resumed): settle it now, by name.
+    await settle_if_abandoned(services, key, older_than=STALE_CREATE_SECONDS)
     record = await services.store.get_create(key)
-    if record is not None and record.state.value == "pending" and _stale(record.updated_at):
-        # Its owner died mid-create (we are being resumed after a restart): settle it now.
-        await settle(services, record)
-        record = await services.store.get_create(key)
     if record is None or record.state.value == "released":
         return False
     ctx.audit.result = "duplicate"
@@ -268,8 +265,3 @@ async def send_confirm(
     )
     await cardkit.post_card(services, ctx, nonce, replies.confirm_text(prepared.request.name), card)
     ctx.audit.result = "awaiting-confirmation"
-
-
-def _stale(updated_at: datetime) -> bool:
-    age = (datetime.now(UTC) - updated_at).total_seconds()
-    return age >= STALE_CREATE_SECONDS
