@@ -10,7 +10,9 @@ after 300 ms. The same commands go through
 
 Both run in this process, against the same in-process sandbox, in the same run, so the
 ratio is the figure to read. Then the bot-side overhead per command (no Webex latency) is
-printed as p50 / p99.
+printed as p50 / p99. Last, the end-to-end bench (bench/e2e.py; ``--k`` people, the same
+``--latency``; ``--no-e2e`` skips it): `trunkbot run` and a plain webex_bot bot as
+processes on the websocket against the TLS fake.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from pydantic import SecretStr
 
+from bench import e2e
 from bot.app import App, build_app
 from bot.auth import Policy
 from bot.events import Actor, Event, Reply, Space, SpaceKind
@@ -44,6 +47,9 @@ class Sink:
     async def send(self, reply: Reply) -> str | None:
         self.sent.append(reply)
         return None
+
+    async def delete(self, message_id: str) -> bool:
+        return True
 
 
 async def make(latency: float) -> tuple[App, SandboxState]:
@@ -127,6 +133,8 @@ async def main() -> None:
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--latency", type=float, default=0.3)
     ap.add_argument("--samples", type=int, default=300)
+    ap.add_argument("--k", type=int, default=100, help="end to end: simultaneous creates")
+    ap.add_argument("--no-e2e", action="store_true", help="skip the end-to-end bench")
     args = ap.parse_args()
     print(f"{args.n} simultaneous creates, {args.latency * 1000:.0f} ms per Webex call")
     ours_wall, ours_ok = await ours(args.n, args.latency)
@@ -139,6 +147,8 @@ async def main() -> None:
         f"bot-side overhead per command, in-process sandbox, no latency ({args.samples} runs): "
         f"p50 {pct(ms, 50):.2f} ms, p99 {pct(ms, 99):.2f} ms"
     )
+    if not args.no_e2e:
+        await e2e.run(args.k, args.latency)
 
 
 if __name__ == "__main__":

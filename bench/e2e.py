@@ -1,0 +1,172 @@
+"""End to end: `python -m bench e2e [--k 100] [--latency 0.3]`.
+
+The fake Webex (messaging, websocket and the calling sandbox) is served over TLS with a test
+CA from this process; every calling-API request waits ``--latency`` seconds. Each bot runs
+as its own process on webex-bot's websocket against it, one after the other on the same
+fake:
+
+* **trunkbot**: ``python -m bot run`` (TRUNKBOT_API_URL / TRUNKBOT_U2C_URL / SSL_CERT_FILE
+  pointing at the fake, a SQLite store on disk);
+* **webex_bot**: bench/plain_webex_bot.py, webex_bot's documented usage.
+
+K people each send ``create trunk name=… location=Madrid`` in their own 1:1 space at once.
+Printed for both: wall time until every answer, per-room p50/p90, lost commands, Webex
+requests per command by endpoint (the fake's recorder), CPU per command (the child's own
+utime+stime from /proc), peak RSS (VmHWM) and start-to-ready (spawn → authorized
+websocket). The machine may be shared: the ratios within one run are the figures to read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.live import bot_env
+from webexfake.calling import SandboxState
+from webexfake.calling import build_app as build_sandbox
+from webexfake.messaging import FakeWebex
+
+POLICY = (
+    '[[grant]]\ndomains=["example.com"]\nactions=["trunk.create"]\nlocations=["*"]\norgs=["*"]\n'
+    "confirm=false\n"
+)
+DONE = "✅ Trunk"  # how both bots' answer to a create begins
+_ID = re.compile(r"/[A-Za-z0-9_=-]{20,}")  # a Webex id in a path
+
+
+@dataclass
+class Result:
+    label: str
+    ready: float = 0.0
+    wall: float = 0.0
+    per_room: list[float] = field(default_factory=list)
+    lost: int = 0
+    created: int = 0
+    requests: Counter[str] = field(default_factory=Counter)
+    cpu: float = 0.0  # seconds of the process during the burst
+    rss_mib: float = 0.0
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _endpoint(method: str, path: str) -> str:
+    return f"{method} {_ID.sub('/{id}', path.split('?', 1)[0])}"
+
+
+async def measure(
+    label: str, argv: list[str], fake: FakeWebex, state: SandboxState, k: int, tmp: Path
+) -> Result:
+    out = Result(label)
+    env = bot_env(fake, tmp, **fake.tls.env())
+    connected = len([c for c in fake.connections if c.authorized])
+    log = (tmp / f"{label}.log").open("wb")
+    started = time.perf_counter()
+    proc = await asyncio.create_subprocess_exec(*argv, env=env, stdout=log, stderr=log)
+    try:
+        await fake.wait_connected(timeout=60, total=connected + 1)
+        out.ready = time.perf_counter() - started
+        await asyncio.sleep(0.5)  # the first frames settle
+        people = [fake.add_person(f"{label}{i}@example.com", f"{label} {i}") for i in range(k)]
+        rooms = [fake.add_room("direct", [p]) for p in people]
+        before, cpu0 = len(fake.requests), _cpu_seconds(proc.pid)
+        begin = time.perf_counter()
+        await asyncio.gather(
+            *(
+                fake.user_says(p, r, f"create trunk name={label}-{i:04d} location=Madrid")
+                for i, (p, r) in enumerate(zip(people, rooms, strict=True))
+            )
+        )
+        pending = {r.uuid: r for r in rooms}
+        deadline = begin + 60 + k * 2.0
+        while pending and time.perf_counter() < deadline and proc.returncode is None:
+            for message in fake.messages_from_bot(include_deleted=True):
+                text = message.markdown or message.text or ""
+                if message.room.uuid in pending and text.startswith(DONE):
+                    del pending[message.room.uuid]
+                    out.per_room.append(time.perf_counter() - begin)
+            await asyncio.sleep(0.02)
+        out.wall = time.perf_counter() - begin
+        await asyncio.sleep(0.5)  # the last follow-ups (a password's 1:1 message) go out
+        out.cpu = _cpu_seconds(proc.pid) - cpu0
+        out.rss_mib = _peak_rss_mib(proc.pid)
+        out.lost = len(pending)
+        out.created = sum(1 for t in state.trunks.values() if t.name.startswith(f"{label}-"))
+        out.requests = Counter(_endpoint(r.method, r.path) for r in fake.requests[before:])
+    finally:
+        if proc.returncode is None:
+            proc.terminate()
+            try:
+                await asyncio.wait_for(proc.wait(), timeout=15)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
+        log.close()
+    return out
+
+
+def report(r: Result, k: int) -> None:
+    p = r.per_room or [0.0]
+    p90 = statistics.quantiles(p, n=10)[8] if len(p) > 1 else p[0]
+    print(
+        f"  {r.label:10} wall {r.wall:6.2f} s   per room p50 {statistics.median(p):5.2f} s "
+        f"p90 {p90:5.2f} s   lost {r.lost}/{k}   created {r.created}/{k}"
+    )
+    print(
+        f"  {'':10} CPU {r.cpu / k * 1000:6.1f} ms per command   peak RSS {r.rss_mib:5.1f} MiB   "
+        f"start→ready {r.ready:5.2f} s"
+    )
+    total = sum(r.requests.values())
+    print(f"  {'':10} Webex requests per command: {total / k:.1f}")
+    for endpoint, n in sorted(r.requests.items(), key=lambda kv: -kv[1]):
+        print(f"  {'':12} {n / k:5.2f}  {endpoint}")
+
+
+async def run(k: int, latency: float, *, baseline: bool = True) -> list[Result]:
+    state = SandboxState.seeded()
+    if latency:
+        state.faults.add("latency", seconds=latency, times=None)
+    fake = FakeWebex(extra_app=build_sandbox(state)).start()
+    results = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp_dir:
+            tmp = Path(tmp_dir)
+            (tmp / "policy.toml").write_text(POLICY)
+            bots = [("trunkbot", [sys.executable, "-m", "bot", "run"])]
+            if baseline:
+                bots.append(("webex_bot", [sys.executable, "-m", "bench.plain_webex_bot"]))
+            for label, argv in bots:
+                results.append(await measure(label, argv, fake, state, k, tmp))
+            if any(r.lost for r in results):
+                for label, _ in bots:
+                    print(
+                        f"--- {label} log (tail) ---\n{(tmp / f'{label}.log').read_text()[-3000:]}"
+                    )
+    finally:
+        fake.stop()
+    print(
+        f"end to end: {k} simultaneous creates over the websocket, TLS fake, "
+        f"{latency * 1000:.0f} ms per calling-API request, {os.cpu_count()} CPUs"
+    )
+    for r in results:
+        report(r, k)
+    if len(results) == 2 and results[0].wall:
+        print(f"  ratio (webex_bot wall / trunkbot wall) {results[1].wall / results[0].wall:6.1f}x")
+    return results
