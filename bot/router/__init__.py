@@ -5,6 +5,9 @@ when it *starts* with the command words (after the bot's mention in a group spac
 "please don't create trunk" is not one. Expected failures (:class:`BotError`) are answered
 with their sentence; anything else is a bug, logged with an incident id and answered
 generically — never ``str(exception)`` in chat.
+
+What a command declares is :mod:`bot.router.declare` (re-exported here, where commands
+import it from); the audit row each event leaves is :mod:`bot.router.audit_rows`.
 """
 
 from __future__ import annotations
@@ -13,114 +16,53 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from collections.abc import Sequence
 
 from bot import replies
-from bot.auth import ACTIONS, UNLISTED
-from bot.errors import Ambiguity, BotError, CardRefused, ConfigError, NotAllowed, WebexError
+from bot.auth import UNLISTED
+from bot.errors import Ambiguity, BotError, CardRefused, NotAllowed, WebexError
 from bot.events import Context, Event, Outbox
 from bot.flood import FloodGuard, Verdict, person_key
 from bot.followup import FollowUps, Question, pick
-from bot.gate import NO_TARGET, PUBLIC, Gate, Permit
+from bot.gate import NO_TARGET, PUBLIC, Gate
 from bot.grammar import split_command
 from bot.logs import request_scope
-from bot.store import AuditLog, AuditRecord, CardNonce
+from bot.router.audit_rows import outcome_row, unanswered_row
+from bot.router.declare import (
+    CardCheck,
+    CardReader,
+    CardSubmission,
+    Command,
+    GatedHandler,
+    LocationFinder,
+    OrgResolver,
+    Request,
+    Scope,
+    ScopeReader,
+    check_declarations,
+    no_scope,
+)
+from bot.store import AuditLog, AuditRecord
 from bot.webex.errors import user_sentence
 from bot.webex.models import Location
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class CardSubmission:
-    """A card submission whose nonce is ours, bound to this space and card message."""
-
-    nonce: str
-    verb: str
-    record: CardNonce
-    inputs: dict[str, Any]
-    payload: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Request:
-    """What the person sent: the words after the command, or a card submission."""
-
-    args: str = ""
-    card: CardSubmission | None = None
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What a request says it touches, read from the request alone (no Webex call yet).
-
-    ``org`` is the ``org=`` asked for (None: the default org) or :data:`NO_TARGET` when the
-    command touches no org of its own; ``location`` a location name or ID to resolve (None:
-    not named yet). ``parsed`` is whatever the command read, handed to its handler.
-    """
-
-    org: str | object | None = NO_TARGET
-    location: str | None = None
-    parsed: Any = None
-    request: Request = Request()
-    # Where the request's location comes from when it names a thing, not a location (a
-    # trunk): called with the org-level permit, after the org was admitted.
-    locate: Callable[[Permit], Awaitable[Location]] | None = None
-
-
-ScopeReader = Callable[[Context, Request], Awaitable[Scope]]
-GatedHandler = Callable[[Context, Permit, Scope], Awaitable[None]]
-CardReader = Callable[[Context], Awaitable[CardSubmission]]
-CardCheck = Callable[[Context, CardSubmission], Awaitable[None]]
-OrgResolver = Callable[[str | None], Awaitable[str | None]]
-LocationFinder = Callable[[str, str | None, Permit], Awaitable[Location]]
-
-
-async def no_scope(_ctx: Context, request: Request) -> Scope:
-    """For commands that touch no org or location (help, audit)."""
-    return Scope(request=request)
-
-
-@dataclass(frozen=True)
-class Command:
-    """One command, declared: the action it needs, how its scope is read, its handler.
-
-    Text commands have ``words``; card commands answer the cards whose nonce has
-    ``purpose``. The router gates every one the same way before its handler runs.
-    """
-
-    action: str
-    handler: GatedHandler
-    scope: ScopeReader = no_scope
-    words: tuple[str, ...] = ()
-    purpose: str | None = None
-    example: str = ""  # a complete request, for the authorization matrix
-    usage: str = ""  # its line in `help` (markdown); text commands without one aren't listed
-    # (args, key, value) → the args with ``key`` answered by ``value``: makes an Ambiguity
-    # a question the person's next message can answer (see bot.followup).
-    rewrite: Callable[[str, str, str], str] | None = None
-
-    @property
-    def name(self) -> str:
-        return " ".join(self.words) if self.words else f"card:{self.purpose}"
-
-
-def check_declarations(commands: Sequence[Command]) -> None:
-    """Refuse at start-up a command the gate could not decide on."""
-    seen: set[object] = set()
-    for command in commands:
-        if command.action != PUBLIC and command.action not in ACTIONS:
-            raise ConfigError(f"Command {command.name!r} declares no known action.")
-        if bool(command.words) == (command.purpose is not None):
-            raise ConfigError(f"Command {command.name!r} needs words or a card purpose.")
-        if command.purpose is not None and command.action == PUBLIC:
-            raise ConfigError(f"Card command {command.name!r} can't be public.")
-        key = command.words or command.purpose
-        if key in seen:
-            raise ConfigError(f"Command {command.name!r} is declared twice.")
-        seen.add(key)
+__all__ = [
+    "CardCheck",
+    "CardReader",
+    "CardSubmission",
+    "Command",
+    "GatedHandler",
+    "LocationFinder",
+    "OrgResolver",
+    "Request",
+    "Router",
+    "Scope",
+    "ScopeReader",
+    "check_declarations",
+    "no_scope",
+]
 
 
 class Router:
@@ -200,19 +142,8 @@ class Router:
         log.info("event.set_aside", extra={"reason": verdict.value, "event_id": ctx.event.id})
         await self._safe_reply(ctx, sentence)
         if self.audit is not None:
-            ev = ctx.event
-            await self._write(
-                AuditRecord(
-                    action="message",
-                    decision="refused",
-                    event_id=ev.id,
-                    person_id=ev.actor.person_id,
-                    email=ev.actor.email,
-                    room_id=ev.space.room_id,
-                    reason=f"flood control ({verdict.value}); later ones dropped for a minute",
-                    result="rate-limited",
-                )
-            )
+            reason = f"flood control ({verdict.value}); later ones dropped for a minute"
+            await self._write(unanswered_row(ctx.event, reason, "rate-limited"))
 
     async def _handle(self, ctx: Context) -> None:
         event = ctx.event
@@ -245,18 +176,7 @@ class Router:
         the mention) in the audit trail."""
         if self.audit is None:
             return
-        await self._write(
-            AuditRecord(
-                action="message",
-                decision="refused",
-                event_id=event.id,
-                person_id=event.actor.person_id,
-                email=event.actor.email,
-                room_id=event.space.room_id,
-                reason=reason,
-                result="ignored",
-            )
-        )
+        await self._write(unanswered_row(event, reason, "ignored"))
 
     async def _record(
         self,
@@ -267,49 +187,8 @@ class Router:
     ) -> None:
         if self.audit is None:
             return
-        draft, ev = ctx.audit, ctx.event
-        decision: Literal["allowed", "refused"] = "allowed"
-        reason, result = None, draft.result or "ok"
-        status = error_code = tracking_id = None
-        if isinstance(failure, NotAllowed):
-            decision, result = "refused", "refused"
-            reason = failure.user_message
-            if failure.reason:
-                reason += f" (policy: {failure.reason})"
-        elif isinstance(failure, CardRefused):
-            decision, reason, result = "refused", failure.user_message, "refused"
-        elif isinstance(failure, WebexError):
-            result, reason = "failed", failure.user_message
-            status, error_code, tracking_id = (
-                failure.status,
-                failure.error_code,
-                failure.tracking_id,
-            )
-        elif isinstance(failure, BotError):
-            result, reason = "invalid", failure.user_message
-        elif failure is not None:
-            result, reason = "error", f"incident {incident}"
-        await self._write(
-            AuditRecord(
-                action=draft.action or "unknown",
-                decision=decision,
-                event_id=ev.id,
-                person_id=ev.actor.person_id,
-                email=ev.actor.email,
-                room_id=ev.space.room_id,
-                location_id=draft.location_id,
-                location_name=draft.location_name,
-                request=draft.request,
-                reason=reason,
-                approver_id=draft.approver_id,
-                result=result,
-                trunk_id=draft.trunk_id,
-                status=status,
-                error_code=error_code,
-                tracking_id=tracking_id,
-                duration_ms=round((time.monotonic() - started) * 1000),
-            )
-        )
+        duration_ms = round((time.monotonic() - started) * 1000)
+        await self._write(outcome_row(ctx, failure, incident, duration_ms))
 
     async def _write(self, record: AuditRecord) -> None:
         assert self.audit is not None  # noqa: S101  -- callers check
