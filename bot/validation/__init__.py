@@ -55,7 +55,7 @@ answers and from live use):
   type's bounds from trunkTypes.
 """
 
-from bot.validation.certificate import check_certificate
+from bot.validation.certificate import check_certificate, devices_for, find_device, fold_name
 from bot.validation.problems import InvalidRequest, Problem, password_problem
 from bot.validation.request import TrunkRequest, to_create_body
 from bot.validation.rules import (
@@ -73,6 +73,7 @@ from bot.validation.rules import (
     PASSWORD_MAX,
     PASSWORD_MIN,
     ROUTE_GROUP_MAX,
+    YES_WORDS,
     is_srv_address,
     parse_trunk_type,
 )
@@ -92,10 +93,14 @@ __all__ = [
     "PASSWORD_MAX",
     "PASSWORD_MIN",
     "ROUTE_GROUP_MAX",
+    "YES_WORDS",
     "InvalidRequest",
     "Problem",
     "TrunkRequest",
     "check_certificate",
+    "devices_for",
+    "find_device",
+    "fold_name",
     "is_srv_address",
     "parse_trunk_type",
     "password_problem",

@@ -12,12 +12,19 @@ from bot.validation.rules import CERTIFICATE_ONLY_KEYS, FIELD_OF_KEY, is_srv_add
 from bot.webex.models import DeviceType, TrunkType, TrunkTypeInfo
 
 
-def _devices_for(trunk_type: TrunkType, trunk_types: Sequence[TrunkTypeInfo]) -> list[DeviceType]:
+def devices_for(trunk_type: TrunkType, trunk_types: Sequence[TrunkTypeInfo]) -> list[DeviceType]:
     return [d for t in trunk_types if t.trunk_type is trunk_type for d in t.device_types]
 
 
-def _fold(name: str) -> str:
+def fold_name(name: str) -> str:
+    """A name as Webex compares it: any case, runs of spaces as one."""
     return " ".join(name.split()).casefold()
+
+
+def find_device(name: str, devices: Sequence[DeviceType]) -> DeviceType | None:
+    """The device type ``name`` names (:func:`fold_name`), if it is one of ``devices``."""
+    wanted = fold_name(name)
+    return next((d for d in devices if fold_name(d.device_type) == wanted), None)
 
 
 def _device_listing(devices: Sequence[DeviceType]) -> str:
@@ -35,7 +42,7 @@ def check_certificate(req: TrunkRequest, trunk_types: Sequence[TrunkTypeInfo]) -
     no certificate-only fields, and a device (optional) must be one listed for REGISTERING.
     Raises :class:`InvalidRequest` with every problem.
     """
-    devices = _devices_for(req.trunk_type, trunk_types)
+    devices = devices_for(req.trunk_type, trunk_types)
     certificate = req.certificate_based
     device_key = req.key_as_typed("device")
     problems: list[Problem] = []
@@ -47,8 +54,7 @@ def check_certificate(req: TrunkRequest, trunk_types: Sequence[TrunkTypeInfo]) -
 
     device: DeviceType | None = None
     if req.device_type is not None:
-        wanted = _fold(req.device_type)
-        device = next((d for d in devices if _fold(d.device_type) == wanted), None)
+        device = find_device(req.device_type, devices)
         if device is None and devices:
             msg = replies.unknown_device(
                 req.device_type, certificate=certificate, devices=_device_listing(devices)

@@ -36,13 +36,13 @@ from bot.validation.rules import (
     INVISIBLE,
     LOCATION_MAX,
     NAME_MAX,
-    NO,
+    NO_WORDS,
     ORG_ID,
     ORG_MAX,
     PASSWORD_MIN,
     PCHARGE,
     ROUTE_GROUP_MAX,
-    YES,
+    YES_WORDS,
     parse_trunk_type,
     password_code,
 )
@@ -184,9 +184,9 @@ class TrunkRequest(BaseModel):
         if isinstance(v, bool):
             return v
         s = _optional_str(v, "dual-identity")
-        if s is not None and s.casefold() in YES:
+        if s is not None and s.casefold() in YES_WORDS:
             return True
-        if s is not None and s.casefold() in NO:
+        if s is not None and s.casefold() in NO_WORDS:
             return False
         fail("yes_no", "dual-identity")
 

@@ -51,8 +51,8 @@ _TRUNK_TYPES: dict[str, TrunkType] = {
     "certificate": TrunkType.CERTIFICATE_BASED,
     "certificate-based": TrunkType.CERTIFICATE_BASED,
 }
-YES = frozenset({"yes", "true", "on", "1"})
-NO = frozenset({"no", "false", "off", "0"})
+YES_WORDS = frozenset({"yes", "true", "on", "1"})
+NO_WORDS = frozenset({"no", "false", "off", "0"})
 PCHARGE: dict[str, PChargeInfoSupportPolicy] = {
     p.value.lower().replace("_", "-"): p for p in PChargeInfoSupportPolicy
 }
