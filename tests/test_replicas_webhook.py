@@ -1,0 +1,196 @@
+"""Two `trunkbot serve` replicas on one real PostgreSQL, as behind a load balancer: every
+delivery reaches both, one replica is killed (SIGKILL) in the middle of a create, and still
+each message makes one trunk and gets one answer, with the audit trail complete. The dead
+replica's pending work is taken over by the other once its lease lapses."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import httpx
+
+from bot.store import open_store
+from tests.fake_webex.plugin import fake_webex_factory  # noqa: F401  -- fixture
+from tests.live import bot_env
+from tests.pg import fresh_schema, require_server
+from tests.test_webhook import NO_CONFIRM, SECRET, _free_port, envelope, message_data, signature
+from webexfake.calling import DEMO_ADMIN_TOKEN, SandboxState
+from webexfake.calling import build_app as build_sandbox
+from webexfake.messaging import FakeWebex, Message, Person, Room
+
+LEASE = "2"  # seconds: a dead replica's work is taken over about this long after it died
+
+
+class Replica:
+    def __init__(self, proc: subprocess.Popen[str], port: int) -> None:
+        self.proc = proc
+        self.url = f"http://127.0.0.1:{port}"
+
+
+@contextlib.asynccontextmanager
+async def replicas(
+    fake: FakeWebex, tmp_path: Path, database_url: str, count: int = 2
+) -> AsyncIterator[list[Replica]]:
+    started: list[Replica] = []
+    env = bot_env(
+        fake,
+        tmp_path,
+        TRUNKBOT_WEBHOOK_SECRET=SECRET,
+        TRUNKBOT_DATABASE_URL=database_url,
+        TRUNKBOT_LEASE_SECONDS=LEASE,
+    )
+    try:
+        for _ in range(count):
+            port = _free_port()
+            proc = subprocess.Popen(  # noqa: ASYNC220, S603  -- our own CLI
+                [sys.executable, "-m", "bot", "serve", "--port", str(port)],
+                env=env,
+                cwd=tmp_path,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            started.append(Replica(proc, port))
+        async with httpx.AsyncClient(timeout=10) as http:
+            for replica in started:
+                for _ in range(300):
+                    with contextlib.suppress(httpx.TransportError):
+                        if (await http.get(replica.url + "/readyz")).status_code == 200:
+                            break
+                    assert replica.proc.poll() is None, replica.proc.communicate()
+                    await asyncio.sleep(0.1)
+        yield started
+    finally:
+        for replica in started:
+            if replica.proc.poll() is None:
+                replica.proc.kill()
+            await asyncio.to_thread(replica.proc.communicate)
+
+
+async def deliver(http: httpx.AsyncClient, fake: FakeWebex, msg: Message, *to: Replica) -> None:
+    """The message's webhook delivery, signed, to each replica given (a dead one is skipped,
+    as a load balancer would)."""
+    body = envelope(fake, "messages", message_data(msg))
+    headers = {"X-Spark-Signature": signature(body)}
+
+    async def one(replica: Replica) -> None:
+        with contextlib.suppress(httpx.TransportError):
+            response = await http.post(replica.url + "/webhook", content=body, headers=headers)
+            assert response.status_code == 200
+
+    await asyncio.gather(*(one(r) for r in to))
+
+
+def finals(fake: FakeWebex, room: Room, name: str) -> list[str]:
+    """The answers that finish a create of ``name`` in ``room``."""
+    done = (f"✅ Trunk **{name}** created", f"✅ Already done: trunk **{name}**")
+    sent = [m.markdown or "" for m in fake.messages_from_bot(room=room)]
+    return [m for m in sent if m.startswith(done)]
+
+
+async def test_two_replicas_one_killed_mid_create_make_one_trunk_and_one_answer_each(
+    fake_webex_factory: Callable[..., FakeWebex],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    state = SandboxState.seeded()
+    fake = fake_webex_factory(extra_app=build_sandbox(state))
+    (tmp_path / "policy.toml").write_text(NO_CONFIRM)
+    # Each create's POST takes a while: the kill lands while one is in flight.
+    state.faults.add("latency", method="POST", path_suffix="/premisePstn/trunks", seconds=2)
+    people: list[tuple[Person, Room]] = []
+    for n in range(4):
+        person = fake.add_person(f"user{n}@example.com", f"User {n}")
+        people.append((person, fake.add_room("direct", [person])))
+    async with (
+        fresh_schema(require_server()) as database_url,
+        replicas(fake, tmp_path, database_url) as (a, b),
+        httpx.AsyncClient(timeout=10) as http,
+    ):
+        sent: list[tuple[Message, Room, str]] = []
+
+        async def say(n: int) -> Message:
+            person, room = people[n]
+            msg = await fake.user_says(person, room, f"create trunk name=rep-{n} location=Madrid")
+            sent.append((msg, room, f"rep-{n}"))
+            return msg
+
+        # 0: A gets it first (and owns it), then the same delivery reaches B: ignored there.
+        first = await say(0)
+        await deliver(http, fake, first, a)
+        await deliver(http, fake, first, b)
+        # 1: both at once; the database decides which replica has it.
+        await deliver(http, fake, await say(1), a, b)
+        await fake.wait_for_bot_messages(1, room=people[0][1], timeout=15)  # "Creating…"
+        a.proc.send_signal(signal.SIGKILL)  # mid-POST: its commands never finish there
+        await asyncio.to_thread(a.proc.wait, 10)
+        # 2, 3: still sent to both; only B is there to answer.
+        for n in (2, 3):
+            await deliver(http, fake, await say(n), a, b)
+
+        for _ in range(600):  # B takes A's work over once A's leases lapse
+            if all(len(finals(fake, room, name)) >= 1 for _, room, name in sent):
+                break
+            assert b.proc.poll() is None
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(3)  # long enough for any second answer to show
+        for _, room, name in sent:
+            assert len(finals(fake, room, name)) == 1, [
+                m.markdown for m in fake.messages_from_bot(room=room)
+            ]
+        names = [t.name for t in state.trunks.values()]
+        for _, _, name in sent:
+            assert names.count(name) == 1, names
+
+        async with await open_store(database_url) as store:
+            rows = await store.list_audit(newest_first=False)
+            assert await store.pending_intake(0, leased=True) == []  # nothing left behind
+        audited = {r.event_id for r in rows}
+        for msg, _, _ in sent:
+            assert msg.id in audited
+        # The trail names every trunk the bot created.
+        trunk_ids = {t.id for t in state.trunks.values() if t.name.startswith("rep-")}
+        assert trunk_ids <= {r.trunk_id for r in rows}
+
+        async with httpx.AsyncClient(timeout=10) as probe:
+            assert (await probe.get(b.url + "/readyz")).status_code == 200
+        b.proc.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(b.proc.wait, 40) == 0
+        out, err = b.proc.communicate()
+        # A's message 0 was taken over: fetched again by B, its create settled by name.
+        assert "intake.recovered" in err
+        for secret in (SECRET, fake.bot_token, DEMO_ADMIN_TOKEN):
+            assert secret not in out + err
+
+
+async def test_an_unreachable_database_at_start_is_one_sentence_and_exit_2(
+    fake_webex_factory: Callable[..., FakeWebex],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    fake = fake_webex_factory()
+    (tmp_path / "policy.toml").write_text(NO_CONFIRM)
+    port = _free_port()  # nothing listens there
+    run = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "bot", "serve", "--port", str(_free_port())],
+        env=bot_env(
+            fake,
+            tmp_path,
+            TRUNKBOT_WEBHOOK_SECRET=SECRET,
+            TRUNKBOT_DATABASE_URL=f"postgresql://bot:pw-never-shown@127.0.0.1:{port}/trunkbot",
+        ),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 2, run.stderr
+    [line] = run.stderr.strip().splitlines()
+    assert line.startswith(f"trunkbot: Cannot connect to PostgreSQL at 127.0.0.1:{port}/trunkbot")
+    assert "pw-never-shown" not in run.stderr + run.stdout
