@@ -3,6 +3,8 @@ command), yet a location made a moment ago works at once, and listings are alway
 
 from __future__ import annotations
 
+import asyncio
+
 from tests.chat import make_chat
 
 LOCATIONS = "/telephony/config/locations"
@@ -32,5 +34,23 @@ async def test_a_new_location_is_found_at_once_and_a_listing_is_fresh() -> None:
         replies = await chat.say("create trunk name=lis-1 location=Lisbon")
         assert any("created in **Lisbon**" in r.markdown for r in replies)
         assert location_reads(chat) == 2  # the miss read them again, once
+    finally:
+        await chat.app.aclose()
+
+
+async def test_a_burst_on_a_cold_cache_reads_the_locations_once() -> None:
+    """Creates arriving together wait for the first read of the locations rather than each
+    making its own (the first read of a start, or the one after the cache expires)."""
+    chat = await make_chat()
+    try:
+        answers = await asyncio.gather(
+            *(chat.say(f"create trunk name=burst-{n} location=Madrid") for n in range(6))
+        )
+        for replies in answers:
+            assert any("created in **Madrid**" in r.markdown for r in replies), [
+                r.markdown for r in replies
+            ]
+        assert location_reads(chat) == 1
+        assert len(chat.trunk_posts()) == 6
     finally:
         await chat.app.aclose()

@@ -13,6 +13,7 @@ POST: after no answer or a 5xx it looks the trunk up by name and says what it fo
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -155,6 +156,7 @@ class CallingClient:
         self._org_id = org_id
         self._timer = timer
         self._locations: dict[str, tuple[float, list[Location]]] = {}  # org → (when, answer)
+        self._locations_lock: dict[str, asyncio.Lock] = {}
         # A create that timed out may still be running at Webex: wait a moment before the
         # lookup that decides whether it landed.
         self._recovery_delay = recovery_delay
@@ -183,13 +185,23 @@ class CallingClient:
         ``cached``: an answer up to ``LOCATIONS_TTL`` seconds old will do (the hot path of a
         create: a location is looked up for every command, and locations rarely change)."""
         key = org_id or self._org_id or ""
+        if cached and (fresh := self._fresh_locations(key)) is not None:
+            return fresh
+        # One read per org at a time: a burst of creates on a cold (or expired) cache waits
+        # for the first read instead of each making its own.
+        async with self._locations_lock.setdefault(key, asyncio.Lock()):
+            if cached and (fresh := self._fresh_locations(key)) is not None:
+                return fresh
+            items = await self._http.get_pages(LOCATIONS, self._params(org_id), "locations")
+            locations = self._parse(_Locations, {"locations": items}).locations
+            self._locations[key] = (self._timer(), locations)
+            return locations
+
+    def _fresh_locations(self, key: str) -> list[Location] | None:
         hit = self._locations.get(key)
-        if cached and hit is not None and self._timer() - hit[0] < LOCATIONS_TTL:
+        if hit is not None and self._timer() - hit[0] < LOCATIONS_TTL:
             return hit[1]
-        items = await self._http.get_pages(LOCATIONS, self._params(org_id), "locations")
-        locations = self._parse(_Locations, {"locations": items}).locations
-        self._locations[key] = (self._timer(), locations)
-        return locations
+        return None
 
     async def find_location(
         self,
