@@ -7,6 +7,7 @@ imports it back. The composition root (bot/app.py) builds it; commands receive i
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from bot.auth import Policy
@@ -37,6 +38,7 @@ class Services:
     card_ttl: float = CARD_TTL
     approval_ttl: float = APPROVAL_TTL
     _token_org: str | None = field(default=None, repr=False)
+    _token_org_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
     @property
     def policy(self) -> Policy:
@@ -54,8 +56,9 @@ class Services:
             return requested
         if self.org_id:
             return self.org_id
-        if self._token_org is None:
-            me = await self.admin_http.get_json("/people/me")
-            org = me.get("orgId") if isinstance(me, dict) else None
-            self._token_org = org if isinstance(org, str) else ""
+        async with self._token_org_lock:  # a burst at start asks once, not once per command
+            if self._token_org is None:
+                me = await self.admin_http.get_json("/people/me")
+                org = me.get("orgId") if isinstance(me, dict) else None
+                self._token_org = org if isinstance(org, str) else ""
         return self._token_org or None

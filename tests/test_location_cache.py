@@ -51,6 +51,7 @@ async def test_a_burst_on_a_cold_cache_reads_the_locations_once() -> None:
                 r.markdown for r in replies
             ]
         assert location_reads(chat) == 1
+        assert len(chat.state.calls("GET", "/people/me")) == 1  # the token's org, asked once
         assert len(chat.trunk_posts()) == 6
     finally:
         await chat.app.aclose()
