@@ -194,3 +194,111 @@ async def test_an_unreachable_database_at_start_is_one_sentence_and_exit_2(
     [line] = run.stderr.strip().splitlines()
     assert line.startswith(f"trunkbot: Cannot connect to PostgreSQL at 127.0.0.1:{port}/trunkbot")
     assert "pw-never-shown" not in run.stderr + run.stdout
+
+
+class Proxy:
+    """A TCP proxy to PostgreSQL that the test can cut (every connection dropped, new ones
+    closed at once) and restore: the database, as the replica sees it, goes away and back."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.up = True
+        self.pipes: set[asyncio.StreamWriter] = set()
+        self.server: asyncio.Server | None = None
+
+    async def start(self) -> int:
+        self.server = await asyncio.start_server(self._client, "127.0.0.1", 0)
+        return int(self.server.sockets[0].getsockname()[1])
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if not self.up:
+            writer.close()
+            return
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        self.pipes |= {writer, up_writer}
+
+        async def pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(Exception):
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            dst.close()
+
+        await asyncio.gather(pump(reader, up_writer), pump(up_reader, writer))
+
+    def cut(self) -> None:
+        self.up = False
+        for writer in self.pipes:
+            writer.close()
+        self.pipes.clear()
+
+    async def close(self) -> None:
+        self.cut()
+        if self.server is not None:
+            self.server.close()
+
+
+async def test_a_database_outage_turns_readiness_off_and_loses_nothing(
+    fake_webex_factory: Callable[..., FakeWebex],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """The database goes away: /readyz 503, a delivery gets 503 (not acknowledged) and the
+    person one "try again shortly", once; back: ready again, and the redelivery is answered."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    state = SandboxState.seeded()
+    fake = fake_webex_factory(extra_app=build_sandbox(state))
+    (tmp_path / "policy.toml").write_text(NO_CONFIRM)
+    person = fake.add_person("alice@example.com", "Alice Example")
+    room = fake.add_room("direct", [person])
+    async with fresh_schema(require_server()) as direct_url:
+        parts = urlsplit(direct_url)
+        proxy = Proxy(parts.port or 5432)
+        port = await proxy.start()
+        netloc = parts.netloc.rsplit(":", 1)[0] + f":{port}"
+        via_proxy = urlunsplit(parts._replace(netloc=netloc))
+        try:
+            async with (
+                replicas(fake, tmp_path, via_proxy, count=1) as (bot,),
+                httpx.AsyncClient(timeout=30) as http,
+            ):
+                proxy.cut()
+                for _ in range(100):
+                    if (await http.get(bot.url + "/readyz")).status_code == 503:
+                        break
+                    await asyncio.sleep(0.1)
+                ready = await http.get(bot.url + "/readyz")
+                assert (ready.status_code, ready.text) == (
+                    503,
+                    "not ready: the database doesn't answer",
+                )
+                msg = await fake.user_says(person, room, "create trunk name=out-1 location=Madrid")
+                body = envelope(fake, "messages", message_data(msg))
+                headers = {"X-Spark-Signature": signature(body)}
+                for _ in range(2):  # a redelivery during the outage: refused again, told once
+                    response = await http.post(bot.url + "/webhook", content=body, headers=headers)
+                    assert response.status_code == 503
+                [told] = await fake.wait_for_bot_messages(1, room=room, timeout=15)
+                assert (
+                    told.markdown
+                    == "The bot can't reach its database right now; try again shortly."
+                )
+
+                proxy.up = True
+                for _ in range(200):
+                    if (await http.get(bot.url + "/readyz")).status_code == 200:
+                        break
+                    await asyncio.sleep(0.1)
+                assert (await http.get(bot.url + "/readyz")).status_code == 200
+                response = await http.post(bot.url + "/webhook", content=body, headers=headers)
+                assert response.status_code == 200
+                for _ in range(200):
+                    if finals(fake, room, "out-1"):
+                        break
+                    await asyncio.sleep(0.1)
+                assert len(finals(fake, room, "out-1")) == 1
+                assert [t.name for t in state.trunks.values()].count("out-1") == 1
+                sent = [m.markdown or "" for m in fake.messages_from_bot(room=room)]
+                assert sent.count(told.markdown) == 1
+        finally:
+            await proxy.close()
