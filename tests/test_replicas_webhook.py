@@ -302,3 +302,43 @@ async def test_a_database_outage_turns_readiness_off_and_loses_nothing(
                 assert sent.count(told.markdown) == 1
         finally:
             await proxy.close()
+
+
+async def test_sigterm_turns_readiness_off_first_then_drains_then_exits(
+    fake_webex_factory: Callable[..., FakeWebex],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """SIGTERM mid-create: /readyz is 503 and a new delivery 503 while the create finishes
+    (the server still answers the probes), then exit 0 with the create answered."""
+    state = SandboxState.seeded()
+    fake = fake_webex_factory(extra_app=build_sandbox(state))
+    (tmp_path / "policy.toml").write_text(NO_CONFIRM)
+    state.faults.add("latency", method="POST", path_suffix="/premisePstn/trunks", seconds=3)
+    person = fake.add_person("alice@example.com", "Alice Example")
+    room = fake.add_room("direct", [person])
+    async with (
+        fresh_schema(require_server()) as database_url,
+        replicas(fake, tmp_path, database_url, count=1) as (bot,),
+        httpx.AsyncClient(timeout=10) as http,
+    ):
+        msg = await fake.user_says(person, room, "create trunk name=term-1 location=Madrid")
+        await deliver(http, fake, msg, bot)
+        await fake.wait_for_bot_messages(1, room=room, timeout=15)  # "Creating…": in flight
+        bot.proc.send_signal(signal.SIGTERM)
+        ready = await http.get(bot.url + "/readyz")
+        for _ in range(50):
+            if ready.status_code == 503:
+                break
+            await asyncio.sleep(0.05)
+            ready = await http.get(bot.url + "/readyz")
+        assert (ready.status_code, ready.text) == (503, "not ready: the bot is stopping")
+        late = await fake.user_says(person, room, "help")
+        body = envelope(fake, "messages", message_data(late))
+        refused = await http.post(
+            bot.url + "/webhook", content=body, headers={"X-Spark-Signature": signature(body)}
+        )
+        assert refused.status_code == 503  # not acknowledged: another replica takes it
+        assert finals(fake, room, "term-1") == []  # still draining
+        assert await asyncio.to_thread(bot.proc.wait, 40) == 0
+    assert len(finals(fake, room, "term-1")) == 1
+    assert [t.name for t in state.trunks.values()].count("term-1") == 1
