@@ -55,7 +55,7 @@ def _reason(exc: Exception, url: str) -> str:
 #: silent network (packets dropped, nothing refused) is noticed by TCP keepalives and
 #: tcp_user_timeout within about LINK_TIMEOUT seconds instead of the kernel's minutes.
 STATEMENT_TIMEOUT_MS = 30_000
-POOL_WAIT = 10.0
+POOL_WAIT = 5.0
 MAX_WAITING = 200
 LINK_TIMEOUT = 15
 _LINK: dict[str, Any] = {
