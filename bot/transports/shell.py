@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import difflib
 import json
-import mimetypes
 import os
 import sys
 import uuid
@@ -26,9 +24,11 @@ from typing import Any, TextIO, cast
 
 from bot import cards
 from bot.errors import UsageError
-from bot.events import Actor, Download, Event, FileTooBig, Reply, Space, SpaceKind, Upload
+from bot.events import Actor, Event, Space, SpaceKind
 from bot.router import Router
-from bot.transports.shell_terminal import PROMPT, terminal_text, tidy_card_text
+from bot.transports.shell_cards import card_problem, submit_buttons
+from bot.transports.shell_outbox import LiveStdout, ShellOutbox
+from bot.transports.shell_terminal import PROMPT
 
 SHELL_ORG = "shell-org"
 DEFAULT_FILE_TEXT = "create trunks"
@@ -43,150 +43,6 @@ def person_id_for(email: str) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def submit_buttons(card: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """The card's submit buttons: (title, data)."""
-    return [
-        (str(a.get("title", "")), dict(a.get("data") or {}))
-        for a in card.get("actions", [])
-        if a.get("type") == "Action.Submit"
-    ]
-
-
-def _toggles(card: dict[str, Any]) -> list[str]:
-    return [
-        str(a.get("title", ""))
-        for a in card.get("actions", [])
-        if a.get("type") == "Action.ToggleVisibility"
-    ]
-
-
-def _card_title(card: dict[str, Any]) -> str:
-    return cards.card_as_text(card).partition("\n")[0].strip() or "a card"
-
-
-@dataclass
-class ShellOutbox:
-    """Prints replies (cards as readable text); keeps them so tests can read the transcript."""
-
-    out: TextIO
-    bold: bool = False  # ANSI bold for **bold** (on a terminal)
-    sent: list[Reply] = field(default_factory=list)
-    last_card: tuple[str, dict[str, Any], str] | None = None  # message id, card, room id
-    titles: dict[str, str] = field(default_factory=dict)  # card message id → its title
-    # The files a person attached with /file (their file:// URLs): the only ones served.
-    attached: set[str] = field(default_factory=set)
-    # Where files the bot posts (a result CSV) are saved, owner-only; None: not saved.
-    save_dir: Path | None = None
-
-    async def fetch_file(self, url: str, *, max_bytes: int) -> Download:
-        """A file attached with /file, as the bot's messaging client fetches a message's
-        file from Webex: only what was attached, its size first, then the bytes."""
-        if url not in self.attached:
-            raise UsageError("That file wasn't attached in this shell, so I won't read it.")
-        path = _path_of(url)
-        try:
-            size = path.stat().st_size
-            if size > max_bytes:
-                raise FileTooBig(size)
-            content = path.read_bytes()
-        except OSError as exc:
-            raise UsageError(f"I couldn't read {path.name} ({exc.strerror or exc}).") from None
-        if len(content) > max_bytes:
-            raise FileTooBig(len(content))
-        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return Download(name=path.name, content_type=content_type, content=content)
-
-    def _show_file(self, upload: Upload) -> str:
-        """The line for a file the bot posted (saved owner-only when there is a place)."""
-        where = ""
-        if self.save_dir is not None:
-            try:
-                where = f", saved to {_save(self.save_dir, upload)}"
-            except OSError as exc:
-                where = f", not saved ({exc.strerror or exc})"
-        return f"\n📎 {upload.name} ({len(upload.content):,} bytes{where})"
-
-    async def send(self, reply: Reply) -> str | None:
-        self.sent.append(reply)
-        message_id = f"shell-msg-{len(self.sent)}"
-        prefix = "‹ "
-        if reply.private and reply.to_person_id:
-            prefix = f"‹ [1:1 to {reply.to_person_email or reply.to_person_id}] "
-        elif reply.parent_id:
-            prefix = "‹ [in thread] "
-        elif reply.room_id and not reply.room_id.startswith("shell-"):
-            prefix = f"‹ [in space {reply.room_id}] "
-        if reply.replaces:
-            prefix += "(update) "
-        if reply.card is None:
-            body = terminal_text(reply.markdown, bold=self.bold)
-        else:
-            body = tidy_card_text(cards.card_as_text(reply.card)) + _card_hint(reply.card)
-            self.titles[message_id] = _card_title(reply.card)
-            if reply.room_id:
-                self.last_card = (message_id, reply.card, reply.room_id)
-        if reply.file is not None:
-            body += self._show_file(reply.file)
-        self.out.write(prefix + body.replace("\n", "\n  ") + "\n")
-        self.out.flush()
-        return message_id
-
-    async def delete(self, message_id: str) -> bool:
-        title = self.titles.get(message_id, "a card")
-        self.out.write(f"· (the bot removed its earlier card “{title}”)\n")
-        self.out.flush()
-        if self.last_card and self.last_card[0] == message_id:
-            self.last_card = None
-        return True
-
-
-class _LiveStdout:
-    """Writes to whatever sys.stdout is now."""
-
-    def write(self, text: str) -> int:
-        return sys.stdout.write(text)
-
-    def flush(self) -> None:
-        sys.stdout.flush()
-
-
-def _path_of(url: str) -> Path:
-    """The local path of a file:// URL."""
-    from urllib.parse import unquote, urlparse
-
-    return Path(unquote(urlparse(url).path))
-
-
-def _save(directory: Path, upload: Upload) -> Path:
-    """``upload`` written owner-only (0600) under ``directory``, never over another file."""
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    stem, dot, ext = Path(upload.name).name.rpartition(".")
-    stem, ext = (stem, dot + ext) if stem else (ext, "")
-    for n in range(1000):
-        path = directory / (f"{stem}{ext}" if n == 0 else f"{stem}-{n}{ext}")
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            continue
-        with os.fdopen(fd, "wb") as f:
-            f.write(upload.content)
-        return path
-    raise FileExistsError(f"too many files named {upload.name}")
-
-
-def _card_hint(card: dict[str, Any]) -> str:
-    """How to answer this card in the shell."""
-    buttons = [t for t, _ in submit_buttons(card)]
-    if not buttons:
-        return ""
-    presses = " | ".join(f"/press {t}" for t in buttons)
-    inputs = [k for k in cards.current_values(card) if k != "password"]
-    if not inputs:
-        return f"\n({presses})"
-    example = json.dumps(dict.fromkeys(inputs[:2], "…"), ensure_ascii=False)
-    return f"\n(fill it in with /submit {example} — it presses {buttons[0]}; or {presses})"
-
-
 @dataclass
 class Shell:
     router: Router
@@ -194,7 +50,7 @@ class Shell:
     space_kind: SpaceKind = SpaceKind.DIRECT
     org_id: str = SHELL_ORG
     # sys.stdout at each write: the prompt redirects it while it waits (shell_terminal).
-    out: TextIO = field(default_factory=lambda: cast("TextIO", _LiveStdout()))
+    out: TextIO = field(default_factory=lambda: cast("TextIO", LiveStdout()))
     bold: bool = False
     # Called after /as with the new person: a line on what they may do (the CLI's policy).
     describe_person: Callable[[str], Awaitable[str]] | None = None
@@ -316,7 +172,7 @@ class Shell:
         elif cmd != "/submit":
             self.note("Shell commands: " + SHELL_HELP)
             return
-        problem = _card_problem(card, inputs, title)
+        problem = card_problem(card, inputs, title)
         if problem:
             self.note(problem)
             return
@@ -411,30 +267,13 @@ def _json_object(text: str) -> dict[str, Any] | None:
     return parsed if isinstance(parsed, dict) else None
 
 
-def _card_problem(card: dict[str, Any], inputs: dict[str, Any], title: object) -> str | None:
-    """Why these inputs or this button don't fit the card (one sentence), or None."""
-    buttons = [t for t, _ in submit_buttons(card)]
-    name = _card_title(card)
-    if not buttons:
-        return f"The last card, “{name}”, has no buttons to press: it's finished."
-    if title is not None and not isinstance(title, str):
-        return 'Name the button as text, e.g. {"button": "' + buttons[0] + '"}.'
-    if title is not None and title.casefold() not in {b.casefold() for b in buttons}:
-        if title.casefold() in {t.casefold() for t in _toggles(card)}:
-            return (
-                f"“{title}” only shows or hides fields in a Webex client; here you may fill "
-                "them in with /submit directly."
-            )
-        return f"“{name}” has no button “{title}”; its buttons are {', '.join(buttons)}."
-    known = list(cards.current_values(card))
-    unknown = [k for k in inputs if k not in known]
-    if not unknown:
-        return None
-    key = unknown[0]
-    close = difflib.get_close_matches(key, known, n=1)
-    hint = f" (did you mean `{close[0]}`?)" if close else ""
-    listed = ", ".join(f"`{k}`" for k in known) if known else "none"
-    return (
-        f"That card has no input `{key}`{hint}; its inputs are {listed} — nothing was sent, "
-        "and the card is still open."
-    )
+__all__ = [
+    "DEFAULT_FILE_TEXT",
+    "SHELL_ORG",
+    "LineReader",
+    "Shell",
+    "ShellOutbox",
+    "person_id_for",
+    "piped_reader",
+    "submit_buttons",
+]
