@@ -1,9 +1,7 @@
 """Running a bulk job: at Webex's pace, one progress message, Stop, durable rows, resume.
 
-* **Pace.** At most ``Timing.workers`` rows in flight, fewer after Webex throttles: every
-  429/423 the admin identity gets (any command's: the org's budget is shared) halves the
-  concurrency and pauses new rows for its ``Retry-After``; it grows back one by one with
-  successes. The HTTP layer itself waits ``Retry-After`` before trying the same call again.
+* **Pace.** Bounded concurrency that learns Webex's rate from its 429s (commands.bulk.pace);
+  the HTTP layer itself waits ``Retry-After`` before trying the same call again.
 * **Never twice.** Each row claims its own create key (``bulk:<job>:<row>``) before its POST;
   a row whose key a dead process left pending is settled by looking the trunk up by name.
   A create whose outcome Webex left unclear stays pending for the create reconciliation.
@@ -20,10 +18,8 @@ import csv
 import io
 import json
 import logging
-import time
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
@@ -51,6 +47,7 @@ from bot.webex.refusals import known_refusal
 from bot.webex.routing import RoutingAdmin
 from commands.bulk import words
 from commands.bulk.check import GROUP_ACTION, GROUP_NEEDS_APPROVAL
+from commands.bulk.pace import Pace, Timing
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -62,18 +59,6 @@ OWNER = uuid.uuid4().hex  # this process, as the owner of the jobs it runs
 RESULT_COLUMNS = ("row", "name", "status", "id", "error", "tracking_id")
 GATEWAY_COLUMNS = ("password", "line_port", "sip_user_name", "outbound_proxy", "otg_dtg")
 MAX_EDITS = 9  # Webex allows 10 edits of a message; the final text is one of them
-
-
-@dataclass
-class Timing:
-    """The job's clock and limits (tests swap ``sleep`` and ``clock``)."""
-
-    workers: int = 4
-    progress_every: float = 5.0  # seconds between progress edits (the promise is 10)
-    stale_after: float = 30.0  # an owner silent this long is taken to be dead
-    row_attempts: int = 3  # tries of a row while Webex throttles or fails before creating
-    clock: Callable[[], float] = time.monotonic
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
 
 TIMING = Timing()
@@ -100,46 +85,6 @@ def signal_stop(job_id: str) -> None:
     event = _STOPS.get(job_id)
     if event is not None:
         event.set()
-
-
-@dataclass
-class Pace:
-    """Adaptive concurrency: halves and pauses on a throttle, grows back with successes."""
-
-    timing: Timing
-    limit: int = 2
-    active: int = 0
-    paused_until: float = 0.0
-    throttles: int = 0
-    _ok: int = 0
-    _changed: asyncio.Event = field(default_factory=asyncio.Event)
-
-    def throttled(self, wait: float) -> None:
-        self.throttles += 1
-        self.limit = max(1, self.limit // 2)
-        self.paused_until = max(self.paused_until, self.timing.clock() + wait)
-
-    def succeeded(self) -> None:
-        self._ok += 1
-        if self._ok % 3 == 0 and self.limit < self.timing.workers:
-            self.limit += 1
-
-    async def acquire(self, stop: asyncio.Event) -> bool:
-        while not stop.is_set():
-            wait = self.paused_until - self.timing.clock()
-            if wait > 0:
-                await self.timing.sleep(min(wait, 1.0))
-                continue
-            if self.active < self.limit:
-                self.active += 1
-                return True
-            self._changed.clear()
-            await self._changed.wait()
-        return False
-
-    def release(self) -> None:
-        self.active -= 1
-        self._changed.set()
 
 
 @dataclass
