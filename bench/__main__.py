@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from pydantic import SecretStr
 
-from bench import e2e
+from bench import bulk, e2e
 from bot.app import App, build_app
 from bot.auth import Policy
 from bot.events import Actor, Event, Reply, Space, SpaceKind
@@ -147,6 +147,7 @@ async def main() -> None:
         f"bot-side overhead per command, in-process sandbox, no latency ({args.samples} runs): "
         f"p50 {pct(ms, 50):.2f} ms, p99 {pct(ms, 99):.2f} ms"
     )
+    await bulk.main([])  # the bulk create scenario (flags: python -m bench.bulk --help)
     if not args.no_e2e:
         await e2e.run(args.k, args.latency)
 
