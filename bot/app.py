@@ -23,6 +23,7 @@ from bot.settings import Settings
 from bot.store import Store
 from bot.webex.calling import CallingClient
 from bot.webex.http import WebexHttp
+from bot.webex.pools import SpreadTransport
 from bot.webex.token_store import KeyedTokenStore, TokenStore
 from bot.webex.tokens import ServiceAppTokens
 from bot.webex.trunk_admin import TrunkAdmin
@@ -46,12 +47,9 @@ def admin_client(
     """The one shared AsyncClient of the admin identity (TLS trust from SSL_CERT_FILE)."""
     return httpx.AsyncClient(
         base_url=settings.api_url,
-        transport=transport,
+        transport=transport or SpreadTransport(),  # keep-alive pools for a burst (see pools.py)
         headers={"User-Agent": USER_AGENT},
         timeout=httpx.Timeout(20.0, connect=10.0),
-        # Keep every connection a burst opens (httpx keeps 20 by default): past that, each
-        # request of a burst would pay a new TLS handshake.
-        limits=httpx.Limits(max_connections=100, max_keepalive_connections=100),
     )
 
 

@@ -16,6 +16,7 @@ from bot.settings import Settings
 from bot.single import hold_sqlite
 from bot.webex.http import WebexHttp
 from bot.webex.messaging import MessagingClient, Person
+from bot.webex.pools import SpreadTransport
 
 
 def not_a_bot(me: Person) -> str:
@@ -50,11 +51,9 @@ async def prepare(settings: Settings) -> tuple[App, MessagingClient, BotIdentity
         raise ConfigError(policy.problem)
     bot_client = httpx.AsyncClient(
         base_url=settings.api_url,
+        transport=SpreadTransport(),  # keep-alive pools for a burst (see bot/webex/pools.py)
         headers={"User-Agent": USER_AGENT},
         timeout=httpx.Timeout(20.0, connect=10.0),
-        # Keep every connection a burst opens (httpx keeps 20 by default): past that, each
-        # request of a burst would pay a new TLS handshake.
-        limits=httpx.Limits(max_connections=100, max_keepalive_connections=100),
     )
     messaging = MessagingClient(
         WebexHttp(bot_client, token_provider=static_token(settings.bot_token))
