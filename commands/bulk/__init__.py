@@ -3,8 +3,15 @@ Webex's pace, resumable.
 
     sheet.py   reading the file: limits, header, rows
     check.py   every row checked before anything is created
-    text.py    the commands: `create trunks`, the Create/Cancel and Stop cards, `stop bulk`
-    run.py     the job: pace, progress, Stop, durable rows, resume, the result file
+    text.py    the commands: `create trunks`, the Create/Cancel card, Stop, `stop bulk`
+    approval.py a whole file through one approval
+    control.py the Stop card and what Stop does
+    run.py     the job: rows at the pace, progress, Stop, durable rows, resume, the summary
+    pace.py    how fast rows start: concurrency that learns Webex's rate from its 429s
+    row.py     one row: its trunk created once (its own create key), what came of it
+    groups.py  a row's route-group: the new trunk joins it
+    messages.py the progress message and the rest, 1:1
+    result.py  the result file: one line per row
     ending.py  jobs whose Create card or approval ended before they ran
     words.py   what it says
 """
@@ -16,7 +23,7 @@ from typing import TYPE_CHECKING
 from bot.events import Job, Outbox
 from bot.router import Command
 from commands.approvals import Executor
-from commands.bulk import ending, run, text
+from commands.bulk import approval, ending, run, text
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -28,7 +35,7 @@ def commands(services: Services) -> list[Command]:
 
 def approval_kinds() -> dict[str, tuple[str, Executor]]:
     """A whole file through one approval (commands.approvals)."""
-    return {text.KIND: (text.ACTION, text.execute_approved)}
+    return {approval.KIND: (text.ACTION, approval.execute_approved)}
 
 
 def jobs(services: Services) -> list[Job]:

@@ -2,9 +2,8 @@
 
 * **Pace.** Bounded concurrency that learns Webex's rate from its 429s (commands.bulk.pace);
   the HTTP layer itself waits ``Retry-After`` before trying the same call again.
-* **Never twice.** Each row claims its own create key (``bulk:<job>:<row>``) before its POST;
-  a row whose key a dead process left pending is settled by looking the trunk up by name.
-  A create whose outcome Webex left unclear stays pending for the create reconciliation.
+* **Never twice.** Each row claims its own create key before its POST (commands.bulk.row);
+  a row's ``route-group`` is joined after its create (commands.bulk.groups).
 * **Progress.** One message, edited every ``Timing.progress_every`` seconds (a new one when
   Webex's edit limit is near); Stop (the card or ``stop bulk``) lets rows in flight finish.
 * **Resume.** The owner beats in the store; a job whose owner stopped beating is claimed by
@@ -14,40 +13,24 @@
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
-import json
 import logging
 import uuid
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from pydantic import SecretStr
-
-from bot.audit_view import csv_cell
-from bot.errors import (
-    BotError,
-    NotAllowed,
-    UsageError,
-    WebexError,
-    WebexRetryable,
-    WebexServerError,
-)
-from bot.events import Actor, Outbox, Reply, Space, SpaceKind, Upload
+from bot.errors import NotAllowed, WebexError, WebexRetryable
+from bot.events import Actor, Outbox, Space, SpaceKind, Upload
 from bot.gate import APPROVE, Permit
-from bot.grammar import Fields
-from bot.logs import GENERATED, PASSWORD_TTL, SECRETS, delivering
-from bot.store import AuditRecord, ClaimStatus
+from bot.logs import delivering
+from bot.store import AuditRecord
 from bot.store.bulk import BulkJob, BulkRow, JobState, RowState
-from bot.validation import TrunkRequest, to_create_body
-from bot.webex.calling import TrunkCreateUnknown, TrunkNotCreated
-from bot.webex.errors import WebexConnectFailed, user_sentence
-from bot.webex.models import DeviceType, Location, TrunkDetails
-from bot.webex.refusals import known_refusal
-from bot.webex.routing import RoutingAdmin
+from bot.webex.errors import user_sentence
+from bot.webex.models import Location
 from commands.bulk import words
-from commands.bulk.check import GROUP_ACTION, GROUP_NEEDS_APPROVAL
+from commands.bulk.groups import GroupJoins
+from commands.bulk.messages import Messages
 from commands.bulk.pace import Pace, Timing
+from commands.bulk.result import result_csv
+from commands.bulk.row import Outcome, create_row, requester_of, space_of
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -56,9 +39,6 @@ log = logging.getLogger(__name__)
 
 ACTION = "trunk.create"
 OWNER = uuid.uuid4().hex  # this process, as the owner of the jobs it runs
-RESULT_COLUMNS = ("row", "name", "status", "id", "error", "tracking_id")
-GATEWAY_COLUMNS = ("password", "line_port", "sip_user_name", "outbound_proxy", "otg_dtg")
-MAX_EDITS = 9  # Webex allows 10 edits of a message; the final text is one of them
 
 
 TIMING = Timing()
@@ -87,29 +67,6 @@ def signal_stop(job_id: str) -> None:
         event.set()
 
 
-@dataclass
-class Outcome:
-    row: BulkRow
-    state: RowState
-    trunk_id: str | None = None
-    error: str | None = None
-    tracking_id: str | None = None
-    details: TrunkDetails | None = None
-    password: str | None = None
-    password_lost: bool = False  # created by a process before a restart: never held here
-
-
-def requester_of(job: BulkJob) -> Actor:
-    who = job.request.get("requester") or {}
-    return Actor(
-        str(who.get("person_id", job.requester)), str(who.get("email", "")), who.get("org_id")
-    )
-
-
-def space_of(job: BulkJob) -> Space:
-    return Space(job.room_id, SpaceKind.DIRECT)
-
-
 class Runner:
     def __init__(self, services: Services, outbox: Outbox, job: BulkJob) -> None:
         self.services, self.outbox, self.job = services, outbox, job
@@ -117,41 +74,20 @@ class Runner:
         self.pace = Pace(self.timing)
         self.stop = _STOPS.setdefault(job.job_id, asyncio.Event())
         self.outcomes: dict[int, Outcome] = {}
-        self.progress_id: str | None = job.progress_id
-        self.edits = 0
+        self.messages = Messages(outbox, job.room_id, job.job_id, job.progress_id)
         self.started = self.timing.clock()
         self.done_here = 0
         self.total = 0
-        self.group_permits: dict[str, Permit | str] = {}  # location ID → routegroup.write
-        self.group_locks: dict[str, asyncio.Lock] = {}  # one writer per route group
+        self.groups = GroupJoins(services, job)
 
     # -- messages -------------------------------------------------------------------------
 
     async def say(self, markdown: str, *, file: Upload | None = None) -> str | None:
-        try:
-            return await self.outbox.send(
-                Reply(markdown=markdown, room_id=self.job.room_id, private=True, file=file)
-            )
-        except BotError:
-            log.warning("bulk.reply_failed", extra={"job": self.job.job_id})
-            return None
+        return await self.messages.say(markdown, file=file)
 
     async def show_progress(self, text: str) -> None:
-        try:
-            if self.progress_id is None or self.edits >= MAX_EDITS:
-                old = self.progress_id
-                self.progress_id = await self.say(text)
-                self.edits = 0
-                if old is not None:
-                    await self.outbox.delete(old)
-            else:
-                await self.outbox.send(
-                    Reply(markdown=text, room_id=self.job.room_id, replaces=self.progress_id)
-                )
-                self.edits += 1
-        except BotError:
-            log.warning("bulk.progress_failed", extra={"job": self.job.job_id})
-        await self.services.store.bulk.beat(self.job.job_id, OWNER, self.progress_id)
+        progress_id = await self.messages.show(text)
+        await self.services.store.bulk.beat(self.job.job_id, OWNER, progress_id)
 
     def progress_text(self) -> str:
         created = sum(1 for o in self.outcomes.values() if o.state is RowState.CREATED)
@@ -193,52 +129,8 @@ class Runner:
             except NotAllowed as exc:
                 out[location_id] = exc.user_message
             if any(r.request.get("route-group") for r in rows if r.location_id == location_id):
-                self.group_permits[location_id] = await self.group_permit(location)
+                await self.groups.ask(location)
         return out
-
-    async def group_permit(self, location: Location) -> Permit | str:
-        """The requester's ``routegroup.write`` here, asked again now (or why not)."""
-        try:
-            permit = await self.services.gate.reauthorize(
-                requester_of(self.job), space_of(self.job), GROUP_ACTION, self.job.org_id, location
-            )
-            if permit.needs_approval:
-                return GROUP_NEEDS_APPROVAL
-            permit.check_write(GROUP_ACTION, self.job.org_id, location.id)
-        except NotAllowed as exc:
-            return exc.user_message
-        return permit
-
-    async def join_group(self, outcome: Outcome) -> Outcome:
-        """A created row with a ``route-group``: its trunk joins the group (made if missing),
-        one writer per group at a time (Webex replaces the member list on every PUT). A
-        failure leaves the trunk created and says what to retry."""
-        row, group = outcome.row, str(outcome.row.request.get("route-group") or "")
-        if not group or outcome.state is not RowState.CREATED or not outcome.trunk_id:
-            return outcome
-        permit = self.group_permits.get(row.location_id, "not allowed")
-        sentence: str | None = None
-        if isinstance(permit, str):
-            sentence = permit
-        else:
-            folded = " ".join(group.split()).casefold()
-            lock = self.group_locks.setdefault(folded, asyncio.Lock())
-            try:
-                async with lock:
-                    permit.check_write(GROUP_ACTION, self.job.org_id, row.location_id)
-                    await RoutingAdmin(self.services.calling).add_trunk(
-                        outcome.trunk_id, group, org_id=self.job.org_id, create_missing=True
-                    )
-            except NotAllowed as exc:
-                sentence = exc.user_message
-            except UsageError as exc:
-                sentence = exc.user_message
-            except WebexError as exc:
-                sentence = user_sentence(exc)
-                outcome.tracking_id = outcome.tracking_id or exc.tracking_id
-        if sentence is not None:
-            outcome.error = words.not_joined(row.name, group, sentence)
-        return outcome
 
     async def approver(self) -> Permit:
         """The job's approver, admitted again for ``approve`` (NotAllowed: why not)."""
@@ -248,85 +140,11 @@ class Runner:
         space = Space(str(approval.get("approvers_room") or ""), SpaceKind.GROUP)
         return await self.services.gate.admit(actor, space, APPROVE, self.job.org_id)
 
-    async def create_row(self, row: BulkRow, permit: Permit) -> Outcome:
-        """One row, once: its own create key, claimed before the POST."""
-        store, calling, org_id = self.services.store, self.services.calling, self.job.org_id
-        key = f"bulk:{self.job.job_id}:{row.row_no}"
-        req = TrunkRequest.from_fields(_fields(row))
-        location = permit.location
-        assert location is not None  # noqa: S101  -- narrowed by the gate
-        for _ in range(2):
-            claim = await store.begin_create(
-                key,
-                name=req.name,
-                org_id=org_id,
-                location_id=location.id,
-                requester=requester_of(self.job).person_id,
-            )
-            if claim.status is ClaimStatus.DONE:
-                done = json.loads(claim.record.result_json or "{}")
-                trunk_id = str(done.get("trunk_id", ""))
-                return Outcome(row, RowState.CREATED, trunk_id=trunk_id, password_lost=True)
-            if claim.status is ClaimStatus.FAILED:
-                failed = json.loads(claim.record.error_json or "{}")
-                return Outcome(row, RowState.FAILED, error=str(failed.get("sentence", "")))
-            if claim.status is ClaimStatus.IN_PROGRESS:
-                # A dead owner's POST (we hold the job now): the name says what happened.
-                found = await calling.find_trunk_by_name(req.name, org_id=org_id)
-                if found is not None:
-                    result = {"trunk_id": found.id, "recovered": True, "name": req.name}
-                    await store.complete_create(key, json.dumps(result))
-                    return Outcome(row, RowState.CREATED, trunk_id=found.id, password_lost=True)
-                await store.fail_create(
-                    key, json.dumps({"sentence": "not created"}), retryable=True
-                )
-                continue
-            break
-        device = _device(row)
-        secret: SecretStr | None = None
-        try:
-            secret = await calling.generate_password(location.id, org_id=org_id)
-            SECRETS.add(secret.get_secret_value(), ttl=PASSWORD_TTL, kind=GENERATED)
-            body = to_create_body(req, location_id=location.id, password=secret, device=device)
-            outcome = await calling.create_trunk(body, org_id=org_id)
-        except TrunkCreateUnknown as exc:
-            # Stays pending: the create reconciliation looks it up by name and tells them.
-            return Outcome(
-                row, RowState.FAILED, error=user_sentence(exc), tracking_id=exc.tracking_id
-            )
-        except WebexError as exc:
-            sentence = user_sentence(known_refusal(exc, req.address, req.domain))
-            retry = _nothing_created(exc)
-            await store.fail_create(
-                key,
-                json.dumps(
-                    {"sentence": sentence, "status": exc.status, "tracking_id": exc.tracking_id}
-                ),
-                retryable=retry,
-            )
-            if retry:
-                raise
-            return Outcome(row, RowState.FAILED, error=sentence, tracking_id=exc.tracking_id)
-        result = {"trunk_id": outcome.trunk_id, "recovered": outcome.recovered, "name": req.name}
-        await store.complete_create(key, json.dumps(result))
-        details: TrunkDetails | None = None
-        try:
-            details = await calling.get_trunk(outcome.trunk_id, org_id=org_id)
-        except WebexError:
-            details = None
-        return Outcome(
-            row,
-            RowState.CREATED,
-            trunk_id=outcome.trunk_id,
-            details=details,
-            password=secret.get_secret_value() if secret else None,
-        )
-
     async def attempt(self, row: BulkRow, permit: Permit) -> None:
         try:
             for attempt in range(self.timing.row_attempts):
                 try:
-                    outcome = await self.create_row(row, permit)
+                    outcome = await create_row(self.services, self.job, row, permit)
                     break
                 except WebexError as exc:
                     if isinstance(exc, WebexRetryable):
@@ -344,7 +162,7 @@ class Runner:
                 return
             if outcome.state is RowState.CREATED:
                 self.pace.succeeded()
-                outcome = await self.join_group(outcome)
+                outcome = await self.groups.join(outcome)
             await self.settle(outcome, permit)
         except Exception:
             log.exception("bulk.row_crashed", extra={"job": self.job.job_id, "row": row.row_no})
@@ -478,63 +296,6 @@ class Runner:
             )
         )
         _STOPS.pop(job.job_id, None)
-
-
-def _fields(row: BulkRow) -> Fields:
-    fields = Fields()
-    for key, value in row.request.items():
-        if key in ("device",):
-            continue  # checked when the job was made: sent as the device type found then
-        if value is None:
-            continue
-        if isinstance(value, bool):
-            fields[key] = "yes" if value else "no"
-        else:
-            fields[key] = str(value)
-    fields["type"] = (
-        "certificate" if row.request.get("type") == "CERTIFICATE_BASED" else "registering"
-    )
-    fields["location"] = row.location_id
-    return fields
-
-
-def _device(row: BulkRow) -> DeviceType | None:
-    name = row.request.get("device")
-    return DeviceType(device_type=str(name)) if name else None
-
-
-def _nothing_created(exc: WebexError) -> bool:
-    return isinstance(exc, TrunkNotCreated | WebexConnectFailed | WebexRetryable) or (
-        isinstance(exc, WebexServerError) and not isinstance(exc, TrunkCreateUnknown)
-    )
-
-
-def result_csv(outcomes: dict[int, Outcome]) -> bytes:
-    """``row,name,status,id,error,tracking_id`` and the gateway columns; every cell that a
-    spreadsheet would run as a formula is neutralized."""
-    out = io.StringIO()
-    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-    writer.writerow([*RESULT_COLUMNS, *GATEWAY_COLUMNS])
-    for number in sorted(outcomes):
-        o = outcomes[number]
-        d = o.details
-        cells: list[Any] = [
-            number,
-            o.row.name,
-            o.state.value,
-            o.trunk_id,
-            " ".join(filter(None, [o.error, words.password_not_kept(o.row.name, o.trunk_id)]))
-            if o.password_lost
-            else o.error,
-            o.tracking_id,
-            o.password,
-            d.line_port if d else None,
-            d.sip_authentication_user_name if d else None,
-            d.outbound_proxy.outbound_proxy if d and d.outbound_proxy else None,
-            d.otg_dtg_id if d else None,
-        ]
-        writer.writerow([csv_cell(c) for c in cells])
-    return out.getvalue().encode("utf-8-sig")
 
 
 async def run_job(

@@ -10,10 +10,7 @@ space the bot refuses without reading the file.
 from __future__ import annotations
 
 import uuid
-from collections import Counter
-from typing import TYPE_CHECKING, Any
-
-from pydantic import SecretStr
+from typing import TYPE_CHECKING
 
 from bot import cards
 from bot.errors import CardRefused, NotAllowed, UsageError
@@ -21,21 +18,22 @@ from bot.events import Context, FileSource, FileTooBig
 from bot.gate import Permit
 from bot.grammar import parse_args
 from bot.router import Command, Request, Scope
-from bot.store.bulk import BulkJob, BulkRow, JobState, NewRow
+from bot.store.bulk import JobState, NewRow
 from bot.webex.models import Location
 from commands import cardkit
-from commands.approvals import ask_approval
 from commands.args import take_flag
 from commands.bulk import run, words
+from commands.bulk.approval import ask_bulk_approval
 from commands.bulk.check import check_rows
+from commands.bulk.control import post_stop_card, stop_job
+from commands.bulk.control import stop_card as stop_card  # the card samples read it here
 from commands.bulk.sheet import MAX_BYTES, read_sheet, too_big
-from commands.cardkit import BULK_CONFIRM, BULK_STOP, STOP, consume
+from commands.cardkit import BULK_CONFIRM, BULK_STOP, consume
 
 if TYPE_CHECKING:
     from bot.services import Services
 
 ACTION = "trunk.create"
-KIND = "bulk"  # the approval kind of a whole file
 DRY_RUN = "dry-run"
 
 
@@ -144,122 +142,6 @@ def commands(services: Services) -> list[Command]:
         Command(action=ACTION, purpose=BULK_CONFIRM, scope=confirm_scope, handler=confirm),
         Command(action=ACTION, purpose=BULK_STOP, scope=confirm_scope, handler=stop_card),
     ]
-
-
-async def stop_job(services: Services, ctx: Context, job_id: str) -> None:
-    job = await services.store.bulk.get(job_id)
-    moved = await services.store.bulk.move(job_id, JobState.STOPPING, only_from=(JobState.RUNNING,))
-    run.signal_stop(job_id)
-    ctx.audit.result = "stopping" if moved else "not-running"
-    if not moved or job is None:
-        await ctx.reply(words.NOTHING_RUNNING)
-        return
-    await ctx.reply(words.stopping(str(job.request.get("file") or "your file")))
-
-
-async def ask_bulk_approval(
-    services: Services,
-    ctx: Context,
-    permit: Permit,
-    job: BulkJob,
-    rows: list[BulkRow],
-    permits: list[Permit],
-) -> None:
-    """The whole file through one approval: counts per location on the approvers' card; the
-    approver must be allowed to approve in every one of them (commands.approvals)."""
-    places = [p.location for p in permits if p.location is not None]
-    first = permit.location
-    assert first is not None  # noqa: S101  -- narrowed by the gate
-    counts = Counter(r.location_id for r in rows)
-    name = str(job.request.get("file") or "a file")
-    summary = {
-        "name": name,
-        "org": permit.org_id,
-        "location_id": first.id,
-        "location": first.name,
-        "locations": [{"id": p.id, "name": p.name} for p in places],
-        "rows": len(rows),
-        "job_id": job.job_id,
-    }
-    ctx.audit.request = {"job": job.job_id, "file": name, "rows": len(rows)}
-    approval_id = await ask_approval(
-        services,
-        ctx,
-        permit,
-        kind=KIND,
-        name=name,
-        summary=summary,
-        facts=words.approval_facts(name, [(p.name, counts[p.id]) for p in places]),
-        password=None,
-        extra={"job_id": job.job_id},
-    )
-    # The job follows its approval: rejected or expired ends it (commands.bulk.ending).
-    await services.store.bulk.note_awaiting(job.job_id, {**job.request, "approval_id": approval_id})
-
-
-async def execute_approved(
-    services: Services,
-    ctx: Context,
-    permit: Permit,
-    stored: dict[str, Any],
-    _password: SecretStr | None,
-) -> None:
-    """Approved: the job starts, carrying its approver (the runner asks the gate again,
-    for the requester and the approver, at every location, before each row's write)."""
-    job = await services.store.bulk.get(str(stored.get("job_id", "")))
-    if job is None or permit.approver is None:
-        raise CardRefused(words.GONE)
-    request = {
-        **job.request,
-        "approval": {
-            "approver": {
-                "person_id": permit.approver.person_id,
-                "email": permit.approver.email,
-                "org_id": permit.approver.org_id,
-            },
-            "approvers_room": permit.approvers_space,
-        },
-    }
-    if not await services.store.bulk.start_approved(job.job_id, request):
-        raise CardRefused(words.GONE)
-    ctx.audit.result = "started"
-    await post_stop_card(services, ctx, job.job_id)
-    run.start(services, ctx.outbox, job.job_id)
-
-
-def stop_card(nonce: str) -> dict[str, Any]:
-    """One button, Stop: the rows in flight finish, the rest are left out."""
-    return {
-        "type": "AdaptiveCard",
-        "version": "1.3",
-        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-        "body": [
-            {
-                "type": "TextBlock",
-                "text": "Creating the trunks from your file. Stop lets the rows in flight finish.",
-                "wrap": True,
-            }
-        ],
-        "actions": [
-            {
-                "type": "Action.Submit",
-                "title": "Stop",
-                "style": "destructive",
-                "data": {cards.DATA_KEY: {"nonce": nonce, "action": STOP}},
-            }
-        ],
-    }
-
-
-async def post_stop_card(services: Services, ctx: Context, job_id: str) -> None:
-    ev = ctx.event
-    nonce = await cardkit.issue_nonce(
-        services, ctx, BULK_STOP, {"job_id": job_id, "for": ev.actor.email or None}, ttl=24 * 3600.0
-    )
-    card = stop_card(nonce)
-    await cardkit.post_card(
-        services, ctx, nonce, "Creating the trunks now; say `stop bulk` to stop.", card
-    )
 
 
 async def create_trunks(services: Services, ctx: Context, permit: Permit, *, dry_run: bool) -> None:
