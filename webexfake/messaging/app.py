@@ -19,9 +19,6 @@ header, as Webex sends them.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
 import re
 from collections.abc import Sequence
 from email.parser import BytesParser
@@ -29,17 +26,14 @@ from email.policy import default as email_policy
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
-from starlette.types import ASGIApp, Receive, Scope, Send
-from starlette.types import Message as AsgiMessage
-from starlette.websockets import WebSocket
+from starlette.types import ASGIApp
 
-from webexfake.faults import Fault, FaultKind
-from webexfake.ids import make_id, parse_id, tracking_id
+from webexfake.ids import parse_id
 
+from .front import EXCEPTION_HANDLERS, Front, error_response
 from .model import (
     ADAPTIVE_CARD,
     Content,
@@ -47,14 +41,27 @@ from .model import (
     FakeApiError,
     Message,
     Person,
-    Room,
-    WsConnection,
     now_iso,
     paragraph_html,
 )
+from .routes_base import ROOM_NOT_FOUND, UNAUTHORIZED, json_body, optional_str
+from .routes_socket import WS_AUTH_TIMEOUT, WS_UNAUTHORIZED, SocketRoutes
+from .routes_webhooks import WebhookRoutes
 
 if TYPE_CHECKING:
     from .server import FakeWebex
+
+__all__ = [
+    "MAX_EDITS",
+    "MAX_MESSAGE_BYTES",
+    "ROOM_NOT_FOUND",
+    "TOO_LONG",
+    "UNAUTHORIZED",
+    "WS_AUTH_TIMEOUT",
+    "WS_UNAUTHORIZED",
+    "build_app",
+    "error_response",
+]
 
 #: Bytes allowed in ``text`` and in ``markdown`` of a message (messages.yml).
 MAX_MESSAGE_BYTES = 7439
@@ -65,32 +72,8 @@ TOO_LONG = (
     "Unable to post message to room: Message length limited to 7439 characters before "
     "encryption and 10000 characters after encryption."
 )
-ROOM_NOT_FOUND = "Could not find a room with provided ID."
-UNAUTHORIZED = "The request requires a valid access token set in the Authorization request header."
-#: Close code when the websocket's first frame is not a valid authorization (Mercury's is
-#: undocumented; 4401 is the fake's choice).
-WS_UNAUTHORIZED = 4401
-#: How long a new socket may take to send its authorization frame.
-WS_AUTH_TIMEOUT = 10.0
 
 _MENTION = re.compile(r"<@(personEmail|personId):([^>|]+)(?:\|[^>]*)?>")
-
-#: Where the front layer leaves the websocket's transport in the scope (best effort).
-TRANSPORT_KEY = "fake_webex.transport"
-
-
-def error_response(
-    status: int,
-    description: str,
-    *,
-    message: str | None = None,
-    headers: dict[str, str] | None = None,
-) -> JSONResponse:
-    """A Webex error body with a fresh tracking id."""
-    tid = tracking_id()
-    body = {"message": message or description, "errors": [{"description": description}]}
-    body["trackingId"] = tid
-    return JSONResponse(body, status_code=status, headers={"TrackingID": tid, **(headers or {})})
 
 
 def build_app(
@@ -104,164 +87,13 @@ def build_app(
     routes = _Routes(fake)
     app = Starlette(
         routes=[*extra_routes, *routes.routes()],
-        exception_handlers={
-            FakeApiError: _api_error_handler,
-            HTTPException: _http_error_handler,
-        },
+        exception_handlers=EXCEPTION_HANDLERS,
     )
-    return _Front(fake, app, extra_app, tuple(extra_prefixes))
+    return Front(fake, app, extra_app, tuple(extra_prefixes))
 
 
-async def _api_error_handler(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, FakeApiError)  # noqa: S101 - an invariant of the fake
-    return error_response(exc.status, exc.description, message=exc.message, headers=exc.headers)
-
-
-async def _http_error_handler(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)  # noqa: S101 - an invariant of the fake
-    descriptions = {
-        404: "The requested resource could not be found.",
-        405: "The request was made to a resource using an HTTP request method that is not "
-        "supported.",
-    }
-    return error_response(exc.status_code, descriptions.get(exc.status_code, str(exc.detail)))
-
-
-class _Front:
-    """The outer ASGI layer: request log, injected latency and faults, the calling API mount."""
-
-    def __init__(
-        self,
-        fake: FakeWebex,
-        app: ASGIApp,
-        extra_app: ASGIApp | None,
-        extra_prefixes: tuple[str, ...],
-    ) -> None:
-        self.fake = fake
-        self.app = app
-        self.extra_app = extra_app
-        self.extra_prefixes = extra_prefixes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await self._lifespan(scope, receive, send)
-            return
-        if scope["type"] == "websocket":
-            # uvicorn's ASGI ``send`` is a bound method of its protocol object, which owns the
-            # transport; keep it so drop_connections(abrupt=True) can cut the TCP connection.
-            transport = getattr(getattr(send, "__self__", None), "transport", None)
-            await self.app({**scope, TRANSPORT_KEY: transport}, receive, send)
-            return
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        calling = self.fake.calling is not None and self.extra_app is not None
-        if calling and self._for_extra_app(scope):
-            assert self.extra_app is not None  # noqa: S101 - checked above
-            await self.extra_app(scope, receive, send)  # its middleware records, applies faults
-            return
-        method: str = scope["method"]
-        path: str = scope["path"]
-        body = bytearray()
-        status = 0
-
-        async def receive_tee() -> AsgiMessage:
-            message = await receive()
-            if message["type"] == "http.request":
-                body.extend(message.get("body", b""))
-            return message
-
-        async def send_tap(message: AsgiMessage) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        fault: Fault | None = None
-        try:
-            delay = self.fake.faults.take_latency(method, path)
-            if delay > 0:
-                await asyncio.sleep(delay)
-            fault = self.fake.faults.take(method, path, (FaultKind.STATUS,))
-            if fault is not None and fault.status is not None:
-                headers = {}
-                if fault.retry_after is not None:
-                    headers["Retry-After"] = str(fault.retry_after)
-                response = error_response(
-                    fault.status,
-                    fault.description or f"Injected failure ({fault.status}).",
-                    headers=headers,
-                )
-                await response(scope, receive_tee, send_tap)
-            elif self.extra_app is not None and self._for_extra_app(scope):
-                await self.extra_app(scope, receive_tee, send_tap)
-            else:
-                await self.app(scope, receive_tee, send_tap)
-        finally:
-            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-            self.fake.log.record(
-                method,
-                path,
-                scope.get("query_string", b""),
-                headers,
-                bytes(body),
-                fault=fault.kind if fault is not None else None,
-                status=status,
-            )
-
-    def _for_extra_app(self, scope: Scope) -> bool:
-        """The calling paths, and any ``/v1`` call with a token the fake does not know (the
-        calling app's admin or service-app tokens, e.g. its ``/v1/people/me``)."""
-        path: str = scope["path"]
-        if path.startswith(self.extra_prefixes):
-            return True
-        if not path.startswith("/v1/"):
-            return False
-        for key, value in scope["headers"]:
-            if key.lower() == b"authorization":
-                scheme, _, token = value.decode("latin-1").partition(" ")
-                known = self.fake._person_for_token(token.strip()) is not None
-                return not (scheme.lower() == "bearer" and known)
-        return False
-
-    async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.extra_app is not None:
-            await self.extra_app(scope, receive, send)
-            return
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await send({"type": "lifespan.shutdown.complete"})
-                return
-
-
-async def _json_body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    try:
-        body = json.loads(raw or b"null")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise FakeApiError(400, "The request body is not valid JSON.") from exc
-    if not isinstance(body, dict):
-        raise FakeApiError(400, "The request body must be a JSON object.")
-    return body
-
-
-def _optional_str(body: dict[str, Any], key: str) -> str | None:
-    value = body.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise FakeApiError(400, f"Invalid {key}: expected a string.")
-    return value
-
-
-class _Routes:
-    """The handlers. Each runs on the server loop and touches state under ``fake._lock``."""
-
-    def __init__(self, fake: FakeWebex) -> None:
-        self.fake = fake
+class _Routes(WebhookRoutes, SocketRoutes):
+    """The handlers, by resource; webhooks and the websocket are their own modules."""
 
     def routes(self) -> list[BaseRoute]:
         r = Route
@@ -299,60 +131,6 @@ class _Routes:
             WebSocketRoute("/ws/{device_id}", self.websocket),
         ]
 
-    # -- helpers -----------------------------------------------------------------------------
-
-    def caller(self, request: Request) -> Person:
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        person = self.fake._person_for_token(token.strip()) if scheme.lower() == "bearer" else None
-        if person is None:
-            raise FakeApiError(401, UNAUTHORIZED)
-        return person
-
-    def visible(self, caller: Person, message: Message) -> bool:
-        """Whether ``caller`` may read ``message``: a member, and for a bot in a group space,
-        only messages that mention it or that it wrote."""
-        if message.deleted or not message.room.has_member(caller):
-            return False
-        if caller.is_bot and message.room.kind == "group":
-            return message.author.uuid == caller.uuid or message.mentions(caller)
-        return True
-
-    def find_message(self, caller: Person, message_id: str) -> Message:
-        message = self.fake._find_message(message_id)
-        if message is None or not self.visible(caller, message):
-            raise FakeApiError(404, "Could not find a message with the provided ID.")
-        return message
-
-    def find_room(self, caller: Person, room_id: str) -> Room:
-        parsed = parse_id(room_id)
-        room = self.fake._rooms.get(parsed[1]) if parsed and parsed[0] == "ROOM" else None
-        if room is None or not room.has_member(caller):
-            raise FakeApiError(404, ROOM_NOT_FOUND)
-        return room
-
-    def find_person(self, person_id: str) -> Person:
-        parsed = parse_id(person_id)
-        person = self.fake._people.get(parsed[1]) if parsed and parsed[0] == "PEOPLE" else None
-        if person is None:
-            raise FakeApiError(404, "Person not found.")
-        return person
-
-    @staticmethod
-    def max_param(request: Request, default: int = 50) -> int:
-        raw = request.query_params.get("max")
-        if raw is None:
-            return default
-        try:
-            value = int(raw)
-        except ValueError as exc:
-            raise FakeApiError(400, "Invalid max: expected a positive integer.") from exc
-        if value < 1:
-            raise FakeApiError(400, "Invalid max: expected a positive integer.")
-        return value
-
-    # -- U2C, WDM, conversation --------------------------------------------------------------
-
     async def catalog(self, request: Request) -> Response:
         self.caller(request)
         # Only the hostmap shape webex-bot asks for (``?format=hostmap``), whatever the query.
@@ -368,7 +146,7 @@ class _Routes:
 
     async def create_device(self, request: Request) -> Response:
         caller = self.caller(request)
-        data = await _json_body(request)
+        data = await json_body(request)
         with self.fake._lock:
             device = Device(owner=caller, data=data, base_url=self.fake.base_url)
             self.fake._devices.append(device)
@@ -483,12 +261,12 @@ class _Routes:
         MAX_EDITS times."""
         caller = self.caller(request)
         message = self.find_message(caller, request.path_params["message_id"])
-        body = await _json_body(request)
+        body = await json_body(request)
         if message.author.uuid != caller.uuid:
             raise FakeApiError(403, "You can only edit messages you posted.")
-        if _optional_str(body, "roomId") != message.room.id:
+        if optional_str(body, "roomId") != message.room.id:
             raise FakeApiError(400, "roomId is required and must be the message's room.")
-        text, markdown = _optional_str(body, "text"), _optional_str(body, "markdown")
+        text, markdown = optional_str(body, "text"), optional_str(body, "markdown")
         if not (text or markdown):
             raise FakeApiError(400, "text or markdown is required.")
         for value in (text, markdown):
@@ -552,13 +330,13 @@ class _Routes:
         if "multipart/form-data" in request.headers.get("content-type", ""):
             body, uploads = await self._multipart(request)
         else:
-            body = await _json_body(request)
-        room_id = _optional_str(body, "roomId")
-        to_person_id = _optional_str(body, "toPersonId")
-        to_person_email = _optional_str(body, "toPersonEmail")
-        text = _optional_str(body, "text")
-        markdown = _optional_str(body, "markdown")
-        parent_ref = _optional_str(body, "parentId")
+            body = await json_body(request)
+        room_id = optional_str(body, "roomId")
+        to_person_id = optional_str(body, "toPersonId")
+        to_person_email = optional_str(body, "toPersonEmail")
+        text = optional_str(body, "text")
+        markdown = optional_str(body, "markdown")
+        parent_ref = optional_str(body, "parentId")
         targets = [t for t in (room_id, to_person_id, to_person_email) if t]
         if len(targets) != 1:
             raise FakeApiError(
@@ -722,166 +500,3 @@ class _Routes:
         return JSONResponse(self.find_room(caller, request.path_params["room_id"]).to_json())
 
     # -- webhooks (webhooks.yml): each person sees and changes only their own ---------------
-
-    _WEBHOOK_RESOURCES = frozenset({"messages", "attachmentActions", "memberships", "rooms"})
-
-    @staticmethod
-    def _webhook_json(hook: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in hook.items() if not k.startswith("_")}
-
-    def _own_webhook(self, caller: Person, webhook_id: str) -> dict[str, Any]:
-        with self.fake._lock:
-            hook = self.fake._webhooks.get(webhook_id)
-        if hook is None or hook["_owner"] != caller.uuid:
-            raise FakeApiError(404, "Webhook not found.")
-        return hook
-
-    async def list_webhooks(self, request: Request) -> Response:
-        caller = self.caller(request)
-        with self.fake._lock:
-            mine = [h for h in self.fake._webhooks.values() if h["_owner"] == caller.uuid]
-        items = [self._webhook_json(h) for h in mine[: self.max_param(request, 100)]]
-        return JSONResponse({"items": items})
-
-    async def create_webhook(self, request: Request) -> Response:
-        caller = self.caller(request)
-        body = await _json_body(request)
-        for key in ("name", "targetUrl", "resource", "event"):
-            if not _optional_str(body, key):
-                raise FakeApiError(400, f"{key} is required.")
-        if body["resource"] not in self._WEBHOOK_RESOURCES:
-            raise FakeApiError(400, "Invalid resource.")
-        if not str(body["targetUrl"]).startswith(("https://", "http://")):
-            raise FakeApiError(400, "Invalid targetUrl.")
-        webhook_id = make_id("WEBHOOK")
-        hook: dict[str, Any] = {
-            "id": webhook_id,
-            "name": body["name"],
-            "targetUrl": body["targetUrl"],
-            "resource": body["resource"],
-            "event": body["event"],
-            "orgId": make_id("ORGANIZATION", self.fake.org_uuid),
-            "createdBy": caller.id,
-            "appId": make_id("APPLICATION"),
-            "ownedBy": "creator",
-            "status": "active",
-            "created": now_iso(),
-            "_owner": caller.uuid,
-            "_secret": body.get("secret"),
-        }
-        if isinstance(body.get("filter"), str):
-            hook["filter"] = body["filter"]
-        with self.fake._lock:
-            self.fake._webhooks[webhook_id] = hook
-        return JSONResponse(self._webhook_json(hook), status_code=200)
-
-    async def get_webhook(self, request: Request) -> Response:
-        caller = self.caller(request)
-        return JSONResponse(
-            self._webhook_json(self._own_webhook(caller, request.path_params["webhook_id"]))
-        )
-
-    async def update_webhook(self, request: Request) -> Response:
-        caller = self.caller(request)
-        hook = self._own_webhook(caller, request.path_params["webhook_id"])
-        body = await _json_body(request)
-        for key in ("name", "targetUrl"):
-            if not _optional_str(body, key):
-                raise FakeApiError(400, f"{key} is required.")
-        with self.fake._lock:
-            hook["name"], hook["targetUrl"] = body["name"], body["targetUrl"]
-            if "secret" in body:
-                hook["_secret"] = body["secret"]
-            if body.get("status") in ("active", "inactive"):
-                hook["status"] = body["status"]
-        return JSONResponse(self._webhook_json(hook))
-
-    async def delete_webhook(self, request: Request) -> Response:
-        caller = self.caller(request)
-        hook = self._own_webhook(caller, request.path_params["webhook_id"])
-        with self.fake._lock:
-            self.fake._webhooks.pop(hook["id"], None)
-        return Response(status_code=204)
-
-    # -- websocket ---------------------------------------------------------------------------
-
-    async def websocket(self, websocket: WebSocket) -> None:
-        fake = self.fake
-        device = fake._device(websocket.path_params["device_id"])
-        refuse = fake._refuse_ws_status
-        if refuse is not None or device is None or device.expired:
-            status = refuse if refuse is not None else 404
-            if status == 403:
-                await websocket.close()  # a close before accept is uvicorn's plain 403
-            else:
-                await websocket.send_denial_response(error_response(status, "Websocket refused."))
-            return
-        await websocket.accept()
-        conn = fake._open_connection(device.uuid, websocket.scope.get(TRANSPORT_KEY))
-        try:
-            await self._serve_socket(websocket, conn)
-        finally:
-            fake._close_connection(conn)
-
-    async def _serve_socket(self, websocket: WebSocket, conn: WsConnection) -> None:
-        # The writer runs from the start so drop_connections() also closes a socket that has
-        # not authorized yet; frames only reach authorized ones (FakeWebex._deliver).
-        reader = asyncio.ensure_future(self._read_socket(websocket, conn))
-        writer = asyncio.ensure_future(self._write_socket(websocket, conn))
-        try:
-            await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (reader, writer):
-                task.cancel()
-            await asyncio.gather(reader, writer, return_exceptions=True)
-
-    async def _read_socket(self, websocket: WebSocket, conn: WsConnection) -> None:
-        """The first frame must be ``{"type": "authorization", "data": {"token": "Bearer
-        …"}}`` (within WS_AUTH_TIMEOUT), else close 4401; later frames are recorded, acks
-        counted."""
-        while True:
-            try:
-                message = await asyncio.wait_for(
-                    websocket.receive(), None if conn.authorized else WS_AUTH_TIMEOUT
-                )
-            except TimeoutError:
-                message = {"type": "websocket.receive", "text": "(no authorization in time)"}
-            if message["type"] == "websocket.disconnect":
-                if conn.close_code is None:
-                    conn.close_code = int(message.get("code", 1005))
-                return
-            raw = message.get("text")
-            if raw is None:
-                raw = (message.get("bytes") or b"").decode("utf-8", "replace")
-            frame = _maybe_json(raw)
-            conn.received.append(frame)
-            if not conn.authorized:
-                person = self.fake._authorize_frame(raw)
-                if person is None:
-                    conn.close_code = WS_UNAUTHORIZED
-                    with contextlib.suppress(RuntimeError):
-                        await websocket.close(WS_UNAUTHORIZED, "Unauthorized")
-                    return
-                self.fake._authorize_connection(conn, person)
-            elif isinstance(frame, dict) and frame.get("type") == "ack":
-                conn.acks.append(str(frame.get("messageId")))
-                self.fake._notify()
-
-    async def _write_socket(self, websocket: WebSocket, conn: WsConnection) -> None:
-        assert conn.outbox is not None  # noqa: S101 - an invariant of the fake
-        while True:
-            kind, payload = await conn.outbox.get()
-            if kind == "close":
-                conn.close_code = int(payload)
-                with contextlib.suppress(RuntimeError):  # the reader closed it already
-                    await websocket.close(int(payload))
-                return
-            await websocket.send_text(json.dumps(payload))
-            conn.sent.append(payload)
-
-
-def _maybe_json(raw: str) -> Any:
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw

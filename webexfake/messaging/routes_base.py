@@ -1,0 +1,107 @@
+"""What every handler of the fake's messaging API shares: who is calling (by token), what
+they may see, and finding rooms, messages and people as Webex would (404 otherwise)."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+
+from webexfake.ids import parse_id
+
+from .model import (
+    FakeApiError,
+    Message,
+    Person,
+    Room,
+)
+
+if TYPE_CHECKING:
+    from .server import FakeWebex
+
+
+ROOM_NOT_FOUND = "Could not find a room with provided ID."
+UNAUTHORIZED = "The request requires a valid access token set in the Authorization request header."
+
+
+async def json_body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    try:
+        body = json.loads(raw or b"null")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise FakeApiError(400, "The request body is not valid JSON.") from exc
+    if not isinstance(body, dict):
+        raise FakeApiError(400, "The request body must be a JSON object.")
+    return body
+
+
+def optional_str(body: dict[str, Any], key: str) -> str | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise FakeApiError(400, f"Invalid {key}: expected a string.")
+    return value
+
+
+class RoutesBase:
+    """The handlers' shared state and look-ups; each handler runs on the server loop and
+    touches state under ``fake._lock``."""
+
+    def __init__(self, fake: FakeWebex) -> None:
+        self.fake = fake
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def caller(self, request: Request) -> Person:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        person = self.fake._person_for_token(token.strip()) if scheme.lower() == "bearer" else None
+        if person is None:
+            raise FakeApiError(401, UNAUTHORIZED)
+        return person
+
+    def visible(self, caller: Person, message: Message) -> bool:
+        """Whether ``caller`` may read ``message``: a member, and for a bot in a group space,
+        only messages that mention it or that it wrote."""
+        if message.deleted or not message.room.has_member(caller):
+            return False
+        if caller.is_bot and message.room.kind == "group":
+            return message.author.uuid == caller.uuid or message.mentions(caller)
+        return True
+
+    def find_message(self, caller: Person, message_id: str) -> Message:
+        message = self.fake._find_message(message_id)
+        if message is None or not self.visible(caller, message):
+            raise FakeApiError(404, "Could not find a message with the provided ID.")
+        return message
+
+    def find_room(self, caller: Person, room_id: str) -> Room:
+        parsed = parse_id(room_id)
+        room = self.fake._rooms.get(parsed[1]) if parsed and parsed[0] == "ROOM" else None
+        if room is None or not room.has_member(caller):
+            raise FakeApiError(404, ROOM_NOT_FOUND)
+        return room
+
+    def find_person(self, person_id: str) -> Person:
+        parsed = parse_id(person_id)
+        person = self.fake._people.get(parsed[1]) if parsed and parsed[0] == "PEOPLE" else None
+        if person is None:
+            raise FakeApiError(404, "Person not found.")
+        return person
+
+    @staticmethod
+    def max_param(request: Request, default: int = 50) -> int:
+        raw = request.query_params.get("max")
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError as exc:
+            raise FakeApiError(400, "Invalid max: expected a positive integer.") from exc
+        if value < 1:
+            raise FakeApiError(400, "Invalid max: expected a positive integer.")
+        return value
+
+    # -- U2C, WDM, conversation --------------------------------------------------------------
