@@ -117,14 +117,21 @@ def actor(email: str, chat: Chat) -> Actor:
     return Actor(person_id_for(email), email, chat.state.org_id)
 
 
-def posts(chat: Chat, since: int = 0) -> list[dict[str, Any]]:
-    """Trunk POST bodies the sandbox received, from its ``since``-th request on."""
+def posts(chat: Chat, since: int = 0, *, refused: bool = False) -> list[dict[str, Any]]:
+    """Trunk POST bodies the sandbox received from its ``since``-th request on and accepted
+    (2xx) — or, with ``refused``, answered with an error (a create that goes ahead at once
+    lets Webex's answer to the POST be the name check, so a name the fuzz drew twice is a
+    refused POST, not a trunk)."""
     with chat.state.lock:
         requests = chat.state.requests[since:]
     return [
         r.json
         for r in requests
-        if r.method == "POST" and r.path.endswith(TRUNKS) and isinstance(r.json, dict)
+        if r.method == "POST"
+        and r.path.endswith(TRUNKS)
+        and isinstance(r.json, dict)
+        and r.status is not None
+        and (r.status >= 300) == refused
     ]
 
 
@@ -309,11 +316,14 @@ async def test_any_message_is_answered_or_ignored(
 
     ignored = from_a_bot or not (direct or mentioned)
     created = posts(chat, before)
-    label("ignored" if ignored else "created" if created else "answered")
+    refused = posts(chat, before, refused=True)
+    label(
+        "ignored" if ignored else "created" if created else "name taken" if refused else "answered"
+    )
     if ignored:
         assert sent == [], message
         assert [(r.action, r.result) for r in rows] == [("message", "ignored")]
-        assert created == []
+        assert created == refused == []
         return
     if not sent:
         # Someone the policy doesn't know hears "not allowed" at most once a minute; each
@@ -333,6 +343,15 @@ async def test_any_message_is_answered_or_ignored(
         typed = password is not None and password.strip().casefold() != "auto"
         assert direct or not typed, "a password typed in a group space was used"
         assert [r.result for r in rows] in (["created"], ["recovered"])
+    if refused:
+        # Only a name already taken (by an earlier example) gets a POST Webex refuses, and the
+        # person hears which trunk has it.
+        assert person in CREATE_AT_ONCE, (person, message)
+        assert created == []
+        assert len(refused) == 1
+        assert chat.state.trunk_by_name(refused[0]["name"]) is not None
+        assert "already" in shown(sent[-1]), sent[-1]
+        assert [r.result for r in rows] == ["failed"]
 
 
 # --- card submissions -----------------------------------------------------------------------
