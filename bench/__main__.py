@@ -10,7 +10,8 @@ after 300 ms. The same commands go through
 
 Both run in this process, against the same in-process sandbox, in the same run, so the
 ratio is the figure to read. Then the bot-side overhead per command (no Webex latency) is
-printed as p50 / p99. Last, the end-to-end bench (bench/e2e.py; ``--k`` people, the same
+printed as p50 / p99. Then the bulk create scenario (bench/bulk.py; ``--bulk-rows``, 0 skips
+it). Last, the end-to-end bench (bench/e2e.py; ``--k`` people, the same
 ``--latency``; ``--no-e2e`` skips it): `trunkbot run` and a plain webex_bot bot as
 processes on the websocket against the TLS fake.
 """
@@ -135,6 +136,9 @@ async def main() -> None:
     ap.add_argument("--samples", type=int, default=300)
     ap.add_argument("--k", type=int, default=100, help="end to end: simultaneous creates")
     ap.add_argument("--no-e2e", action="store_true", help="skip the end-to-end bench")
+    ap.add_argument(
+        "--bulk-rows", type=int, default=1000, help="the bulk create scenario's rows (0 skips it)"
+    )
     args = ap.parse_args()
     print(f"{args.n} simultaneous creates, {args.latency * 1000:.0f} ms per Webex call")
     ours_wall, ours_ok = await ours(args.n, args.latency)
@@ -147,7 +151,8 @@ async def main() -> None:
         f"bot-side overhead per command, in-process sandbox, no latency ({args.samples} runs): "
         f"p50 {pct(ms, 50):.2f} ms, p99 {pct(ms, 99):.2f} ms"
     )
-    await bulk.main([])  # the bulk create scenario (flags: python -m bench.bulk --help)
+    if args.bulk_rows:  # the bulk create scenario (its other flags: python -m bench.bulk --help)
+        await bulk.main(["--rows", str(args.bulk_rows)])
     if not args.no_e2e:
         await e2e.run(args.k, args.latency)
 
