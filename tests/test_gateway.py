@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.events import Reply
-from bot.gateway_config import PASSWORD_PLACEHOLDER, WATCH_STATS
+from bot.gateway_config import PASSWORD_PLACEHOLDER
+from bot.gateway_watch import WATCH_STATS
 from bot.transports.shell import person_id_for
 from commands.gateway.watch import watch_round
 from tests.chat import Chat, delivery_of, make_chat, result_of, seed_trunk

@@ -24,7 +24,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from bot.gateway_config import WATCH_STATS
+from bot.gateway_watch import WATCH_STATS
 from bot.webex import http as webex_http
 
 if TYPE_CHECKING:

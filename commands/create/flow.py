@@ -34,14 +34,8 @@ from bot.errors import (
 )
 from bot.events import Context
 from bot.gate import Permit
-from bot.gateway_config import (
-    FIRST_LOOK,
-    WATCH_FOR,
-    GatewayConfigError,
-    config_message,
-    ios_config,
-    watching_note,
-)
+from bot.gateway_config import GatewayConfigError, config_message, ios_config
+from bot.gateway_watch import FIRST_LOOK, WATCH_FOR, watching_note
 from bot.grammar import Fields
 from bot.logs import GENERATED, PASSWORD_TTL, SECRETS, delivering, scrub_in_request
 from bot.store import ClaimStatus

@@ -7,7 +7,7 @@ registering trunk is created. Each round takes the watches that are due — at m
 deadline (30 minutes) → the requester is told it hasn't registered, with the three things to
 check; otherwise the next look backs off (1, 1, 2, 2, 4, 4, then every 5 minutes). A trunk
 deleted meanwhile ends its watch quietly. The counts are in ``/metrics``
-(bot.gateway_config.WATCH_STATS). "Now" is the store's clock.
+(bot.gateway_watch.WATCH_STATS). "Now" is the store's clock.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from bot.errors import WebexError, WebexNotFound
 from bot.events import Job, Outbox, Reply
-from bot.gateway_config import WATCH_STATS, next_look
+from bot.gateway_watch import WATCH_STATS, next_look
 from bot.store import TrunkWatch
 from commands.gateway import words
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from bot.errors import BotError, UsageError, WebexError
 from bot.events import Context
 from bot.gate import Permit
-from bot.gateway_config import FIRST_LOOK, WATCH_FOR
+from bot.gateway_watch import FIRST_LOOK, WATCH_FOR
 from bot.router import Command, Request, Scope, ScopeReader
 from bot.webex.models import TrunkDetails, TrunkSummary
 from commands.lifecycle import words
