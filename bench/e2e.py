@@ -18,9 +18,11 @@ websocket). The machine may be shared: the ratios within one run are the figures
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import re
+import shutil
 import statistics
 import sys
 import tempfile
@@ -73,7 +75,13 @@ def _endpoint(method: str, path: str) -> str:
 
 
 async def measure(
-    label: str, argv: list[str], fake: FakeWebex, state: SandboxState, k: int, tmp: Path
+    label: str,
+    argv: list[str],
+    fake: FakeWebex,
+    state: SandboxState,
+    k: int,
+    tmp: Path,
+    profile: Path | None = None,
 ) -> Result:
     out = Result(label)
     env = bot_env(fake, tmp, **fake.tls.env())
@@ -87,6 +95,7 @@ async def measure(
         await asyncio.sleep(0.5)  # the first frames settle
         people = [fake.add_person(f"{label}{i}@example.com", f"{label} {i}") for i in range(k)]
         rooms = [fake.add_room("direct", [p]) for p in people]
+        spy = await _start_profile(proc.pid, profile)
         before, cpu0 = len(fake.requests), _cpu_seconds(proc.pid)
         begin = time.perf_counter()
         await asyncio.gather(
@@ -112,6 +121,9 @@ async def measure(
         out.lost = len(pending)
         out.created = sum(1 for t in state.trunks.values() if t.name.startswith(f"{label}-"))
         out.requests = Counter(_endpoint(r.method, r.path) for r in fake.requests[before:])
+        if spy is not None:
+            spy.send_signal(2)  # py-spy writes its profile on SIGINT
+            await spy.wait()
     finally:
         if proc.returncode is None:
             proc.terminate()
@@ -122,6 +134,35 @@ async def measure(
                 await proc.wait()
         log.close()
     return out
+
+
+async def _start_profile(pid: int, path: Path | None) -> asyncio.subprocess.Process | None:
+    """py-spy sampling the bot during the burst (``--profile``), when py-spy is installed."""
+    spy_bin = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or shutil.which(
+        "py-spy"
+    )
+    if path is None or spy_bin is None:
+        return None
+    fmt = (
+        "speedscope" if path.suffix == ".json" else "raw" if path.suffix == ".txt" else "flamegraph"
+    )
+    spy = await asyncio.create_subprocess_exec(
+        spy_bin,
+        "record",
+        "-p",
+        str(pid),
+        "-o",
+        str(path),
+        "-f",
+        fmt,
+        "-r",
+        "200",
+        "--nonblocking",
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    await asyncio.sleep(0.5)  # attached
+    return spy
 
 
 def report(r: Result, k: int) -> None:
@@ -141,7 +182,9 @@ def report(r: Result, k: int) -> None:
         print(f"  {'':12} {n / k:5.2f}  {endpoint}")
 
 
-async def run(k: int, latency: float, *, baseline: bool = True) -> list[Result]:
+async def run(
+    k: int, latency: float, *, baseline: bool = True, profile: Path | None = None
+) -> list[Result]:
     state = SandboxState.seeded()
     if latency:
         state.faults.add("latency", seconds=latency, times=None)
@@ -155,7 +198,8 @@ async def run(k: int, latency: float, *, baseline: bool = True) -> list[Result]:
             if baseline:
                 bots.append(("webex_bot", [sys.executable, "-m", "bench.plain_webex_bot"]))
             for label, argv in bots:
-                results.append(await measure(label, argv, fake, state, k, tmp))
+                spy = profile if label == "trunkbot" else None
+                results.append(await measure(label, argv, fake, state, k, tmp, spy))
             if any(r.lost for r in results):
                 for label, _ in bots:
                     print(
@@ -172,3 +216,22 @@ async def run(k: int, latency: float, *, baseline: bool = True) -> list[Result]:
     if len(results) == 2 and results[0].wall:
         print(f"  ratio (webex_bot wall / trunkbot wall) {results[1].wall / results[0].wall:6.1f}x")
     return results
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(prog="python -m bench.e2e", description=__doc__.split("\n")[0])
+    ap.add_argument("--k", type=int, default=100, help="simultaneous creates")
+    ap.add_argument("--latency", type=float, default=0.3, help="seconds per calling-API request")
+    ap.add_argument("--no-baseline", action="store_true", help="trunkbot only")
+    ap.add_argument(
+        "--profile",
+        type=Path,
+        help="py-spy record trunkbot during the burst into this file "
+        "(.txt: collapsed stacks, .json: speedscope, else an SVG flame graph)",
+    )
+    args = ap.parse_args()
+    asyncio.run(run(args.k, args.latency, baseline=not args.no_baseline, profile=args.profile))
+
+
+if __name__ == "__main__":
+    main()
