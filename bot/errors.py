@@ -27,6 +27,7 @@ answers generically.
     │   ├── LocationNotFound      no calling location matches (bot.webex.calling)
     │   └── TrunkNotFound         no trunk matches (bot.webex.trunk_admin)
     ├── NotAllowed            the policy refuses this person this action
+    ├── StoreDown             the database stopped answering mid-command (bot.store.errors)
     ├── ConfigError           settings or policy file are wrong (exit code 2 on the CLI)
     │   ├── RefreshTokenRejected  the refresh token is revoked (bot.webex.tokens)
     │   └── StoreUnavailable      the database doesn't answer at start (bot.store.errors)

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from bot.errors import ConfigError
 from bot.store.base import AuditLog, Store
-from bot.store.errors import StoreUnavailable
+from bot.store.errors import STORE_DOWN, StoreDown, StoreUnavailable
 from bot.store.models import (
     Approval,
     ApprovalOutcome,
@@ -55,6 +55,7 @@ from bot.store.sql import Database, SqlStore
 
 __all__ = [
     "LATEST",
+    "STORE_DOWN",
     "Approval",
     "ApprovalOutcome",
     "ApprovalResult",
@@ -71,6 +72,7 @@ __all__ = [
     "NonceOutcome",
     "NonceResult",
     "Store",
+    "StoreDown",
     "StoreUnavailable",
     "TrunkWatch",
     "open_store",

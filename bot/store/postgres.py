@@ -8,7 +8,8 @@ starting together migrate one after the other; the second finds the work done.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,11 +17,11 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 from psycopg.types.string import TextLoader
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from bot.errors import ConfigError
 from bot.store.common import Row
-from bot.store.errors import StoreUnavailable
+from bot.store.errors import StoreDown, StoreUnavailable
 from bot.store.placeholders import to_psycopg
 from bot.store.schema import SCHEMA_VERSION_DDL
 
@@ -123,8 +124,19 @@ class PostgresDatabase:
         await pool.open(wait=True, timeout=connect_timeout)
         return cls(pool)
 
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        """A pooled connection; the database going away meanwhile (the connection lost, no
+        connection free within POOL_WAIT) is :class:`StoreDown`, a sentence for the person
+        rather than the driver's error. SQL mistakes (ProgrammingError…) stay bugs."""
+        try:
+            async with self._pool.connection() as conn:
+                yield conn
+        except (psycopg.OperationalError, PoolTimeout) as exc:
+            raise StoreDown from exc
+
     async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        async with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        async with self._connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             await cur.execute(to_psycopg(sql), params)
             return await cur.fetchall() if cur.description else []
 
@@ -132,7 +144,7 @@ class PostgresDatabase:
         """One transaction with ``synchronous_commit = off``: durable against a crash of
         this process (the server has it), not against the server losing power."""
         async with (
-            self._pool.connection() as conn,
+            self._connection() as conn,
             conn.transaction(),
             conn.cursor(row_factory=dict_row) as cur,
         ):
@@ -141,7 +153,7 @@ class PostgresDatabase:
             return await cur.fetchall() if cur.description else []
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        async with self._pool.connection() as conn, conn.cursor() as cur:
+        async with self._connection() as conn, conn.cursor() as cur:
             await cur.execute(to_psycopg(sql), params)
             return cur.rowcount
 
@@ -164,7 +176,7 @@ class PostgresDatabase:
         return max(current, len(migrations))
 
     async def schema_version(self) -> int:
-        async with self._pool.connection() as conn:
+        async with self._connection() as conn:
             cur = await conn.execute("SELECT to_regclass('schema_version') IS NOT NULL")
             row = await cur.fetchone()
             if not row or not row[0]:
