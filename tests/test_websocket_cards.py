@@ -294,8 +294,13 @@ async def _approval_request(live: Live, name: str) -> tuple[Person, Person, Room
     await live.fake.user_says(dave, dm, f"create trunk name={name} location=Madrid")
     confirm = await live.next_card(dm, before)
     asked_before = live.count(approvers)
+    told_before = live.count(dm)
     await live.press(dave, dm, confirm, "Create", {})
     card = await live.next_card(approvers, asked_before)
+    # The requester is told it went to the approvers, maybe just after the card is posted:
+    # wait for it, so a test counting the requester's messages from here counts only new ones.
+    texts = await live.texts_after(dm, told_before, 1)
+    assert any("needs a second person's approval" in t for t in texts), texts
     return dave, erin, dm, approvers, card
 
 
