@@ -17,6 +17,7 @@ The order matters, and each step changes nothing when it fails:
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -209,7 +210,7 @@ async def send_form(
     permit: Permit,
     *,
     values: dict[str, str],
-    errors: dict[str, str],
+    errors: Mapping[str, str],
     text: str | None = None,
 ) -> None:
     """Post the form card (prefilled, problems at their fields), bound to a fresh nonce.
