@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.markdown import code, esc
+from bot.markdown import code, esc, sentence
 from commands.bulk.check import Checked
 from commands.bulk.sheet import Sheet
 
@@ -22,8 +22,10 @@ ONLY_DIRECT = (
 NO_FILES_HERE = "I can't read files on this connection."
 NOTHING_RUNNING = "You have no bulk create running."
 CANCELLED = "Cancelled: nothing from that file was created."
-CONFIRM_NOTE = "Nothing is created until you press Create. This card works once, for 15 minutes."
-APPROVAL_NOTE = (
+CONFIRM_NOTE = sentence(
+    "Nothing is created until you press Create. This card works once, for 15 minutes."
+)
+APPROVAL_NOTE = sentence(
     "Your grant needs a second person's approval: Create sends the whole file to the "
     "approvers, and nothing is created before one of them approves."
 )
