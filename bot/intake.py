@@ -21,7 +21,7 @@ from urllib.parse import quote
 from cachetools import TTLCache
 
 from bot.app import App
-from bot.errors import BotError, WebexError
+from bot.errors import BotError, WebexError, WebexNotFound
 from bot.events import STALE_AFTER, Actor, Event, Outbox, Space, SpaceKind
 from bot.inbound import BotIdentity, created_of, field_of, message_event
 from bot.rest_ids import parse_rest_id
@@ -38,7 +38,6 @@ DRAIN_SECONDS = 25.0
 # command can take (Webex calls, 429 waits within the HTTP retry budget, the lookup).
 RECOVER_AFTER = 300.0
 MAINTENANCE_EVERY = 60.0
-ACCEPT_TIMEOUT = 5.0
 # Ids recorded before the ack whose fetch hasn't delivered yet: at most this many, for at
 # most this long (past it, a recorded activity is recovery's to finish).
 ACCEPTED_MAX = 10_000
@@ -262,14 +261,24 @@ class Intake:
             recovered += 1
         return recovered
 
-    async def _refetch(self, event_id: str, kind: str) -> Any | None:
-        """The message or card action fetched again by id; None (counted) when Webex fails."""
+    async def fetch_object(self, kind: str, rest_id: str) -> dict[str, Any] | None:
+        """The message or card action (kind "message" or "card") Webex has under ``rest_id``;
+        None when it has none (404); any other failure raises its BotError."""
         path = "/messages/" if kind == "message" else "/attachment/actions/"
         try:
-            return await self.messaging.http.get_json(path + quote(event_id, safe=""))
-        except BotError:
-            await self._fetch_failed(event_id, kind)
+            return await self.messaging.http.get_json(path + quote(rest_id, safe=""))
+        except WebexNotFound:
             return None
+
+    async def _refetch(self, event_id: str, kind: str) -> Any | None:
+        """The message or card action fetched again by id; None (counted) when Webex fails."""
+        try:
+            obj = await self.fetch_object(kind, event_id)
+        except BotError:
+            obj = None
+        if obj is None:
+            await self._fetch_failed(event_id, kind)
+        return obj
 
     async def _fetch_failed(self, event_id: str, kind: str) -> None:
         """Count a failed refetch; at ``MAX_FETCH_FAILURES`` give the activity up for good and

@@ -1,5 +1,6 @@
 """`trunkbot run`: the websocket host. webex-bot's client on our loop, its activities handed
-to the intake (recorded before the ack, screened by actor before any fetch).
+to the intake (screened by actor before any fetch, fetched on the loop, recorded before the
+ack).
 
 Replicas on PostgreSQL are active/standby (bot/transports/leader.py): only the replica
 holding the advisory lock opens the websocket and runs the maintenance jobs; a standby
@@ -13,14 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import signal
-from typing import Any
 
 from bot.errors import ConfigError
 from bot.flood import person_key
-from bot.intake import ACCEPT_TIMEOUT, DRAIN_SECONDS, Intake, kind_of_rest_id
+from bot.intake import DRAIN_SECONDS, Intake
 from bot.settings import Settings
 from bot.startup import prepare
 from bot.transports.health import build_health_app
@@ -51,34 +52,23 @@ class BotRunner(Intake):
             raise ConfigError("No bot token: set TRUNKBOT_BOT_TOKEN (see the README).")
         return TrunkbotWebsocketClient(
             token.get_secret_value(),
-            api_url=self.settings.api_url,
             u2c_url=self.settings.u2c_url,
             ca_file=os.environ.get("SSL_CERT_FILE") or None,
-            deliver=self._deliver_threadsafe,
-            before_ack=self.accept_threadsafe,
+            bot_id=self.bot.person_id,
+            fetch=self.fetch_object,
+            accept=self.accept,
+            deliver=self.submit,
             screen=self._screen,
         )
 
     def _screen(self, actor_uuid: str) -> bool:
         """Drop at the socket, before any fetch: our own posts coming back, and a person
         the router is already ignoring for flooding."""
-        return actor_uuid == person_key(self.bot.person_id) or self.app.router.flood.screen(
-            actor_uuid
-        )
+        return actor_uuid == self._bot_key or self.app.router.flood.screen(actor_uuid)
 
-    def _deliver_threadsafe(self, kind: str, obj: Any, activity: dict[str, Any]) -> None:
-        """Called on a fetch thread by webex-bot: hop onto the loop, start a task there."""
-        self._loop.call_soon_threadsafe(self._start, kind, obj)
-
-    def accept_threadsafe(self, rest_id: str) -> bool:
-        """:meth:`accept` from webex-bot's fetch thread, just before its ack."""
-        kind = kind_of_rest_id(rest_id)
-        future = asyncio.run_coroutine_threadsafe(self.accept(rest_id, kind), self._loop)
-        try:
-            return future.result(timeout=ACCEPT_TIMEOUT)
-        except Exception:  # noqa: BLE001  -- never block the websocket on the store
-            log.warning("intake.accept_timeout", extra={"event_id": rest_id})
-            return True
+    @functools.cached_property
+    def _bot_key(self) -> str:
+        return person_key(self.bot.person_id)
 
     async def run(self) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT):
