@@ -29,6 +29,7 @@ from webexfake.calling.middleware import CONNECTION
 from webexfake.calling.seed import DEMO_ADMIN_TOKEN
 from webexfake.calling.state import SandboxState
 from webexfake.calling.transport import SandboxTransport
+from webexfake.listen import bind_tcp
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -103,17 +104,7 @@ class SandboxServer:
 
 
 def _bind(host: str, port: int) -> socket.socket:
-    """Bind here rather than in uvicorn, whose bind failure is a SystemExit in our loop."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets it knows are TCP, and
-    # without it every response waits ~40 ms for the delayed ACK.
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise
+    sock = bind_tcp(host, port)
     sock.set_inheritable(True)
     return sock
 
