@@ -67,7 +67,7 @@ def test_sync_creates_then_updates_only_the_bots_two(
     assert [line.split()[0] for line in again.stdout.splitlines()] == ["updated", "updated"]
     assert SECRET not in first.stdout + first.stderr + again.stdout + again.stderr
 
-    hooks = list(fake._webhooks.values())
+    hooks = list(fake.records.webhooks.values())
     bots = [h for h in hooks if h["_owner"] == fake.bot.uuid]
     assert sorted(h["name"] for h in bots) == [
         "someone's own hook",
@@ -104,7 +104,7 @@ def test_sync_refuses_what_serve_could_not_use(
     assert plain.returncode == 2
     assert "https://" in plain.stderr
     assert "Traceback" not in plain.stderr
-    assert fake._webhooks == {}
+    assert fake.records.webhooks == {}
 
 
 async def test_check_reports_whether_the_webhooks_point_at_the_webhook_url(

@@ -46,7 +46,7 @@ from starlette.routing import Route
 from webexfake.calling import DEMO_ADMIN_TOKEN, SandboxState
 from webexfake.faults import FaultKind
 from webexfake.ids import parse_id
-from webexfake.messaging.model import Message, Person, Room
+from webexfake.messaging import Message, Person, Room
 from webexfake.messaging.server import FakeWebex
 from webexfake.messaging.tls import TlsMaterial
 
@@ -129,7 +129,7 @@ class Sandbox:
     # -- POST /sandbox/say --------------------------------------------------------------------
 
     def _person(self, email: str) -> Person:
-        person = self.fake._person_by_email(email)
+        person = self.fake.person_by_email(email)
         if person is None:
             name = email.split("@", 1)[0].replace(".", " ").title()
             person = self.fake.add_person(email, name)

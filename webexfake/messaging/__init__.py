@@ -21,16 +21,10 @@ from webexfake.faults import Fault, FaultPlan
 from webexfake.ids import make_id, parse_id
 from webexfake.recorder import RecordedRequest, RequestLog
 
-from .model import (
-    AttachmentAction,
-    Device,
-    FakeApiError,
-    Message,
-    Person,
-    Room,
-    WsConnection,
-)
-from .server import BOT_ACTOR_TYPE, CALLING_PREFIXES, FakeWebex
+from .devices import Device, WsConnection
+from .mercury import BOT_ACTOR_TYPE
+from .model import AttachmentAction, FakeApiError, Message, Person, Room
+from .server import CALLING_PREFIXES, FakeWebex
 from .tls import TlsMaterial, shared_tls
 
 __all__ = [

@@ -30,11 +30,9 @@ from starlette.types import ASGIApp
 
 from webexfake.ids import parse_id
 
+from .devices import Device
 from .front import EXCEPTION_HANDLERS, Front, error_response
-from .model import (
-    Device,
-    FakeApiError,
-)
+from .model import FakeApiError
 from .routes_base import ROOM_NOT_FOUND, UNAUTHORIZED, json_body
 from .routes_messages import MAX_EDITS, MAX_MESSAGE_BYTES, TOO_LONG, MessageRoutes
 from .routes_socket import WS_AUTH_TIMEOUT, WS_UNAUTHORIZED, SocketRoutes
@@ -118,25 +116,27 @@ class _Routes(MessageRoutes, WebhookRoutes, SocketRoutes):
 
     async def list_devices(self, request: Request) -> Response:
         caller = self.caller(request)
-        with self.fake._lock:
+        with self.fake.records.lock:
             devices = [
-                d.to_json() for d in self.fake._devices if d.owner is caller and not d.expired
+                d.to_json()
+                for d in self.fake.records.devices
+                if d.owner is caller and not d.expired
             ]
         return JSONResponse({"devices": devices})
 
     async def create_device(self, request: Request) -> Response:
         caller = self.caller(request)
         data = await json_body(request)
-        with self.fake._lock:
+        with self.fake.records.lock:
             device = Device(owner=caller, data=data, base_url=self.fake.base_url)
-            self.fake._devices.append(device)
-            self.fake._device_registrations += 1
-        self.fake._notify()
+            self.fake.records.devices.append(device)
+            self.fake.records.device_registrations += 1
+        self.fake.waits.notify()
         return JSONResponse(device.to_json())
 
     def own_device(self, request: Request) -> Device:
         caller = self.caller(request)
-        device = self.fake._device(request.path_params["device_id"])
+        device = self.fake.records.device(request.path_params["device_id"])
         if device is None or device.owner is not caller or device.expired:
             raise FakeApiError(404, "Device not found.")
         return device
@@ -146,21 +146,21 @@ class _Routes(MessageRoutes, WebhookRoutes, SocketRoutes):
 
     async def delete_device(self, request: Request) -> Response:
         device = self.own_device(request)
-        with self.fake._lock:
+        with self.fake.records.lock:
             device.expired = True
-        self.fake._notify()
+        self.fake.waits.notify()
         return Response(status_code=204)
 
     async def conversation_message(self, request: Request) -> Response:
         caller = self.caller(request)
-        message = self.fake._messages.get(request.path_params["uuid"])
+        message = self.fake.records.messages.get(request.path_params["uuid"])
         if message is None or not self.visible(caller, message):
             raise FakeApiError(404, "Activity not found.")
         return JSONResponse({"id": message.id, "objectType": "activity", "verb": "post"})
 
     async def conversation_action(self, request: Request) -> Response:
         caller = self.caller(request)
-        action = self.fake._actions.get(request.path_params["uuid"])
+        action = self.fake.records.actions.get(request.path_params["uuid"])
         if action is None or not action.message.room.has_member(caller):
             raise FakeApiError(404, "Activity not found.")
         return JSONResponse({"id": action.id, "objectType": "activity", "verb": "cardAction"})
@@ -171,7 +171,7 @@ class _Routes(MessageRoutes, WebhookRoutes, SocketRoutes):
         caller = self.caller(request)
         parsed = parse_id(request.path_params["action_id"])
         action = (
-            self.fake._actions.get(parsed[1])
+            self.fake.records.actions.get(parsed[1])
             if parsed and parsed[0] == "ATTACHMENT_ACTION"
             else None
         )
@@ -189,8 +189,8 @@ class _Routes(MessageRoutes, WebhookRoutes, SocketRoutes):
     async def list_people(self, request: Request) -> Response:
         caller = self.caller(request)
         params = request.query_params
-        with self.fake._lock:
-            people = list(self.fake._people.values())
+        with self.fake.records.lock:
+            people = list(self.fake.records.people.values())
         filtered = any(params.get(k) for k in ("email", "displayName", "id"))
         if not filtered and caller is not self.fake.admin:
             raise FakeApiError(400, "One of email, displayName or id is required.")
@@ -213,8 +213,8 @@ class _Routes(MessageRoutes, WebhookRoutes, SocketRoutes):
             rooms = [self.find_room(caller, params["roomId"])]
             pairs = [(room, person) for room in rooms for person in room.members]
         else:
-            with self.fake._lock:
-                rooms = [r for r in self.fake._rooms.values() if r.has_member(caller)]
+            with self.fake.records.lock:
+                rooms = [r for r in self.fake.records.rooms.values() if r.has_member(caller)]
             pairs = [(room, caller) for room in rooms]
         if params.get("personId"):
             pairs = [(r, p) for r, p in pairs if p.id == params["personId"]]
@@ -227,8 +227,8 @@ class _Routes(MessageRoutes, WebhookRoutes, SocketRoutes):
     async def list_rooms(self, request: Request) -> Response:
         caller = self.caller(request)
         kind = request.query_params.get("type")
-        with self.fake._lock:
-            rooms = [r for r in self.fake._rooms.values() if r.has_member(caller)]
+        with self.fake.records.lock:
+            rooms = [r for r in self.fake.records.rooms.values() if r.has_member(caller)]
         if kind:
             rooms = [r for r in rooms if r.kind == kind]
         return JSONResponse({"items": [r.to_json() for r in rooms[: self.max_param(request, 100)]]})

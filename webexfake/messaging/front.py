@@ -156,9 +156,8 @@ class Front:
             return False
         for key, value in scope["headers"]:
             if key.lower() == b"authorization":
-                scheme, _, token = value.decode("latin-1").partition(" ")
-                known = self.fake._person_for_token(token.strip()) is not None
-                return not (scheme.lower() == "bearer" and known)
+                known = self.fake.records.person_for_authorization(value.decode("latin-1"))
+                return known is None
         return False
 
     async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -1,13 +1,13 @@
-"""The fake cloud's records: people, rooms, messages, card submissions, devices, sockets.
+"""The fake cloud's records: people, rooms, messages, card submissions, files.
 
 Every record knows its REST JSON (``to_json``) in the shapes of the Webex OpenAPI descriptions
 (messages, attachment actions, people, memberships). Records are created and mutated by
-:class:`~fake_webex.server.FakeWebex` under its lock; tests read them.
+:class:`~webexfake.messaging.records.Records` under its lock; tests read them. WDM devices
+and their websockets are in :mod:`webexfake.messaging.devices`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import html
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -228,66 +228,6 @@ class AttachmentAction:
             "roomId": self.message.room.id,
             "created": self.created,
         }
-
-
-@dataclass
-class Device:
-    """A WDM device registration."""
-
-    owner: Person
-    data: dict[str, Any]
-    base_url: str
-    uuid: str = field(default_factory=new_uuid)
-    created: str = field(default_factory=now_iso)
-    expired: bool = False
-
-    @property
-    def url(self) -> str:
-        return f"{self.base_url}/wdm/api/v1/devices/{self.uuid}"
-
-    @property
-    def websocket_url(self) -> str:
-        return f"{self.base_url.replace('https://', 'wss://', 1)}/ws/{self.uuid}"
-
-    @property
-    def name(self) -> str:
-        return str(self.data.get("name", ""))
-
-    def to_json(self) -> dict[str, Any]:
-        body = dict(self.data)
-        body.update(
-            {
-                "url": self.url,
-                "webSocketUrl": self.websocket_url,
-                "creationTime": self.created,
-                "modificationTime": self.created,
-                "services": {},
-            }
-        )
-        return body
-
-
-@dataclass
-class WsConnection:
-    """One websocket connection, as the fake saw it."""
-
-    number: int
-    device_id: str
-    opened_at: float
-    person: Person | None = None
-    authorized: bool = False
-    closed_at: float | None = None
-    close_code: int | None = None
-    acks: list[str] = field(default_factory=list)
-    received: list[Any] = field(default_factory=list)
-    sent: list[dict[str, Any]] = field(default_factory=list)
-    # Server-loop internals.
-    outbox: asyncio.Queue[tuple[str, Any]] | None = field(default=None, repr=False)
-    abort: Any = field(default=None, repr=False)
-
-    @property
-    def is_open(self) -> bool:
-        return self.closed_at is None
 
 
 class FakeApiError(Exception):

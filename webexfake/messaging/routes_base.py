@@ -47,7 +47,7 @@ def optional_str(body: dict[str, Any], key: str) -> str | None:
 
 class RoutesBase:
     """The handlers' shared state and look-ups; each handler runs on the server loop and
-    touches state under ``fake._lock``."""
+    touches state under ``fake.records.lock``."""
 
     def __init__(self, fake: FakeWebex) -> None:
         self.fake = fake
@@ -55,9 +55,9 @@ class RoutesBase:
     # -- helpers -----------------------------------------------------------------------------
 
     def caller(self, request: Request) -> Person:
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        person = self.fake._person_for_token(token.strip()) if scheme.lower() == "bearer" else None
+        person = self.fake.records.person_for_authorization(
+            request.headers.get("authorization", "")
+        )
         if person is None:
             raise FakeApiError(401, UNAUTHORIZED)
         return person
@@ -72,21 +72,23 @@ class RoutesBase:
         return True
 
     def find_message(self, caller: Person, message_id: str) -> Message:
-        message = self.fake._find_message(message_id)
+        message = self.fake.records.find_message(message_id)
         if message is None or not self.visible(caller, message):
             raise FakeApiError(404, "Could not find a message with the provided ID.")
         return message
 
     def find_room(self, caller: Person, room_id: str) -> Room:
         parsed = parse_id(room_id)
-        room = self.fake._rooms.get(parsed[1]) if parsed and parsed[0] == "ROOM" else None
+        room = self.fake.records.rooms.get(parsed[1]) if parsed and parsed[0] == "ROOM" else None
         if room is None or not room.has_member(caller):
             raise FakeApiError(404, ROOM_NOT_FOUND)
         return room
 
     def find_person(self, person_id: str) -> Person:
         parsed = parse_id(person_id)
-        person = self.fake._people.get(parsed[1]) if parsed and parsed[0] == "PEOPLE" else None
+        person = (
+            self.fake.records.people.get(parsed[1]) if parsed and parsed[0] == "PEOPLE" else None
+        )
         if person is None:
             raise FakeApiError(404, "Person not found.")
         return person

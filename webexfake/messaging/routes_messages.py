@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from email.parser import BytesParser
 from email.policy import default as email_policy
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -21,9 +21,6 @@ from .model import (
     paragraph_html,
 )
 from .routes_base import RoutesBase, json_body, optional_str
-
-if TYPE_CHECKING:
-    pass
 
 #: Bytes allowed in ``text`` and in ``markdown`` of a message (messages.yml).
 MAX_MESSAGE_BYTES = 7439
@@ -50,9 +47,9 @@ class MessageRoutes(RoutesBase):
         message = self.find_message(caller, request.path_params["message_id"])
         if message.author.uuid != caller.uuid:
             raise FakeApiError(403, "You can only delete messages you posted.")
-        with self.fake._lock:
+        with self.fake.records.lock:
             message.deleted = True
-        self.fake._notify()
+        self.fake.waits.notify()
         return Response(status_code=204)
 
     async def list_messages(self, request: Request) -> Response:
@@ -69,8 +66,8 @@ class MessageRoutes(RoutesBase):
             raise FakeApiError(
                 403, "Bots must include mentionedPeople=me to list messages in a group space."
             )
-        with self.fake._lock:
-            items = [m for m in self.fake._messages.values() if m.room is room]
+        with self.fake.records.lock:
+            items = [m for m in self.fake.records.messages.values() if m.room is room]
         items = [m for m in items if self.visible(caller, m)]
         if mentioned is not None:
             items = [m for m in items if m.mentions(caller)]
@@ -79,7 +76,7 @@ class MessageRoutes(RoutesBase):
             items = [m for m in items if m.parent_id == parent]
         before_message = params.get("beforeMessage")
         if before_message:
-            anchor = self.fake._find_message(before_message)
+            anchor = self.fake.records.find_message(before_message)
             if anchor is None:
                 raise FakeApiError(404, "Could not find a message with the provided ID.")
             items = items[: items.index(anchor)] if anchor in items else items
@@ -96,14 +93,16 @@ class MessageRoutes(RoutesBase):
         if params.get("personId"):
             other = self.find_person(params["personId"])
         elif params.get("personEmail"):
-            other = self.fake._person_by_email(params["personEmail"])
+            other = self.fake.records.person_by_email(params["personEmail"])
         else:
             raise FakeApiError(400, "personId or personEmail is required.")
-        room = self.fake._direct_room(caller, other) if other else None
+        room = self.fake.records.direct_room(caller, other) if other else None
         if room is None:
             return JSONResponse({"items": []})
-        with self.fake._lock:
-            items = [m for m in self.fake._messages.values() if m.room is room and not m.deleted]
+        with self.fake.records.lock:
+            items = [
+                m for m in self.fake.records.messages.values() if m.room is room and not m.deleted
+            ]
         if params.get("parentId"):
             items = [m for m in items if m.parent_id == params["parentId"]]
         items.reverse()
@@ -130,13 +129,13 @@ class MessageRoutes(RoutesBase):
             raise FakeApiError(400, "Editing a message with files or attachments is unsupported.")
         if message.edits >= MAX_EDITS:
             raise FakeApiError(400, "The edit limit of this message has been reached.")
-        with self.fake._lock:
+        with self.fake.records.lock:
             message.text = text if text is not None else markdown
             message.markdown = markdown
             message.html = paragraph_html(markdown) if markdown is not None else None
             message.edits += 1
             message.updated = now_iso()
-        self.fake._notify()
+        self.fake.waits.notify()
         return JSONResponse(message.to_json())
 
     async def get_content(self, request: Request) -> Response:
@@ -215,18 +214,18 @@ class MessageRoutes(RoutesBase):
                 recipient = self.find_person(to_person_id)
             else:
                 assert to_person_email is not None  # noqa: S101 - an invariant of the fake
-                recipient = self.fake._person_by_email(to_person_email)
+                recipient = self.fake.records.person_by_email(to_person_email)
                 if recipient is None:
                     raise FakeApiError(404, "Person not found.")
             if recipient.uuid == caller.uuid:
                 raise FakeApiError(400, "You cannot send a direct message to yourself.")
-            direct = self.fake._direct_room(caller, recipient, create=True)
+            direct = self.fake.records.direct_room(caller, recipient, create=True)
             assert direct is not None  # noqa: S101 - an invariant of the fake
             room = direct
 
         parent_id: str | None = None
         if parent_ref:
-            parent = self.fake._find_message(parent_ref)
+            parent = self.fake.records.find_message(parent_ref)
             if parent is None or parent.deleted or parent.room is not room:
                 raise FakeApiError(400, "Invalid parentId: no such message in this room.")
             if parent.parent_id:
@@ -235,8 +234,7 @@ class MessageRoutes(RoutesBase):
 
         for upload in uploads:
             upload.room = room
-            with self.fake._lock:
-                self.fake._contents[upload.uuid] = upload
+            self.fake.records.store_content(upload)
             files = [*files, f"{self.fake.api_url}/contents/{upload.uuid}"]
         message = Message(
             room=room,
@@ -251,9 +249,9 @@ class MessageRoutes(RoutesBase):
             to_person_id=to_person_id,
             to_person_email=to_person_email,
         )
-        self.fake._store_message(message)
+        self.fake.records.store_message(message)
         if self.fake.echo_bot_posts and caller.is_bot and room.kind == "direct":
-            self.fake._deliver(self.fake._post_frame(message))
+            self.fake.sockets.deliver(self.fake.frames.post(message))
         return JSONResponse(message.to_json())
 
     @staticmethod
@@ -273,9 +271,9 @@ class MessageRoutes(RoutesBase):
         ids: list[str] = []
         for kind, value in _MENTION.findall(markdown or ""):
             person = (
-                self.fake._person_by_email(value)
+                self.fake.records.person_by_email(value)
                 if kind == "personEmail"
-                else self.fake._find_person(value)
+                else self.fake.records.find_person(value)
             )
             if person is not None and person.id not in ids:
                 ids.append(person.id)

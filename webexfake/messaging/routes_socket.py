@@ -6,19 +6,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.websockets import WebSocket
 
+from .devices import WsConnection
 from .front import TRANSPORT_KEY, error_response
-from .model import (
-    WsConnection,
-)
 from .routes_base import RoutesBase
-
-if TYPE_CHECKING:
-    pass
-
 
 #: Close code when the websocket's first frame is not a valid authorization (Mercury's is
 #: undocumented; 4401 is the fake's choice).
@@ -30,8 +24,8 @@ WS_AUTH_TIMEOUT = 10.0
 class SocketRoutes(RoutesBase):
     async def websocket(self, websocket: WebSocket) -> None:
         fake = self.fake
-        device = fake._device(websocket.path_params["device_id"])
-        refuse = fake._refuse_ws_status
+        device = fake.records.device(websocket.path_params["device_id"])
+        refuse = fake.sockets.refuse_status
         if refuse is not None or device is None or device.expired:
             status = refuse if refuse is not None else 404
             if status == 403:
@@ -40,15 +34,15 @@ class SocketRoutes(RoutesBase):
                 await websocket.send_denial_response(error_response(status, "Websocket refused."))
             return
         await websocket.accept()
-        conn = fake._open_connection(device.uuid, websocket.scope.get(TRANSPORT_KEY))
+        conn = fake.sockets.open(device.uuid, websocket.scope.get(TRANSPORT_KEY))
         try:
             await self._serve_socket(websocket, conn)
         finally:
-            fake._close_connection(conn)
+            fake.sockets.closed(conn)
 
     async def _serve_socket(self, websocket: WebSocket, conn: WsConnection) -> None:
         # The writer runs from the start so drop_connections() also closes a socket that has
-        # not authorized yet; frames only reach authorized ones (FakeWebex._deliver).
+        # not authorized yet; frames only reach authorized ones (Sockets.deliver).
         reader = asyncio.ensure_future(self._read_socket(websocket, conn))
         writer = asyncio.ensure_future(self._write_socket(websocket, conn))
         try:
@@ -79,16 +73,15 @@ class SocketRoutes(RoutesBase):
             frame = _maybe_json(raw)
             conn.received.append(frame)
             if not conn.authorized:
-                person = self.fake._authorize_frame(raw)
+                person = self.fake.sockets.authorization(raw)
                 if person is None:
                     conn.close_code = WS_UNAUTHORIZED
                     with contextlib.suppress(RuntimeError):
                         await websocket.close(WS_UNAUTHORIZED, "Unauthorized")
                     return
-                self.fake._authorize_connection(conn, person)
+                self.fake.sockets.authorize(conn, person)
             elif isinstance(frame, dict) and frame.get("type") == "ack":
-                conn.acks.append(str(frame.get("messageId")))
-                self.fake._notify()
+                self.fake.sockets.acked(conn, str(frame.get("messageId")))
 
     async def _write_socket(self, websocket: WebSocket, conn: WsConnection) -> None:
         assert conn.outbox is not None  # noqa: S101 - an invariant of the fake

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -16,9 +16,6 @@ from .model import (
 )
 from .routes_base import RoutesBase, json_body, optional_str
 
-if TYPE_CHECKING:
-    pass
-
 
 class WebhookRoutes(RoutesBase):
     _WEBHOOK_RESOURCES = frozenset({"messages", "attachmentActions", "memberships", "rooms"})
@@ -28,16 +25,16 @@ class WebhookRoutes(RoutesBase):
         return {k: v for k, v in hook.items() if not k.startswith("_")}
 
     def _own_webhook(self, caller: Person, webhook_id: str) -> dict[str, Any]:
-        with self.fake._lock:
-            hook = self.fake._webhooks.get(webhook_id)
+        with self.fake.records.lock:
+            hook = self.fake.records.webhooks.get(webhook_id)
         if hook is None or hook["_owner"] != caller.uuid:
             raise FakeApiError(404, "Webhook not found.")
         return hook
 
     async def list_webhooks(self, request: Request) -> Response:
         caller = self.caller(request)
-        with self.fake._lock:
-            mine = [h for h in self.fake._webhooks.values() if h["_owner"] == caller.uuid]
+        with self.fake.records.lock:
+            mine = [h for h in self.fake.records.webhooks.values() if h["_owner"] == caller.uuid]
         items = [self._webhook_json(h) for h in mine[: self.max_param(request, 100)]]
         return JSONResponse({"items": items})
 
@@ -69,8 +66,8 @@ class WebhookRoutes(RoutesBase):
         }
         if isinstance(body.get("filter"), str):
             hook["filter"] = body["filter"]
-        with self.fake._lock:
-            self.fake._webhooks[webhook_id] = hook
+        with self.fake.records.lock:
+            self.fake.records.webhooks[webhook_id] = hook
         return JSONResponse(self._webhook_json(hook), status_code=200)
 
     async def get_webhook(self, request: Request) -> Response:
@@ -86,7 +83,7 @@ class WebhookRoutes(RoutesBase):
         for key in ("name", "targetUrl"):
             if not optional_str(body, key):
                 raise FakeApiError(400, f"{key} is required.")
-        with self.fake._lock:
+        with self.fake.records.lock:
             hook["name"], hook["targetUrl"] = body["name"], body["targetUrl"]
             if "secret" in body:
                 hook["_secret"] = body["secret"]
@@ -97,8 +94,8 @@ class WebhookRoutes(RoutesBase):
     async def delete_webhook(self, request: Request) -> Response:
         caller = self.caller(request)
         hook = self._own_webhook(caller, request.path_params["webhook_id"])
-        with self.fake._lock:
-            self.fake._webhooks.pop(hook["id"], None)
+        with self.fake.records.lock:
+            self.fake.records.webhooks.pop(hook["id"], None)
         return Response(status_code=204)
 
     # -- websocket ---------------------------------------------------------------------------
