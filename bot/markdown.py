@@ -232,14 +232,15 @@ class Sentence(str):
 
 
 def _merged(line: Iterable[Run]) -> Line:
-    """Runs without empty plain ones, adjacent plain runs as one (chat escapes character by
-    character, so the markdown is the same; a card gets fewer TextRuns)."""
+    """Runs without empty plain ones, adjacent runs of one style as one run: chat escapes
+    text character by character, so its markdown is the same, and two code spans or bold
+    runs that touch would read as one odd span (`a``b` is one code span)."""
     out: list[Run] = []
     for run in line:
         if not run.text and run.style is Style.TEXT:
             continue
-        if out and run.style is Style.TEXT and out[-1].style is Style.TEXT:
-            out[-1] = Run(out[-1].text + run.text)
+        if out and run.style is out[-1].style:
+            out[-1] = Run(out[-1].text + run.text, run.style)
         else:
             out.append(run)
     return tuple(out)

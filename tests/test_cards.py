@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from bot import cards, replies
 from bot.cards.build import _card, _submit
 from bot.grammar import KEYS
+from bot.markdown import Run, Sentence, Style, bold, mono, one_line, sentence
 from bot.markdown import from_markdown as _from_markdown
-from bot.markdown import one_line
 from bot.markdown import plain as _plain
 from bot.markdown import unplain as _unplain
 from bot.validation import InvalidRequest, TrunkRequest
@@ -157,6 +157,25 @@ def texts(card: Mapping[str, Any]) -> list[str]:
     out = [o["text"] for o in walk(card) if o.get("type") == "TextBlock"]
     out += [f[k] for o in walk(card) if o.get("type") == "FactSet" for f in o["facts"] for k in f]
     return out
+
+
+def runs(block: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """A RichTextBlock's TextRuns as (text, style): "bold", "code" or "text"."""
+    assert block["type"] == "RichTextBlock"
+    styles = {"weight": "bold", "fontType": "code"}
+    return [
+        (r["text"], next((v for k, v in styles.items() if k in r), "text"))
+        for r in block["inlines"]
+    ]
+
+
+def read(card: Mapping[str, Any]) -> list[str]:
+    """What a person reads in each text element: TextBlocks unescaped, RichTextBlocks' runs."""
+    return [
+        _unplain(o["text"]) if o["type"] == "TextBlock" else "".join(t for t, _ in runs(o))
+        for o in walk(card)
+        if o.get("type") in ("TextBlock", "RichTextBlock")
+    ]
 
 
 def visible_certificate(card: Mapping[str, Any]) -> bool:
@@ -403,7 +422,7 @@ def test_no_certificate_device_types() -> None:
     card = CARDS["form-no-devices"]
     assert "device" not in inputs(card)
     assert any("no device types" in t for t in texts(card))
-    assert any("No device types." in t for t in texts(card))
+    assert "No device types." in read(card)
 
 
 @pytest.mark.parametrize(
@@ -411,21 +430,28 @@ def test_no_certificate_device_types() -> None:
             "dual-identity", "password"],
 )  # fmt: skip
 def test_error_under_its_field(key: str) -> None:
-    """A problem shows in red right under its field, as plain text."""
-    card = form(errors={key: f"`{key}` is wrong: fix **it**."})
+    """A problem shows in red right under its field, its runs as runs (bold, code, text)."""
+    card = form(errors={key: sentence(mono(key), " is wrong: fix ", bold("it"), ".")})
     block = after(card, key)
     assert block is not None
-    assert block["type"] == "TextBlock"
-    assert block["color"] == "attention"
-    assert _unplain(block["text"]) == f"{key} is wrong: fix it."
+    assert runs(block) == [
+        (key, "code"),
+        (" is wrong: fix ", "text"),
+        ("it", "bold"),
+        (".", "text"),
+    ]
+    assert all(r["color"] == "attention" for r in block["inlines"])
 
 
 def test_error_without_a_field_at_the_top() -> None:
     """Problems of keys the form has no field for (org, unknown keys) show under the title."""
-    card = form(direct=False, errors={"org": "`org` is wrong.", "password": "No passwords."})
-    body = card["body"]
-    assert [b.get("text") for b in body[1:3]] == ["org is wrong.", "No passwords."]
-    assert all(b["color"] == "attention" for b in body[1:3])
+    errors = {"org": sentence(mono("org"), " is wrong."), "password": sentence("No passwords.")}
+    body = form(direct=False, errors=errors)["body"]
+    assert [runs(b) for b in body[1:3]] == [
+        [("org", "code"), (" is wrong.", "text")],
+        [("No passwords.", "text")],
+    ]
+    assert all(r["color"] == "attention" for b in body[1:3] for r in b["inlines"])
 
 
 def test_entries_kept_with_errors() -> None:
@@ -616,15 +642,15 @@ def test_from_markdown(sentence: str, plain: str) -> None:
 def test_result_password_is_exact_and_not_markdown() -> None:
     """The password is a monospace TextRun (never markdown): exactly as Webex made it."""
     card = CARDS["result-direct"]
-    runs = [o for o in walk(card) if o.get("type") == "TextRun"]
-    assert runs == [{"type": "TextRun", "text": PASSWORD, "fontType": "monospace"}]
+    password = next(o for o in walk(card) if o.get("type") == "TextRun" and o["text"] == PASSWORD)
+    assert password == {"type": "TextRun", "text": PASSWORD, "fontType": "monospace"}
     assert "actions" not in card
 
 
 def test_result_without_password() -> None:
     """With no password given (a group space) the result card has none."""
     card = CARDS["result-group"]
-    assert not [o for o in walk(card) if o.get("type") == "RichTextBlock"]
+    assert not [o for o in walk(card) if o.get("fontType") == "monospace"]
     assert "Password" not in json.dumps(card)
 
 
@@ -713,8 +739,65 @@ def test_attachment() -> None:
 def test_builders_are_pure() -> None:
     """Same arguments, same card; the arguments are not changed."""
     values = dict(CERTIFICATE_VALUES)
-    errors = {"port": "bad"}
+    errors = {"port": sentence("bad")}
     first = form(values=values, errors=errors)
     assert form(values=values, errors=errors) == first
     assert values == CERTIFICATE_VALUES
     assert errors == {"port": "bad"}
+
+
+# -- one sentence, two renderings -----------------------------------------------------------
+
+
+def test_a_sentence_renders_to_chat_and_card_from_the_same_runs() -> None:
+    """A note with bold, code and a typed `*` is built once: the chat markdown escapes the
+    `*` and marks bold and code; the card shows the same runs, bold and monospace, as typed."""
+    note = sentence("Trunk ", bold("lon*1"), " needs ", mono("port=5061"), ": a * is fine.")
+    assert note == "Trunk **lon\\*1** needs `port=5061`: a \\* is fine."
+    card = cards.confirm_card(nonce=NONCE, facts=FACTS, requester="a@example.com", note=note)
+    assert runs(card["body"][-1]) == [
+        ("Trunk ", "text"),
+        ("lon*1", "bold"),
+        (" needs ", "text"),
+        ("port=5061", "code"),
+        (": a * is fine.", "text"),
+    ]
+    assert _from_markdown(note) == "".join(text for text, _ in runs(card["body"][-1]))
+
+
+def test_form_problems_come_as_sentences() -> None:
+    """Validation's problems and their summary are Sentences: the form shows their runs."""
+    with pytest.raises(InvalidRequest) as caught:
+        TrunkRequest.from_fields({"name": "x", "location": "L", "dual-identity": "maybe"})
+    problem = caught.value.problems[0]
+    assert isinstance(problem.message, Sentence)
+    assert isinstance(caught.value.user_message, Sentence)
+    assert problem.message == "`dual-identity` must be `yes` or `no`."
+    card = form(errors={"dual-identity": problem.message}, note=caught.value.user_message)
+    expected = [
+        ("dual-identity", "code"),
+        (" must be ", "text"),
+        ("yes", "code"),
+        (" or ", "text"),
+        ("no", "code"),
+        (".", "text"),
+    ]
+    assert runs(after(card, "dual-identity") or {}) == expected
+    assert runs(card["body"][1]) == expected
+
+
+_RUN = st.builds(
+    Run,
+    st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1),
+    st.sampled_from(list(Style)),
+).filter(lambda r: r.style is not Style.CODE or not (r.text[0] == r.text[-1] == " "))
+
+
+@given(st.lists(st.lists(_RUN, max_size=6), min_size=1, max_size=3))
+def test_chat_and_card_read_the_same(lines: list[list[Run]]) -> None:
+    """Any sentence: its chat markdown, read back, is the words its card TextRuns show."""
+    note = Sentence(lines)
+    blocks = cards.confirm_card(nonce=NONCE, facts=FACTS, requester="a", note=note)["body"][3:]
+    chat_lines = [ln for ln in _from_markdown(note).split("\n") if ln.strip()]
+    card_lines = ["".join(t for t, _ in runs(b)).replace("\N{WORD JOINER}", "") for b in blocks]
+    assert card_lines == chat_lines

@@ -20,6 +20,7 @@ from bot import cards
 from bot.validation import TrunkRequest, check_certificate
 from tests.cards import CardBrowser, SubmitBlocked, missing, reading
 from tests.cards.samples import (
+    DATE,
     EVIL,
     LOCATIONS,
     LONDON,
@@ -309,6 +310,20 @@ async def test_markup_in_names_renders_as_text(browser: CardBrowser) -> None:
     assert EVIL in text
     assert f"Requested by {EVIL}." in text
     assert "{{DATE(2017-02-14T06:00:00Z, SHORT)}}" in text
+
+
+async def test_a_sentence_renders_its_runs(browser: CardBrowser) -> None:
+    """A note built as data (samples.EVIL_NOTE): its bold run bold, its code run monospace,
+    and the typed text — markup, a mention, a `*`, a date function — exactly as typed."""
+    rendered = await browser.render(CARDS["confirm-evil"])
+    runs = browser.page.locator("#card .ac-richTextBlock .ac-textRun")
+    texts = await runs.all_inner_texts()
+    assert texts[1] == "network"
+    assert await runs.nth(1).evaluate("e => getComputedStyle(e).fontWeight") == "600"
+    assert texts[3] == "a*b"
+    assert "monospace" in await runs.nth(3).evaluate("e => getComputedStyle(e).fontFamily")
+    shown = (await rendered.text()).replace("\N{WORD JOINER}", "")
+    assert f"Approval by the network team follows for {EVIL} (a*b) {DATE}." in shown
 
 
 async def test_markup_in_a_choice_title_renders_as_text(browser: CardBrowser) -> None:

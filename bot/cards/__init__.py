@@ -32,9 +32,13 @@ Both mean "not given".
 :func:`bot.markdown.plain`, which backslash-escapes just what could turn into markup. Input labels,
 choice titles of a compact ChoiceSet and RichTextBlock TextRuns are never markdown: they get
 :func:`bot.markdown.one_line` (one line, no control characters) and show exactly. Sentences from
-:mod:`bot.replies` (``errors``, ``note``, ``next_step``, a notice's text) are Webex markdown
-with user text already escaped; :func:`bot.markdown.from_markdown` makes them plain text
-first. All other arguments (facts, names, titles, requester, expiry) are plain text.
+:mod:`bot.replies` (``errors``, ``note``, ``next_step``) are :class:`bot.markdown.Sentence`:
+data (lines of runs) whose ``str`` is the chat markdown. A card never reads that markdown: it
+renders the runs, one RichTextBlock per line, bold runs as bolder TextRuns and code runs
+monospace (:func:`bot.markdown.text_run` parts ``{{`` so no ``{{DATE(…)}}`` expands). The
+form takes its problems and note as ``str`` (they travel in exceptions); each is a Sentence,
+and a ``str`` that is not one shows as the text it is. All other arguments (facts, names,
+titles, requester, expiry) are plain text.
 
 Decisions, each checked with the real renderer in tests/test_cards_browser.py:
 

@@ -28,7 +28,7 @@ from bot.cards.wording import (
     _approval_text,
     _requested_by,
 )
-from bot.markdown import from_markdown, plain
+from bot.markdown import Sentence, Style, as_sentence, plain, text_run
 
 
 def _card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> Card:
@@ -54,14 +54,37 @@ def _title(text: str) -> dict[str, Any]:
     return _text(plain(text), size="medium", weight="bolder")
 
 
-def _sentence_blocks(sentence: str, **props: Any) -> list[dict[str, Any]]:
-    """A bot.replies sentence (Webex markdown) as TextBlocks, one per line."""
-    lines = [ln for ln in from_markdown(sentence).splitlines() if ln.strip()]
-    return [_text(plain(ln), **props) for ln in lines]
+# Where each card property of a sentence goes: the block's own, or every TextRun's.
+_BLOCK_PROPS = frozenset({"spacing", "separator", "horizontalAlignment", "id", "isVisible"})
+_RUN_STYLE: dict[Style, dict[str, str]] = {
+    Style.TEXT: {},
+    Style.BOLD: {"weight": "bolder"},
+    Style.CODE: {"fontType": "monospace"},
+}
+
+
+def _sentence_blocks(sentence: Sentence, **props: Any) -> list[dict[str, Any]]:
+    """A :class:`~bot.markdown.Sentence` as RichTextBlocks, one per line, from its runs (the
+    data its chat markdown was rendered from): bold as a bolder TextRun, a code run
+    monospace. TextRuns are never markdown, so text shows as written. ``props`` go to the
+    block (spacing…) or to each TextRun (color, isSubtle, size)."""
+    block_props = {k: v for k, v in props.items() if k in _BLOCK_PROPS}
+    run_props = {k: v for k, v in props.items() if k not in _BLOCK_PROPS}
+    blocks = []
+    for line in sentence.lines:
+        inlines = [
+            {"type": "TextRun", "text": text_run(run.text), **run_props, **_RUN_STYLE[run.style]}
+            for run in line
+            if run.text
+        ]
+        if any(i["text"].strip() for i in inlines):
+            blocks.append({"type": "RichTextBlock", "inlines": inlines, **block_props})
+    return blocks
 
 
 def _error_blocks(sentence: str) -> list[dict[str, Any]]:
-    return _sentence_blocks(sentence, color="attention", spacing="small")
+    """A problem (a bot.replies sentence; :func:`~bot.markdown.as_sentence`) in red."""
+    return _sentence_blocks(as_sentence(sentence), color="attention", spacing="small")
 
 
 def _facts(facts: Sequence[tuple[str, str]]) -> dict[str, Any]:
@@ -89,13 +112,13 @@ def confirm_card(
     nonce: str,
     facts: Sequence[tuple[str, str]],
     requester: str,
-    note: str | None = None,
+    note: Sentence | None = None,
     title: str = CONFIRM_TITLE,
 ) -> Card:
     """What will be created, where and by whom; Create (``confirm``) and Cancel (``cancel``).
 
     ``facts``: (label, value) in plain text, e.g. ``("Location", "London HQ")``.
-    ``note``: a bot.replies sentence shown under the facts. ``title``: plain text (several
+    ``note``: a Sentence (bot.replies) shown under the facts. ``title``: plain text (several
     trunks from a file say so).
     """
     body = [_title(title), _facts(facts), _text(plain(_requested_by(requester)))]
@@ -113,10 +136,10 @@ def result_card(
     title: str,
     facts: Sequence[tuple[str, str]],
     password: str | None,
-    next_step: str,
+    next_step: Sentence,
 ) -> Card:
     """The created trunk: ``title`` (plain), its gateway settings as ``facts``, the generated
-    ``password`` (give it only in a 1:1 space) and ``next_step`` (a bot.replies sentence).
+    ``password`` (give it only in a 1:1 space) and ``next_step`` (a Sentence).
     No actions.
     """
     body = [_title(title), _facts(facts)]

@@ -43,7 +43,7 @@ from bot.cards.wording import (
     TITLE_DUAL_IDENTITY,
 )
 from bot.grammar import canonical_key
-from bot.markdown import plain
+from bot.markdown import as_sentence, plain
 from bot.validation import NAME_MAX, PASSWORD_MAX, YES_WORDS, devices_for, parse_trunk_type
 from bot.webex.models import Location, TrunkType, TrunkTypeInfo
 
@@ -59,15 +59,17 @@ def form_card(
     note: str | None = None,
 ) -> Card:
     """The create-trunk form, prefilled from ``values`` (canonical keys; a password is never
-    shown), each of ``errors`` (canonical key → a bot.replies sentence) under its field and
-    the others at the top. ``direct``: a 1:1 space, the only place with a password input.
-    ``note``: a bot.replies sentence under the title.
+    shown), each of ``errors`` (canonical key → a bot.replies Sentence, as validation's
+    Problems carry them) under its field and the others at the top. ``direct``: a 1:1 space,
+    the only place with a password input. ``note``: a Sentence under the title (an error's
+    ``user_message``). A plain ``str`` in either shows as the text it is
+    (:func:`bot.markdown.as_sentence`).
     """
     vals = canonical_values(values)
     field_keys = set(FORM_INPUTS) if direct else set(FORM_INPUTS) - {"password"}
     body: list[dict[str, Any]] = [_title(FORM_TITLE)]
     if note:
-        body += _sentence_blocks(note)
+        body += _sentence_blocks(as_sentence(note))
     for key, sentence in errors.items():
         if (canonical_key(key) or key) not in field_keys:
             body += _error_blocks(sentence)

@@ -58,6 +58,15 @@ def _block_text(element: Mapping[str, Any]) -> str:
     return unplain(str(element.get("text", "")))
 
 
+def _text_prop(element: Mapping[str, Any], name: str) -> Any:
+    """A TextBlock's property, or a RichTextBlock's first TextRun's (a sentence's runs all
+    carry the sentence's colour and subtlety)."""
+    if element.get("type") == "RichTextBlock":
+        inlines = element.get("inlines") or [{}]
+        return inlines[0].get(name)
+    return element.get(name)
+
+
 def fallback_text(card: Mapping[str, Any]) -> str:
     """Plain text for the message that carries ``card`` (Webex shows it where the card
     can't be): the title, the facts (never a password), and what to do instead."""
@@ -73,7 +82,11 @@ def fallback_text(card: Mapping[str, Any]) -> str:
             password_next = True
         elif kind == "RichTextBlock" and password_next:
             password_next = False  # a password stays in the card
-        elif kind == "TextBlock" and not e.get("isSubtle") and "actions" not in card:
+        elif (
+            kind in ("TextBlock", "RichTextBlock")
+            and "actions" not in card
+            and not _text_prop(e, "isSubtle")
+        ):
             lines.append(_block_text(e))
     verbs = _verbs(card)
     if REVIEW in verbs:
@@ -113,7 +126,8 @@ def _body_as_text(items: Sequence[Mapping[str, Any]], out: list[str], indent: st
         kind = e.get("type")
         if kind in ("TextBlock", "RichTextBlock"):
             text = _block_text(e)
-            out.append(f"{indent}{'⚠ ' if e.get('color') == 'attention' else ''}{text}")
+            warn = "⚠ " if _text_prop(e, "color") == "attention" else ""
+            out.append(f"{indent}{warn}{text}")
         elif kind == "FactSet":
             out += [f"{indent}  {unplain(f['title'])}: {unplain(f['value'])}" for f in e["facts"]]
         elif kind == "Container":

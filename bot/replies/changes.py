@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.markdown import code, esc
+from bot.markdown import Sentence, code, esc, sentence
 
 # --- cards, confirmation, idempotency and approval (commands/flow.py, card_actions.py) ----
 
@@ -54,8 +54,10 @@ def confirm_text(name: str) -> str:
     return f"Please check trunk **{esc(name)}** and press **Create** on the card (or **Cancel**)."
 
 
-def confirm_note() -> str:
-    return "Nothing is created until you press Create. This card works once, for 15 minutes."
+def confirm_note() -> Sentence:
+    return sentence(
+        "Nothing is created until you press Create. This card works once, for 15 minutes."
+    )
 
 
 CARD_NOT_OURS = (

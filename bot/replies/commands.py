@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.markdown import code, esc
+from bot.markdown import Sentence, bold, code, esc, sentence
 
 # --- router, authorization and commands (bot/router.py, commands/) -----------------------
 
@@ -110,8 +110,10 @@ def creating(name: str, location: str, trunk_type_label: str) -> str:
     return f"Creating {trunk_type_label} trunk **{esc(name)}** in **{esc(location)}**…"
 
 
-def name_taken(name: str) -> str:
-    return f"A trunk named **{esc(name)}** already exists in this organization. Pick another name."
+def name_taken(name: str) -> Sentence:
+    return sentence(
+        "A trunk named ", bold(name), " already exists in this organization. Pick another name."
+    )
 
 
 def webex_refused(sentence: str) -> str:
@@ -172,7 +174,7 @@ def gateway_settings(details: object) -> list[str]:
     return lines
 
 
-NEXT_STEP = "Next: add it to a route group, or point a location's PSTN connection at it."
+NEXT_STEP = sentence("Next: add it to a route group, or point a location's PSTN connection at it.")
 
 
 def with_password(settings: list[str], password: str | None, *, follows: bool = False) -> str:

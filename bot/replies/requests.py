@@ -1,10 +1,15 @@
-"""The grammar's and the request validation's sentences (bot/grammar.py, bot/validation.py)."""
+"""The grammar's and the request validation's sentences (bot/grammar.py, bot/validation.py).
+
+Each is a :class:`bot.markdown.Sentence`: built once as data, so the form card shows the
+same words (with the same bold and code) as the chat reply, from the same runs.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
-from bot.markdown import esc
+from bot.markdown import Run, Sentence, bold, lines, mono, sentence
 
 # --- grammar and request validation (bot/grammar.py, bot/validation.py) ------------------
 # (section: validation)
@@ -18,81 +23,98 @@ _CODE_SAFE = re.compile(r"[\w .,:/+()&'\"…-]+")
 _EXAMPLE_BARE = re.compile(r"[\w.-]{1,40}")
 
 
-def shown(text: str, limit: int = _ECHO_LIMIT) -> str:
-    """User text for a reply: truncated, then a `code span` when safe, else escaped in quotes."""
+def shown(text: str, limit: int = _ECHO_LIMIT) -> Sentence:
+    """User text for a reply: truncated, then a `code span` when safe, else in quotes."""
     t = text if len(text) <= limit else text[: limit - 1] + "…"
     t = "".join(c if c.isprintable() else "\N{REPLACEMENT CHARACTER}" for c in t)
     if _CODE_SAFE.fullmatch(t):
-        return f"`{t}`"
-    return f"“{esc(t)}”"
+        return sentence(mono(t))
+    return sentence(f"“{t}”")
 
 
 def _keys_list(keys: tuple[str, ...]) -> str:
     return ", ".join(keys)
 
 
-def _bold_and(keys: list[str]) -> str:
-    bold = [f"**{k}**" for k in keys]
-    return bold[0] if len(bold) == 1 else ", ".join(bold[:-1]) + " and " + bold[-1]
+def _and(parts: Sequence[Run | Sentence]) -> Sentence:
+    """``a``, ``a and b``, ``a, b and c``."""
+    out: list[str | Run] = []
+    for i, part in enumerate(parts):
+        if i:
+            out.append(" and " if i == len(parts) - 1 else ", ")
+        out.append(part)
+    return sentence(*out)
 
 
-def _code_and(keys: list[str]) -> str:
-    code = [shown(k) for k in keys]
-    return code[0] if len(code) == 1 else ", ".join(code[:-1]) + " and " + code[-1]
+def _bold_and(keys: list[str]) -> Sentence:
+    return _and([bold(k) for k in keys])
+
+
+def _code_and(keys: list[str]) -> Sentence:
+    return _and([shown(k) for k in keys])
 
 
 # -- grammar (bot/grammar.py) --
 
-EMPTY_KEY = "There's an `=` with nothing in front of it: write each setting as `key=value`."
+EMPTY_KEY = sentence(
+    "There's an ", mono("="), " with nothing in front of it: write each setting as ",
+    mono("key=value"), ".",
+)  # fmt: skip
 
 
-def bare_word_after_password() -> str:
-    return (
-        "There's a word without `=` after `password`: write each setting as `key=value` "
-        "(a password can't contain spaces)."
-    )
+def bare_word_after_password() -> Sentence:
+    return sentence(
+        "There's a word without ", mono("="), " after ", mono("password"),
+        ": write each setting as ", mono("key=value"), " (a password can't contain spaces).",
+    )  # fmt: skip
 
 
-def unknown_key(key: str, suggestion: str | None, known: tuple[str, ...]) -> str:
-    hint = f" Did you mean `{suggestion}`?" if suggestion else ""
-    return f"I don't know {shown(key)}.{hint} Keys I know: {_keys_list(known)}."
+def unknown_key(key: str, suggestion: str | None, known: tuple[str, ...]) -> Sentence:
+    hint = sentence(" Did you mean ", mono(suggestion), "?") if suggestion else ""
+    return sentence("I don't know ", shown(key), ".", hint, f" Keys I know: {_keys_list(known)}.")
 
 
-def unknown_key_after_password(known: tuple[str, ...]) -> str:
-    return (
-        "After `password` comes a key I don't know (and a password can't contain spaces). "
-        f"Keys I know: {_keys_list(known)}."
-    )
+def unknown_key_after_password(known: tuple[str, ...]) -> Sentence:
+    return sentence(
+        "After ", mono("password"), " comes a key I don't know (and a password can't contain "
+        f"spaces). Keys I know: {_keys_list(known)}.",
+    )  # fmt: skip
 
 
-def repeated_key(first: str, second: str) -> str:
+def repeated_key(first: str, second: str) -> Sentence:
     if first == second:
-        return f"You gave {shown(first)} twice. Give each key once."
-    return f"You gave {shown(first)} twice, as {shown(first)} and {shown(second)}. Give it once."
+        return sentence("You gave ", shown(first), " twice. Give each key once.")
+    return sentence(
+        "You gave ", shown(first), " twice, as ", shown(first), " and ", shown(second),
+        ". Give it once.",
+    )  # fmt: skip
 
 
-def key_needs_value(key: str) -> str:
-    return f"{shown(key)} needs a value: write it as `{key}=<value>`."
+def key_needs_value(key: str) -> Sentence:
+    return sentence(shown(key), " needs a value: write it as ", mono(f"{key}=<value>"), ".")
 
 
-def bare_word(word: str) -> str:
-    return (
-        f"I don't understand {shown(word)}: write each setting as `key=value`, with quotes "
-        'around a value that has spaces, like `location="London HQ"`.'
+def bare_word(word: str) -> Sentence:
+    return sentence(
+        "I don't understand ", shown(word), ": write each setting as ", mono("key=value"),
+        ", with quotes around a value that has spaces, like ", mono('location="London HQ"'),
+        ".",
+    )  # fmt: skip
+
+
+def unterminated_quote(key: str) -> Sentence:
+    return sentence("The value of ", shown(key), " has an opening quote but no closing one.")
+
+
+def text_after_quote(key: str) -> Sentence:
+    return sentence(
+        "The value of ", shown(key), " goes on after its closing quote: put a space after it."
     )
-
-
-def unterminated_quote(key: str) -> str:
-    return f"The value of {shown(key)} has an opening quote but no closing one."
-
-
-def text_after_quote(key: str) -> str:
-    return f"The value of {shown(key)} goes on after its closing quote: put a space after it."
 
 
 # -- request fields (bot/validation.py) --
 
-_FORM_HINT = "— or just `create trunk` for a form."
+_FORM_HINT = sentence("— or just ", mono("create trunk"), " for a form.")
 
 
 def _example_safe(text: str | None) -> bool:
@@ -102,7 +124,7 @@ def _example_safe(text: str | None) -> bool:
     return _CODE_SAFE.fullmatch(text) is not None
 
 
-def missing_required(missing: list[str], name: str | None, location: str | None) -> str:
+def missing_required(missing: list[str], name: str | None, location: str | None) -> Sentence:
     """``missing`` ⊆ {"name", "location"}; ``name``/``location`` are what was typed, if usable."""
     name_ex = "<name>"
     if name and _EXAMPLE_BARE.fullmatch(name):
@@ -110,107 +132,118 @@ def missing_required(missing: list[str], name: str | None, location: str | None)
     elif _example_safe(name):
         name_ex = f'"{name}"'
     loc_ex = location if location and _example_safe(location) else "<location name>"
-    return (
-        f"I need {' and '.join(f'a **{k}**' for k in missing)} to create a trunk. Try: "
-        f'`create trunk name={name_ex} location="{loc_ex}"` {_FORM_HINT}'
-    )
+    needs: list[str | Run] = []
+    for i, key in enumerate(missing):
+        needs += [" and a " if i else "a ", bold(key)]
+    return sentence(
+        "I need ", *needs, " to create a trunk. Try: ",
+        mono(f'create trunk name={name_ex} location="{loc_ex}"'), " ", _FORM_HINT,
+    )  # fmt: skip
 
 
-def missing_short(key: str) -> str:
+def missing_short(key: str) -> Sentence:
     if key == "location":
-        return "I need a **location**: its name or ID."
-    return f"I need a **{key}** for the trunk."
+        return sentence("I need a ", bold("location"), ": its name or ID.")
+    return sentence("I need a ", bold(key), " for the trunk.")
 
 
-def empty_value(key: str) -> str:
-    return f"{shown(key)} is empty: give it a value or leave it out."
+def empty_value(key: str) -> Sentence:
+    return sentence(shown(key), " is empty: give it a value or leave it out.")
 
 
-def too_long(key: str, limit: int) -> str:
-    return f"{shown(key)} can be at most {limit} characters long."
+def too_long(key: str, limit: int) -> Sentence:
+    return sentence(shown(key), f" can be at most {limit} characters long.")
 
 
-def control_chars(key: str) -> str:
-    return f"{shown(key)} can't contain line breaks, tabs or other invisible characters."
+def control_chars(key: str) -> Sentence:
+    return sentence(shown(key), " can't contain line breaks, tabs or other invisible characters.")
 
 
-def bad_trunk_type(key: str) -> str:
-    return f"{shown(key)} must be `registering` or `certificate`."
+def bad_trunk_type(key: str) -> Sentence:
+    return sentence(shown(key), " must be ", mono("registering"), " or ", mono("certificate"), ".")
 
 
-def password_empty(key: str) -> str:
-    return f"{shown(key)} is empty: leave it out (or write `{key}=auto`) and I'll generate one."
+def password_empty(key: str) -> Sentence:
+    return sentence(
+        shown(key), " is empty: leave it out (or write ", mono(f"{key}=auto"),
+        ") and I'll generate one.",
+    )  # fmt: skip
 
 
-def password_forbidden(key: str) -> str:
-    return (
-        f"{shown(key)} can't contain `?` or `!`, which Webex refuses: choose another, or leave "
-        "it out and I'll generate one."
-    )
+def password_forbidden(key: str) -> Sentence:
+    return sentence(
+        shown(key), " can't contain ", mono("?"), " or ", mono("!"), ", which Webex refuses: "
+        "choose another, or leave it out and I'll generate one.",
+    )  # fmt: skip
 
 
-def password_whitespace(key: str) -> str:
-    return f"{shown(key)} can't contain spaces, line breaks or other invisible characters."
+def password_whitespace(key: str) -> Sentence:
+    return sentence(shown(key), " can't contain spaces, line breaks or other invisible characters.")
 
 
-def password_length(key: str, low: int, high: int, too_short: bool) -> str:
-    return (
-        f"{shown(key)} is too {'short' if too_short else 'long'} for Webex, which needs {low} "
-        f"to {high} characters: choose another, or leave it out and I'll generate one."
-    )
+def password_length(key: str, low: int, high: int, too_short: bool) -> Sentence:
+    return sentence(
+        shown(key), f" is too {'short' if too_short else 'long'} for Webex, which needs {low} "
+        f"to {high} characters: choose another, or leave it out and I'll generate one.",
+    )  # fmt: skip
 
 
-def bad_port(key: str) -> str:
-    return f"{shown(key)} must be a whole number from 1 to 65535."
+def bad_port(key: str) -> Sentence:
+    return sentence(shown(key), " must be a whole number from 1 to 65535.")
 
 
-def bad_max_calls(key: str) -> str:
-    return f"{shown(key)} must be a whole number, 1 or more."
+def bad_max_calls(key: str) -> Sentence:
+    return sentence(shown(key), " must be a whole number, 1 or more.")
 
 
-def max_calls_huge(key: str) -> str:
-    return f"{shown(key)} is far more than any device type allows."
+def max_calls_huge(key: str) -> Sentence:
+    return sentence(shown(key), " is far more than any device type allows.")
 
 
-def bad_yes_no(key: str) -> str:
-    return f"{shown(key)} must be `yes` or `no`."
+def bad_yes_no(key: str) -> Sentence:
+    return sentence(shown(key), " must be ", mono("yes"), " or ", mono("no"), ".")
 
 
-def bad_address(key: str) -> str:
-    return (
-        f"{shown(key)} must be a host name such as `sbc1.example.com` or an SRV name such as "
-        "`_sips._tcp.example.com`, without a port (that goes in `port`)."
-    )
+def bad_address(key: str) -> Sentence:
+    return sentence(
+        shown(key), " must be a host name such as ", mono("sbc1.example.com"),
+        " or an SRV name such as ", mono("_sips._tcp.example.com"),
+        ", without a port (that goes in ", mono("port"), ").",
+    )  # fmt: skip
 
 
-def bad_domain(key: str) -> str:
-    return f"{shown(key)} must be a domain name such as `example.com`."
+def bad_domain(key: str) -> Sentence:
+    return sentence(shown(key), " must be a domain name such as ", mono("example.com"), ".")
 
 
-def bad_org(key: str) -> str:
-    return (
-        f"{shown(key)} must be a Webex organization ID: letters, digits and `-_=+/.:`, no spaces."
-    )
+def bad_org(key: str) -> Sentence:
+    return sentence(
+        shown(key), " must be a Webex organization ID: letters, digits and ", mono("-_=+/.:"),
+        ", no spaces.",
+    )  # fmt: skip
 
 
-def bad_pcharge(key: str) -> str:
-    return f"{shown(key)} must be `disabled`, `asserted-identity` or `configurable-charge-number`."
+def bad_pcharge(key: str) -> Sentence:
+    return sentence(
+        shown(key), " must be ", mono("disabled"), ", ", mono("asserted-identity"), " or ",
+        mono("configurable-charge-number"), ".",
+    )  # fmt: skip
 
 
-def bad_value(key: str) -> str:
-    return f"I can't use the value of {shown(key)}."
+def bad_value(key: str) -> Sentence:
+    return sentence("I can't use the value of ", shown(key), ".")
 
 
-def certificate_only(keys: list[str]) -> str:
+def certificate_only(keys: list[str]) -> Sentence:
     verb, them = ("applies", "it") if len(keys) == 1 else ("apply", "them")
-    return (
-        f"{_code_and(keys)} {verb} only to certificate-based trunks: leave {them} out, or add "
-        "`type=certificate`."
-    )
+    return sentence(
+        _code_and(keys), f" {verb} only to certificate-based trunks: leave {them} out, or add ",
+        mono("type=certificate"), ".",
+    )  # fmt: skip
 
 
-def several_problems(sentences: list[str]) -> str:
-    return "\n".join(["I can't create that trunk yet:", *(f"• {s}" for s in sentences)])
+def several_problems(sentences: Sequence[Sentence]) -> Sentence:
+    return lines("I can't create that trunk yet:", *(sentence("• ", s) for s in sentences))
 
 
 # -- trunk types and device types (bot/validation.check_certificate) --
@@ -218,57 +251,59 @@ def several_problems(sentences: list[str]) -> str:
 _DEVICE_LIST_MAX = 8
 
 
-def device_types(devices: list[tuple[str, int | None, int | None]]) -> str:
+def device_types(devices: list[tuple[str, int | None, int | None]]) -> Sentence:
     """``Cisco Unified Border Element (250–1000 calls), …`` from (name, min, max) triples."""
     parts: list[str] = []
     for name, low, high in devices[:_DEVICE_LIST_MAX]:
         if low is not None and high is not None:
-            parts.append(f"{esc(name)} ({low}–{high} calls)")
+            parts.append(f"{name} ({low}–{high} calls)")
         elif high is not None:
-            parts.append(f"{esc(name)} (up to {high} calls)")
+            parts.append(f"{name} (up to {high} calls)")
         elif low is not None:
-            parts.append(f"{esc(name)} (at least {low} calls)")
+            parts.append(f"{name} (at least {low} calls)")
         else:
-            parts.append(esc(name))
+            parts.append(name)
     if len(devices) > _DEVICE_LIST_MAX:
         parts.append(f"and {len(devices) - _DEVICE_LIST_MAX} more")
-    return ", ".join(parts)
+    return sentence(", ".join(parts))
 
 
-def certificate_needs(keys: list[str], devices: str | None) -> str:
-    tail = f" Device types here: {devices}." if devices else ""
-    return f"A certificate-based trunk also needs {_bold_and(keys)}.{tail}"
+def certificate_needs(keys: list[str], devices: Sentence | None) -> Sentence:
+    tail = sentence(" Device types here: ", devices, ".") if devices else ""
+    return sentence("A certificate-based trunk also needs ", _bold_and(keys), ".", tail)
 
 
-def certificate_needs_short(key: str) -> str:
-    return f"A certificate-based trunk needs **{key}**."
+def certificate_needs_short(key: str) -> Sentence:
+    return sentence("A certificate-based trunk needs ", bold(key), ".")
 
 
-def unknown_device(device: str, *, certificate: bool, devices: str) -> str:
+def unknown_device(device: str, *, certificate: bool, devices: Sentence) -> Sentence:
     kind = "certificate-based" if certificate else "registering"
-    return (
-        f"I don't know the device type {shown(device)}. Device types for {kind} trunks here: "
-        f"{devices}."
-    )
+    return sentence(
+        "I don't know the device type ", shown(device), f". Device types for {kind} trunks "
+        "here: ", devices, ".",
+    )  # fmt: skip
 
 
-def no_device_types(key: str, *, certificate: bool) -> str:
+def no_device_types(key: str, *, certificate: bool) -> Sentence:
     if certificate:
-        return (
+        return sentence(
             "Webex lists no device types for certificate-based trunks in this organization, "
             "so I can't create one here."
         )
-    return f"Webex lists no device types for registering trunks here: leave {shown(key)} out."
+    return sentence(
+        "Webex lists no device types for registering trunks here: leave ", shown(key), " out."
+    )
 
 
-def max_calls_range(key: str, device: str, low: int | None, high: int | None) -> str:
+def max_calls_range(key: str, device: str, low: int | None, high: int | None) -> Sentence:
     if low is not None and high is not None:
         span = f"from {low} to {high}"
     elif low is not None:
         span = f"at least {low}"
     else:
         span = f"at most {high}"
-    return f"{shown(key)} must be {span} for {esc(device)}."
+    return sentence(shown(key), f" must be {span} for {device}.")
 
 
 # --- end validation ---------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot import replies
+from bot.markdown import Sentence
 from bot.validation.problems import InvalidRequest, Problem, summary
 from bot.validation.request import TrunkRequest
 from bot.validation.rules import CERTIFICATE_ONLY_KEYS, FIELD_OF_KEY, is_srv_address
@@ -27,7 +28,7 @@ def find_device(name: str, devices: Sequence[DeviceType]) -> DeviceType | None:
     return next((d for d in devices if fold_name(d.device_type) == wanted), None)
 
 
-def _device_listing(devices: Sequence[DeviceType]) -> str:
+def _device_listing(devices: Sequence[DeviceType]) -> Sentence:
     return replies.device_types(
         [(d.device_type, d.min_concurrent_calls, d.max_concurrent_calls) for d in devices]
     )
@@ -46,7 +47,7 @@ def check_certificate(req: TrunkRequest, trunk_types: Sequence[TrunkTypeInfo]) -
     certificate = req.certificate_based
     device_key = req.key_as_typed("device")
     problems: list[Problem] = []
-    lead: str | None = None  # the combined "also needs …" sentence, first when present
+    lead: Sentence | None = None  # the combined "also needs …" sentence, first when present
 
     if certificate and not devices:
         msg = replies.no_device_types(device_key, certificate=True)

@@ -16,6 +16,7 @@ from pydantic_core import PydanticCustomError
 from bot import replies
 from bot.errors import UsageError
 from bot.grammar import KEYS
+from bot.markdown import Sentence
 from bot.validation.rules import KEY_OF_FIELD, PASSWORD_MAX, PASSWORD_MIN, password_code
 
 
@@ -31,7 +32,7 @@ class Problem:
     key: str | None
     field: str
     code: str
-    message: str
+    message: Sentence
 
 
 class InvalidRequest(UsageError):
@@ -45,7 +46,7 @@ class InvalidRequest(UsageError):
         return f"InvalidRequest({[p.code for p in self.problems]!r})"
 
 
-def summary(sentences: list[str]) -> str:
+def summary(sentences: list[Sentence]) -> Sentence:
     if len(sentences) == 1:
         return sentences[0]
     return replies.several_problems(sentences)
@@ -57,7 +58,7 @@ def fail(code: str, key: str, **ctx: Any) -> NoReturn:
     raise PydanticCustomError(code, sentence.replace("{", "(").replace("}", ")"), ctx)
 
 
-def password_problem(password: str, key: str = "password") -> str | None:
+def password_problem(password: str, key: str = "password") -> Sentence | None:
     """Why Webex would refuse this typed password, in one sentence that never shows it; None
     when it meets Webex's rules. (TrunkRequest checks the same; an update calls this.)"""
     code = password_code(password)
@@ -80,7 +81,7 @@ def translate(error: Mapping[str, Any], typed: Mapping[str, str]) -> Problem:
 
 
 # Codes raised by TrunkRequest's validators, and what each says.
-_SENTENCES: dict[str, Callable[[str], str]] = {
+_SENTENCES: dict[str, Callable[[str], Sentence]] = {
     "empty": replies.empty_value,
     "control_chars": replies.control_chars,
     "trunk_type": replies.bad_trunk_type,
@@ -97,7 +98,7 @@ _SENTENCES: dict[str, Callable[[str], str]] = {
     "pcharge": replies.bad_pcharge,
 }
 # A pydantic error of another type (a non-str from code, say) falls back to the field's rule.
-_FIELD_SENTENCES: dict[str, Callable[[str], str]] = {
+_FIELD_SENTENCES: dict[str, Callable[[str], Sentence]] = {
     "type": replies.bad_trunk_type,
     "port": replies.bad_port,
     "max-calls": replies.bad_max_calls,
@@ -109,7 +110,9 @@ _FIELD_SENTENCES: dict[str, Callable[[str], str]] = {
 }
 
 
-def sentence_for(code: str, key: str, ctx: Mapping[str, Any], shown_key: str | None = None) -> str:
+def sentence_for(
+    code: str, key: str, ctx: Mapping[str, Any], shown_key: str | None = None
+) -> Sentence:
     shown_key = shown_key or key
     if code == "missing" and key in ("name", "location"):
         return replies.missing_short(key)
@@ -132,7 +135,7 @@ def ordered(problems: list[Problem]) -> list[Problem]:
     return sorted(problems, key=lambda p: -1 if p.key is None else rank.get(p.key, len(KEYS)))
 
 
-def request_message(problems: list[Problem], data: Mapping[str, object]) -> str:
+def request_message(problems: list[Problem], data: Mapping[str, object]) -> Sentence:
     in_order = ordered(problems)
     missing = [p.key for p in in_order if p.code == "missing" and p.key in ("name", "location")]
     if missing and len(missing) == len(in_order):
@@ -142,7 +145,7 @@ def request_message(problems: list[Problem], data: Mapping[str, object]) -> str:
             name.strip() if isinstance(name, str) else None,
             location.strip() if isinstance(location, str) else None,
         )
-    sentences: list[str] = []
+    sentences: list[Sentence] = []
     for p in in_order:  # one multi-key problem (certificate_only) is one sentence
         if p.message not in sentences:
             sentences.append(p.message)

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from bot.cards import Card
 from bot.cards.build import _card, _facts, _sentence_blocks, _title
 from bot.cards.read import _elements
+from bot.markdown import Sentence
 
 
 def input_ids(card: Mapping[str, Any]) -> list[str]:
@@ -41,12 +42,12 @@ def card_json(card: Mapping[str, Any]) -> str:
 def notice_card(
     *,
     title: str,
-    text: str | None = None,
+    text: Sentence | None = None,
     facts: Sequence[tuple[str, str]] = (),
     tone: Literal["good", "attention", "warning"] | None = None,
 ) -> Card:
     """A card that only informs (expired, already used, approved, rejected, cancelled):
-    ``title`` in plain text, ``text`` a bot.replies sentence, optional facts; no actions."""
+    ``title`` in plain text, ``text`` a bot.replies Sentence, optional facts; no actions."""
     heading = _title(title)
     if tone:
         heading["color"] = tone

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot import cards
+from bot.markdown import bold, mono, sentence
 from bot.webex.models import Location, TrunkTypeInfo
 from commands.bulk import text as bulk_text
 from commands.bulk import words as bulk_words
@@ -25,6 +26,13 @@ TRUNK_TYPES = [
 ]
 NONCE = "nonce-3f9c2a"
 EVIL = "**bold** <@all> [x](http://e)"
+DATE = "{{DATE(2017-02-14T06:00:00Z, SHORT)}}"
+# A note with a bold run, a code run and user text that looks like markup (a `*`, a mention,
+# a link, a date function): the chat reply and the card render it from the same runs.
+EVIL_NOTE = sentence(
+    "Approval by the ", bold("network"), " team follows for ", EVIL, " (", mono("a*b"), ") ",
+    DATE, ".",
+)  # fmt: skip
 FACTS = [
     ("Name", "lon-lgw-1"),
     ("Location", "London HQ"),
@@ -79,16 +87,18 @@ def every_card() -> dict[str, cards.Card]:
         "form-direct": form(),
         "form-group": form(direct=False),
         "form-prefilled": form(values={"name": "lon-1", "location": "london hq"}),
-        "form-certificate": form(values=CERTIFICATE_VALUES, note="Check the **port**."),
+        "form-certificate": form(
+            values=CERTIFICATE_VALUES, note=sentence("Check the ", bold("port"), ".")
+        ),
         "form-errors": form(
             values=CERTIFICATE_VALUES,
             errors={
-                "max-calls": "`max-calls` for Oracle ACME SBC must be 10–1000.",
-                "name": "A trunk named `par-sbc-1` already exists.",
-                "org": "`org` is not an organization ID.",
+                "max-calls": sentence(mono("max-calls"), " for Oracle ACME SBC must be 10–1000."),
+                "name": sentence("A trunk named ", mono("par-sbc-1"), " already exists."),
+                "org": sentence(mono("org"), " is not an organization ID."),
             },
         ),
-        "form-no-devices": form(trunk_types=[], errors={"device": "No device types."}),
+        "form-no-devices": form(trunk_types=[], errors={"device": sentence("No device types.")}),
         "form-many-locations": form(
             locations=[Location(id=f"loc-{i}", name=f"Site {i}") for i in range(500)],
             values={"location": "Site 7"},
@@ -101,19 +111,21 @@ def every_card() -> dict[str, cards.Card]:
             nonce=NONCE,
             facts=[("Location", EVIL), ("When", "{{DATE(2017-02-14T06:00:00Z, SHORT)}}")],
             requester=EVIL,
-            note="Approval by the **network** team follows.",
+            note=EVIL_NOTE,
         ),
         "result-direct": cards.result_card(
             title="✅ Trunk lon-lgw-1 created in London HQ",
             facts=GATEWAY_FACTS,
             password=PASSWORD,
-            next_step="Next: add it to a route group, or point a location's PSTN at it.",
+            next_step=sentence(
+                "Next: add it to a ", bold("route group"), ", or point a location's PSTN at it."
+            ),
         ),
         "result-group": cards.result_card(
             title="✅ Trunk lon-lgw-1 created in London HQ",
             facts=GATEWAY_FACTS,
             password=None,
-            next_step="The password is in your 1:1 space with me.",
+            next_step=sentence("The password is in your 1:1 space with me."),
         ),
         "approval": cards.approval_card(
             nonce=NONCE, facts=FACTS, requester="alice@example.com", expires="at 14:05 UTC"
@@ -159,7 +171,7 @@ def every_card() -> dict[str, cards.Card]:
         "bulk-stop": bulk_text.stop_card(NONCE),
         "notice": reading.notice_card(
             title="This card has expired",
-            text="Type `create trunk` for a new form.",
+            text=sentence("Type ", mono("create trunk"), " for a new form."),
             facts=[("Trunk", "lon-lgw-1")],
             tone="attention",
         ),
