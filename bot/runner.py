@@ -25,8 +25,8 @@ from bot.intake import DRAIN_SECONDS, Intake
 from bot.settings import Settings
 from bot.startup import prepare
 from bot.transports.health import build_health_app
+from bot.transports.http_server import WebhookServer, start_server
 from bot.transports.leader import POLL_SECONDS, Leadership, Role, leadership_for
-from bot.transports.webhook import WebhookServer, start_server
 from bot.transports.websocket import TrunkbotWebsocketClient
 
 __all__ = ["DRAIN_SECONDS", "BotRunner", "prepare", "run_bot"]

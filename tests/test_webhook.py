@@ -33,16 +33,10 @@ from bot.runner import BotRunner
 from bot.settings import Settings
 from bot.startup import prepare
 from bot.store import AuditRecord
+from bot.transports.http_server import WebhookServer, start_server
 from bot.transports.metrics import WebhookMetrics
-from bot.transports.webhook import (
-    MAX_BODY,
-    NOT_A_NOTIFICATION,
-    WebhookIntake,
-    WebhookServer,
-    _notification,
-    build_webhook_app,
-    start_server,
-)
+from bot.transports.webhook import WebhookIntake, build_webhook_app
+from bot.transports.webhook_delivery import MAX_BODY, NOT_A_NOTIFICATION, notification
 from tests.fake_webex.plugin import fake_webex_factory  # noqa: F401  -- fixture
 from tests.live import bot_env
 from webexfake.calling import DEMO_ADMIN_TOKEN, SandboxState
@@ -421,8 +415,8 @@ async def test_deeply_nested_signed_bodies_are_refused_with_one_line(
     huge = b"[" * 50_000 + b"{}" + b"]" * 50_000  # ~100,000 levels
     response = await hook.post(huge, {"X-Spark-Signature": signature(huge)})
     assert response.status_code == 413
-    assert _notification(huge) is None  # and were it allowed in, it would still be a 400
-    assert _notification(b'{"a": ' * 100_000 + b"1" + b"}" * 100_000) is None
+    assert notification(huge) is None  # and were it allowed in, it would still be a 400
+    assert notification(b'{"a": ' * 100_000 + b"1" + b"}" * 100_000) is None
     await hook.settled()
     assert _count(hook, "rejected", reason="malformed") == len(nested)
     assert hook.runner.handled == 0

@@ -20,7 +20,7 @@ async def run(settings: Settings, metrics_at: tuple[str, int] | None = None) -> 
 
 
 async def serve(settings: Settings, host: str, port: int) -> int:
-    from bot.transports.webhook import require_secret, serve
+    from bot.transports.serve import require_secret, serve
 
     require_secret(settings)
     return await serve(settings, host, port)

@@ -1,4 +1,4 @@
-"""`trunkbot serve`: Webex webhooks instead of the websocket, plus health and metrics.
+"""The webhook mode's endpoints: Webex webhook deliveries, plus health and metrics.
 
 Endpoints (one Starlette app, served by uvicorn):
 
@@ -14,51 +14,17 @@ Endpoints (one Starlette app, served by uvicorn):
   one-line reason otherwise.
 * ``GET /metrics`` — Prometheus text format (:mod:`bot.transports.metrics`).
 
-Registering the webhooks is the operator's job (Trunkbot never does it). Webex must reach
-``targetUrl`` over HTTPS: put a TLS-terminating reverse proxy in front of ``trunkbot serve``
-(which listens on 127.0.0.1:8080 by default) and expose only ``/webhook`` through it. Create
-two webhooks **with the bot's token** (a webhook delivers what its creator can see), both
-with the same ``secret`` as ``TRUNKBOT_WEBHOOK_SECRET``::
-
-    for resource in messages attachmentActions; do
-      curl -sS https://webexapis.com/v1/webhooks \\
-        -H "Authorization: Bearer $TRUNKBOT_BOT_TOKEN" \\
-        -H "Content-Type: application/json" \\
-        -d '{"name": "trunkbot '"$resource"'",
-             "targetUrl": "https://trunkbot.example.com/webhook",
-             "resource": "'"$resource"'", "event": "created",
-             "secret": "'"$TRUNKBOT_WEBHOOK_SECRET"'"}'
-    done
-
-Replicas: run several behind a load balancer on one PostgreSQL. A delivery that reaches two
-of them is recorded once (the intake row's insert decides) and answered once; each replica's
-pending work carries a lease it renews, and when a replica dies another takes the work over
-once the lease lapses (``TRUNKBOT_LEASE_SECONDS``). When the database doesn't answer,
-``/readyz`` is 503 and a delivery gets 503 (not acknowledged) and, once, the sentence
-:data:`bot.intake.STORE_DOWN` in its space. On SIGTERM ``/readyz`` turns 503 first, the work
-in flight drains, then the server closes.
-
-``GET /v1/webhooks`` lists them; a webhook Webex disabled after failed deliveries is
-reactivated with ``PUT /v1/webhooks/{id}`` and ``"status": "active"``.
+`trunkbot serve` (:mod:`bot.transports.serve`) runs these endpoints; the delivery's signature
+and notification are read in :mod:`bot.transports.webhook_delivery`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import hashlib
-import hmac
-import json
 import logging
-import os
-import signal
-import socket
-from collections.abc import Generator
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-import uvicorn
 from cachetools import TTLCache
 from pydantic import SecretStr
 from starlette.applications import Starlette
@@ -67,75 +33,25 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot import replies
-from bot.errors import BotError, ConfigError
+from bot.errors import BotError
 from bot.events import Reply
 from bot.intake import DRAIN_SECONDS, STORE_DOWN, Intake
-from bot.settings import Settings
-from bot.startup import prepare
 from bot.store import StoreUnavailable
-from bot.store.leases import LEASE_SECONDS
 from bot.transports.metrics import CONTENT_TYPE, WebhookMetrics
+from bot.transports.webhook_delivery import (
+    FETCHED,
+    MAX_BODY,
+    NOT_A_NOTIFICATION,
+    SIGNATURE_HEADER,
+    TooLarge,
+    notification,
+    read_body,
+    signature_ok,
+)
 
 log = logging.getLogger(__name__)
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8080
-MAX_BODY = 64 * 1024
-SIGNATURE_HEADER = "X-Spark-Signature"
 READY_TIMEOUT = 2.0
-#: (resource, event) → (the runner's kind, the REST path that fetches the object by id).
-FETCHED: dict[tuple[str, str], tuple[str, str]] = {
-    ("messages", "created"): ("message", "/messages/"),
-    ("attachmentActions", "created"): ("card", "/attachment/actions/"),
-}
-#: The whole answer to a signed body that isn't a webhook notification.
-NOT_A_NOTIFICATION = "The body is not a Webex webhook notification (a JSON object).\n"
-
-
-def sign(secret: bytes, body: bytes) -> str:
-    """Webex's ``X-Spark-Signature``: hex HMAC-SHA1 of the raw body keyed with the secret."""
-    return hmac.new(secret, body, hashlib.sha1).hexdigest()
-
-
-def signature_ok(secret: bytes, body: bytes, header: str | None) -> bool:
-    if not header:
-        return False
-    given = header.strip().lower().encode("latin-1", errors="replace")
-    return hmac.compare_digest(sign(secret, body).encode("ascii"), given)
-
-
-class _TooLarge(Exception):
-    pass
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    """The raw body, refusing (``_TooLarge``) past ``limit`` bytes without reading it all."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _TooLarge
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _TooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _notification(body: bytes) -> tuple[str, str, dict[str, Any]] | None:
-    """(resource, event, data) of a webhook body, or None when it isn't one (not JSON, not
-    an object, or nested too deep for the parser)."""
-    try:
-        doc = json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return None
-    if not isinstance(doc, dict):
-        return None
-    resource, event, data = doc.get("resource"), doc.get("event"), doc.get("data")
-    if not isinstance(resource, str) or not isinstance(event, str) or not isinstance(data, dict):
-        return None
-    return resource, event, data
 
 
 class WebhookIntake:
@@ -160,8 +76,8 @@ class WebhookIntake:
         self.metrics.received.inc()
         client = request.client.host if request.client else ""
         try:
-            body = await _read_body(request, MAX_BODY)
-        except _TooLarge:
+            body = await read_body(request, MAX_BODY)
+        except TooLarge:
             return self._reject("too_large", 413, client=client)
         header = request.headers.get(SIGNATURE_HEADER)
         if not signature_ok(self._key, body, header):
@@ -169,7 +85,7 @@ class WebhookIntake:
             return self._reject("signature", 401, signature=why, client=client)
         if self.runner.stop.is_set():
             return self._reject("stopping", 503)  # Webex delivers it again later
-        notice = _notification(body)
+        notice = notification(body)
         if notice is None:
             return self._reject("malformed", 400, NOT_A_NOTIFICATION, client=client)
         resource, event, data = notice
@@ -278,140 +194,3 @@ def build_webhook_app(runner: Intake, secret: SecretStr) -> Starlette:
     )
     app.state.intake = intake
     return app
-
-
-class _Server(uvicorn.Server):
-    """uvicorn, leaving signals to us: its own handlers re-raise SIGTERM after shutdown."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        yield
-
-
-@dataclass
-class WebhookServer:
-    """A running webhook app; ``await close()`` stops accepting and finishes open requests."""
-
-    server: Any
-    task: asyncio.Task[None]
-    host: str
-    port: int
-
-    @property
-    def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
-
-    async def close(self) -> None:
-        self.server.should_exit = True
-        await self.task
-
-
-def _bind(host: str, port: int) -> socket.socket:
-    """Bind before uvicorn starts (its bind failure is a SystemExit): port 0 picks one."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except (socket.gaierror, UnicodeError):
-        sock.close()
-        raise ConfigError(replies.webhook_cannot_listen(host, port, "unknown host")) from None
-    except OSError as exc:
-        sock.close()
-        raise BotError(replies.webhook_cannot_listen(host, port, exc.strerror or "")) from None
-    sock.set_inheritable(True)
-    return sock
-
-
-async def start_server(app: Starlette, host: str = DEFAULT_HOST, port: int = 0) -> WebhookServer:
-    """Serve ``app`` on ``host:port`` in this loop (port 0: a free one); returns once listening."""
-    sock = _bind(host, port)
-    bound = int(sock.getsockname()[1])
-    config = uvicorn.Config(
-        app,
-        host=host,
-        port=bound,
-        lifespan="off",
-        log_config=None,  # uvicorn's records go through our (redacting) handler
-        log_level="warning",
-        access_log=False,
-        server_header=False,
-        timeout_graceful_shutdown=5,
-    )
-    server = _Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        if task.done():
-            sock.close()
-            await task
-            raise BotError(replies.webhook_cannot_listen(host, port, "the server didn't start"))
-        await asyncio.sleep(0.01)
-    return WebhookServer(server, task, host, bound)
-
-
-def lease_seconds() -> float:
-    """How long a replica's lease on its pending work lasts unless renewed
-    (``TRUNKBOT_LEASE_SECONDS``, default 30): a dead replica's work is taken over about this
-    long after it died. Longer than a few renewals (every third of it) may take."""
-    raw = os.environ.get("TRUNKBOT_LEASE_SECONDS", "").strip()
-    if not raw:
-        return LEASE_SECONDS
-    try:
-        value = float(raw)
-    except ValueError:
-        value = 0.0
-    if not 1.0 <= value <= 3600.0:
-        raise ConfigError("TRUNKBOT_LEASE_SECONDS must be a number of seconds from 1 to 3600.")
-    return value
-
-
-def require_secret(settings: Settings) -> SecretStr:
-    secret = settings.webhook_secret
-    if secret is None or not secret.get_secret_value().strip():
-        raise ConfigError(replies.serve_without_webhook_key())
-    return secret
-
-
-async def serve_runner(
-    runner: Intake, secret: SecretStr, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT
-) -> int:
-    """Serve webhooks for ``runner`` until ``runner.stop`` (SIGTERM, SIGINT); then stop
-    accepting, let fetches and commands in flight finish (bounded), and return 0."""
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread
-            loop.add_signal_handler(sig, runner.stop.set)
-    app = build_webhook_app(runner, secret)
-    intake: WebhookIntake = app.state.intake
-    maintenance = asyncio.create_task(runner.maintain())
-    try:
-        server = await start_server(app, host, port)
-        log.info("webhook.listening", extra={"host": host, "port": server.port})
-        try:
-            await runner.stop.wait()
-            # Readiness flips first: from now /readyz is 503 and new deliveries get 503
-            # (the load balancer sends them to another replica), while the server stays up
-            # for the probes as the work in flight drains; then it closes.
-            log.info("webhook.stopping")
-            await intake.drain()
-            await runner.drain()
-        finally:
-            await server.close()
-    finally:
-        runner.stop.set()
-        await maintenance
-    return 0
-
-
-async def serve(settings: Settings, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> int:
-    """`trunkbot serve`: check the settings and credentials (ConfigError: exit 2), then serve."""
-    secret = require_secret(settings)
-    lease = lease_seconds()
-    app, messaging, bot = await prepare(settings)
-    app.services.store.lease_seconds = lease
-    try:
-        runner = Intake(settings, app=app, messaging=messaging, bot=bot)
-        return await serve_runner(runner, secret, host, port)
-    finally:
-        await app.aclose()

@@ -14,9 +14,7 @@ disconnects. ``reset`` needs this module's uvicorn protocol; under another serve
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import socket
-from collections.abc import Generator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -24,12 +22,12 @@ import uvicorn
 from pydantic import SecretStr
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from bot.transports.http_server import EmbeddedServer, bind_tcp
 from webexfake.calling.app import build_app
 from webexfake.calling.middleware import CONNECTION
 from webexfake.calling.seed import DEMO_ADMIN_TOKEN
 from webexfake.calling.state import SandboxState
 from webexfake.calling.transport import SandboxTransport
-from webexfake.listen import bind_tcp
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -46,14 +44,6 @@ class SandboxH11Protocol(H11Protocol):
             super().data_received(data)
         finally:
             CONNECTION.reset(token)
-
-
-class _EmbeddedServer(uvicorn.Server):
-    """A uvicorn server that leaves the host process's signal handlers alone."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        yield
 
 
 def _config(state: SandboxState, host: str, port: int) -> uvicorn.Config:
@@ -112,7 +102,7 @@ def _bind(host: str, port: int) -> socket.socket:
 async def _start(state: SandboxState, host: str, port: int, *, embedded: bool) -> SandboxServer:
     sock = _bind(host, port)
     config = _config(state, host, sock.getsockname()[1])
-    server = _EmbeddedServer(config) if embedded else uvicorn.Server(config)
+    server = EmbeddedServer(config) if embedded else uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:
         if task.done():

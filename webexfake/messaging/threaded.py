@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import uvicorn
 from starlette.types import ASGIApp
 
-from webexfake.listen import bind_tcp
+from bot.transports.http_server import bind_tcp
 
 from .tls import TlsMaterial
 
