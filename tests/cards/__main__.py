@@ -11,6 +11,7 @@ import asyncio
 import sys
 from pathlib import Path
 
+from bot import replies
 from tests.cards import CardBrowser, missing
 from tests.cards.samples import CERTIFICATE_VALUES, every_card, form
 
@@ -21,7 +22,7 @@ def docs_form() -> dict[str, object]:
     """The form in the README: a certificate-based trunk with one problem at its field."""
     return form(
         values=CERTIFICATE_VALUES,
-        errors={"max-calls": "`max-calls` for Oracle ACME SBC must be 10–1000."},
+        errors={"max-calls": replies.max_calls_range("max-calls", "Oracle ACME SBC", 10, 1000)},
     )
 
 
