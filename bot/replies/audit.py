@@ -2,7 +2,30 @@
 
 from __future__ import annotations
 
-from bot.replies.requests import shown
+from bot.replies.grammar import shown
+
+__all__ = [
+    "AUDIT_DECISION",
+    "AUDIT_EXAMPLE",
+    "AUDIT_KEYS",
+    "AUDIT_ONLY_DIRECT",
+    "NOT_READY_STOPPING",
+    "NOT_READY_STORE",
+    "READY",
+    "audit_bad_last",
+    "audit_bad_since",
+    "audit_bare_word",
+    "audit_capped",
+    "audit_cli_empty",
+    "audit_cli_no_database",
+    "audit_empty",
+    "audit_header",
+    "audit_more",
+    "audit_repeated_key",
+    "audit_unknown_key",
+    "serve_without_webhook_key",
+    "webhook_cannot_listen",
+]
 
 # --- audit trail (commands/audit.py, bot/audit_view.py, `trunkbot audit`) ----------------
 # (section: audit)

@@ -4,6 +4,40 @@ from __future__ import annotations
 
 from bot.markdown import Sentence, code, esc, sentence
 
+__all__ = [
+    "ALREADY_FAILED",
+    "APPROVAL_EXPIRED",
+    "CANCELLED",
+    "CARD_ALREADY_USED",
+    "CARD_EXPIRED",
+    "CARD_NOT_ACTIVE",
+    "CARD_NOT_OURS",
+    "DOING",
+    "NO_APPROVERS_SPACE",
+    "NO_SELF_APPROVAL",
+    "TYPED_PW_FORGOTTEN",
+    "already_done",
+    "approval_approved",
+    "approval_approved_here",
+    "approval_expired",
+    "approval_rejected",
+    "approval_rejected_here",
+    "approval_request_text",
+    "card_for_someone_else",
+    "card_not_offered",
+    "card_oversized",
+    "card_unexpected_input",
+    "confirm_note",
+    "confirm_text",
+    "expires_in",
+    "gateway_facts",
+    "in_progress",
+    "reconciled_created",
+    "reconciled_not_created",
+    "result_title",
+    "sent_for_approval",
+]
+
 # --- cards, confirmation, idempotency and approval (commands/flow.py, card_actions.py) ----
 
 

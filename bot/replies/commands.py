@@ -4,6 +4,37 @@ from __future__ import annotations
 
 from bot.markdown import Sentence, bold, code, esc, sentence
 
+__all__ = [
+    "ACTION_PHRASES",
+    "EMPTY_MESSAGE",
+    "NEXT_STEP",
+    "NO_POLICY",
+    "PASSWORD_FOLLOWS",
+    "PW_RULES_REFUSED",
+    "TYPED_IN_GROUP_REFUSAL",
+    "WHO_ARE_YOU_UNKNOWN",
+    "address_in_use",
+    "created",
+    "creating",
+    "domain_not_verified",
+    "gateway_settings",
+    "help_text",
+    "incident",
+    "name_taken",
+    "not_allowed",
+    "one_at_a_time",
+    "only_in_locations",
+    "only_in_orgs",
+    "password_only_here",
+    "private_delivery",
+    "sent_privately",
+    "slow_down",
+    "trunk_type_label",
+    "unknown_command",
+    "webex_refused",
+    "with_password",
+]
+
 # --- router, authorization and commands (bot/router.py, commands/) -----------------------
 
 ACTION_PHRASES = {

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from bot.markdown import esc
 
+__all__ = [
+    "not_a_choice",
+    "which_one",
+]
+
 # --- questions (bot.followup) --------------------------------------------------------------
 
 

@@ -1,4 +1,5 @@
-"""The grammar's and the request validation's sentences (bot/grammar.py, bot/validation.py).
+"""The request validation's sentences (bot/validation/): fields, device types, several
+problems at once.
 
 Each is a :class:`bot.markdown.Sentence`: built once as data, so the form card shows the
 same words (with the same bold and code) as the chat reply, from the same runs.
@@ -10,30 +11,43 @@ import re
 from collections.abc import Sequence
 
 from bot.markdown import Run, Sentence, bold, lines, mono, sentence
+from bot.replies.grammar import CODE_SAFE, ECHO_LIMIT, shown
 
-# --- grammar and request validation (bot/grammar.py, bot/validation.py) ------------------
-# (section: validation)
-# Sentences of bot/grammar.py and bot/validation.py. None of them ever receives the value of
-# `password`; keys are shown as the person typed them; other user text goes through shown().
+__all__ = [
+    "bad_address",
+    "bad_domain",
+    "bad_max_calls",
+    "bad_org",
+    "bad_pcharge",
+    "bad_port",
+    "bad_trunk_type",
+    "bad_value",
+    "bad_yes_no",
+    "certificate_needs",
+    "certificate_needs_short",
+    "certificate_only",
+    "control_chars",
+    "device_types",
+    "empty_value",
+    "max_calls_huge",
+    "max_calls_range",
+    "missing_required",
+    "missing_short",
+    "no_device_types",
+    "password_empty",
+    "password_forbidden",
+    "password_length",
+    "password_whitespace",
+    "several_problems",
+    "too_long",
+    "unknown_device",
+]
 
-_ECHO_LIMIT = 40
-# Text that is safe verbatim inside a `code span`: no backtick, no markup, no mention syntax.
-_CODE_SAFE = re.compile(r"[\w .,:/+()&'\"…-]+")
+# None of these ever receives the value of `password`; keys are shown as the person typed
+# them; other user text goes through shown().
+
 # Text that can stand in an example command such as `name=par-1` without quotes.
 _EXAMPLE_BARE = re.compile(r"[\w.-]{1,40}")
-
-
-def shown(text: str, limit: int = _ECHO_LIMIT) -> Sentence:
-    """User text for a reply: truncated, then a `code span` when safe, else in quotes."""
-    t = text if len(text) <= limit else text[: limit - 1] + "…"
-    t = "".join(c if c.isprintable() else "\N{REPLACEMENT CHARACTER}" for c in t)
-    if _CODE_SAFE.fullmatch(t):
-        return sentence(mono(t))
-    return sentence(f"“{t}”")
-
-
-def _keys_list(keys: tuple[str, ...]) -> str:
-    return ", ".join(keys)
 
 
 def _and(parts: Sequence[Run | Sentence]) -> Sentence:
@@ -54,64 +68,6 @@ def _code_and(keys: list[str]) -> Sentence:
     return _and([shown(k) for k in keys])
 
 
-# -- grammar (bot/grammar.py) --
-
-EMPTY_KEY = sentence(
-    "There's an ", mono("="), " with nothing in front of it: write each setting as ",
-    mono("key=value"), ".",
-)  # fmt: skip
-
-
-def bare_word_after_password() -> Sentence:
-    return sentence(
-        "There's a word without ", mono("="), " after ", mono("password"),
-        ": write each setting as ", mono("key=value"), " (a password can't contain spaces).",
-    )  # fmt: skip
-
-
-def unknown_key(key: str, suggestion: str | None, known: tuple[str, ...]) -> Sentence:
-    hint = sentence(" Did you mean ", mono(suggestion), "?") if suggestion else ""
-    return sentence("I don't know ", shown(key), ".", hint, f" Keys I know: {_keys_list(known)}.")
-
-
-def unknown_key_after_password(known: tuple[str, ...]) -> Sentence:
-    return sentence(
-        "After ", mono("password"), " comes a key I don't know (and a password can't contain "
-        f"spaces). Keys I know: {_keys_list(known)}.",
-    )  # fmt: skip
-
-
-def repeated_key(first: str, second: str) -> Sentence:
-    if first == second:
-        return sentence("You gave ", shown(first), " twice. Give each key once.")
-    return sentence(
-        "You gave ", shown(first), " twice, as ", shown(first), " and ", shown(second),
-        ". Give it once.",
-    )  # fmt: skip
-
-
-def key_needs_value(key: str) -> Sentence:
-    return sentence(shown(key), " needs a value: write it as ", mono(f"{key}=<value>"), ".")
-
-
-def bare_word(word: str) -> Sentence:
-    return sentence(
-        "I don't understand ", shown(word), ": write each setting as ", mono("key=value"),
-        ", with quotes around a value that has spaces, like ", mono('location="London HQ"'),
-        ".",
-    )  # fmt: skip
-
-
-def unterminated_quote(key: str) -> Sentence:
-    return sentence("The value of ", shown(key), " has an opening quote but no closing one.")
-
-
-def text_after_quote(key: str) -> Sentence:
-    return sentence(
-        "The value of ", shown(key), " goes on after its closing quote: put a space after it."
-    )
-
-
 # -- request fields (bot/validation.py) --
 
 _FORM_HINT = sentence("— or just ", mono("create trunk"), " for a form.")
@@ -119,9 +75,9 @@ _FORM_HINT = sentence("— or just ", mono("create trunk"), " for a form.")
 
 def _example_safe(text: str | None) -> bool:
     """Whether ``text`` can go, in double quotes, into an example command as typed."""
-    if not text or len(text) > _ECHO_LIMIT or '"' in text:
+    if not text or len(text) > ECHO_LIMIT or '"' in text:
         return False
-    return _CODE_SAFE.fullmatch(text) is not None
+    return CODE_SAFE.fullmatch(text) is not None
 
 
 def missing_required(missing: list[str], name: str | None, location: str | None) -> Sentence:

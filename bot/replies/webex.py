@@ -4,6 +4,31 @@ from __future__ import annotations
 
 from bot.markdown import esc
 
+__all__ = [
+    "CREATE_CAUSE_NOT_SENT",
+    "CREATE_CAUSE_NO_ANSWER",
+    "CREATE_CAUSE_SERVER",
+    "CREATE_CAUSE_UNREADABLE",
+    "LOCATION_LIST_LIMIT",
+    "WEBEX_BAD_RESPONSE",
+    "WEBEX_CLIENT_CONFIG",
+    "WEBEX_CONNECT",
+    "WEBEX_DROPPED",
+    "WEBEX_OTHER_4XX",
+    "WEBEX_OTHER_5XX",
+    "WEBEX_PROXY",
+    "WEBEX_SAID",
+    "WEBEX_STATUS",
+    "WEBEX_TIMEOUT",
+    "WEBEX_TRACKING_ID",
+    "WEBEX_UNEXPECTED_STATUS",
+    "location_ambiguous",
+    "location_not_found",
+    "trunk_create_unknown",
+    "trunk_not_created",
+    "trunk_not_sent",
+]
+
 # --- errors of the Webex HTTP boundary (bot/webex/http.py) -------------------------------
 # (section: webex-boundary)
 # One sentence per status of Webex's error table (every endpoint documents the same 15), each
