@@ -13,7 +13,8 @@ two databases, chosen by URL::
     models.py    the records and outcomes it returns
     sql.py       SqlStore: the operations together, in SQL both databases speak (one
                  module per group: events, creates, nonces, approvals, audit, watches,
-                 tokens over common.py; bulk jobs in bulk.py)
+                 tokens over common.py; bulk jobs in bulk_jobs.py over
+                 the records of bulk.py, tables in bulk_schema.py)
     placeholders.py  the shared SQL's ? placeholders as psycopg's %s, literals untouched
     schema.py    the migrations, per dialect
     sqlite.py    stdlib sqlite3 on a dedicated thread, WAL

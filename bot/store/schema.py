@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from bot.store.bulk import POSTGRESQL_V4, SQLITE_V4
+from bot.store.bulk_schema import POSTGRESQL_V4, SQLITE_V4
 
 SCHEMA_VERSION_DDL: Final = {
     "sqlite": (
@@ -282,7 +282,7 @@ _POSTGRESQL_V5: Final = [
     "ALTER TABLE create_keys ADD COLUMN lease_until timestamptz",
 ]
 
-# v4: bulk jobs and their rows (commands.bulk; the tables are described in bot/store/bulk.py).
+# v4: bulk jobs and their rows (commands.bulk; the tables are in bot/store/bulk_schema.py).
 MIGRATIONS: Final[dict[str, list[list[str]]]] = {
     "sqlite": [_SQLITE_V1, _SQLITE_V2, _SQLITE_V3, SQLITE_V4, _SQLITE_V5],
     "postgresql": [_POSTGRESQL_V1, _POSTGRESQL_V2, _POSTGRESQL_V3, POSTGRESQL_V4, _POSTGRESQL_V5],

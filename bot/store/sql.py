@@ -10,7 +10,7 @@ explains the loss.
 :class:`SqlStore` puts the groups of operations together, one module each: ``events``
 (handled events, intake), ``creates``, ``leases`` (on pending work, for replicas),
 ``nonces``, ``approvals``, ``audit``, ``watches``, ``tokens``; bulk jobs are the sub-object
-``store.bulk`` (:mod:`bot.store.bulk`).
+``store.bulk`` (:mod:`bot.store.bulk_jobs`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Self
 
 from bot.store.approvals import Approvals
 from bot.store.audit import Audit
-from bot.store.bulk import BulkJobs
+from bot.store.bulk_jobs import BulkJobs
 from bot.store.common import Database, Row, cutoff_at
 from bot.store.creates import Creates
 from bot.store.events import EventsAndIntake
