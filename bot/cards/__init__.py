@@ -67,7 +67,10 @@ from bot.cards.build import (
     approval_card,
     attachment,
     confirm_card,
+    facts_block,
     result_card,
+    sentence_blocks,
+    title_block,
 )
 from bot.cards.form import (
     form_card,
@@ -227,8 +230,11 @@ __all__ = [
     "choice_titles",
     "confirm_card",
     "current_values",
+    "facts_block",
     "fallback_text",
     "form_card",
     "int_range_regex",
     "result_card",
+    "sentence_blocks",
+    "title_block",
 ]

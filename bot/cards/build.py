@@ -1,4 +1,8 @@
-"""The card elements every card is made of, and the confirm, result and approval cards."""
+"""The card elements every card is made of, and the confirm, result and approval cards.
+
+A feature's own cards use the same elements for text (:func:`title_block`,
+:func:`facts_block`, :func:`sentence_blocks`), so what a person or Webex named shows as
+written on every card."""
 
 from __future__ import annotations
 
@@ -50,7 +54,8 @@ def _text(text: str, **props: Any) -> dict[str, Any]:
     return {"type": "TextBlock", "text": text, "wrap": True, **props}
 
 
-def _title(text: str) -> dict[str, Any]:
+def title_block(text: str) -> dict[str, Any]:
+    """A card's title: plain ``text``, shown as written (:func:`~bot.markdown.plain`)."""
     return _text(plain(text), size="medium", weight="bolder")
 
 
@@ -63,7 +68,7 @@ _RUN_STYLE: dict[Style, dict[str, str]] = {
 }
 
 
-def _sentence_blocks(sentence: Sentence, **props: Any) -> list[dict[str, Any]]:
+def sentence_blocks(sentence: Sentence, **props: Any) -> list[dict[str, Any]]:
     """A :class:`~bot.markdown.Sentence` as RichTextBlocks, one per line, from its runs (the
     data its chat markdown was rendered from): bold as a bolder TextRun, a code run
     monospace. TextRuns are never markdown, so text shows as written. ``props`` go to the
@@ -84,10 +89,11 @@ def _sentence_blocks(sentence: Sentence, **props: Any) -> list[dict[str, Any]]:
 
 def _error_blocks(sentence: str) -> list[dict[str, Any]]:
     """A problem (a bot.replies sentence; :func:`~bot.markdown.as_sentence`) in red."""
-    return _sentence_blocks(as_sentence(sentence), color="attention", spacing="small")
+    return sentence_blocks(as_sentence(sentence), color="attention", spacing="small")
 
 
-def _facts(facts: Sequence[tuple[str, str]]) -> dict[str, Any]:
+def facts_block(facts: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    """(label, value) pairs of plain text as a FactSet, each shown as written."""
     return {
         "type": "FactSet",
         "facts": [{"title": plain(t), "value": plain(v) or "—"} for t, v in facts],
@@ -121,9 +127,9 @@ def confirm_card(
     ``note``: a Sentence (bot.replies) shown under the facts. ``title``: plain text (several
     trunks from a file say so).
     """
-    body = [_title(title), _facts(facts), _text(plain(_requested_by(requester)))]
+    body = [title_block(title), facts_block(facts), _text(plain(_requested_by(requester)))]
     if note:
-        body += _sentence_blocks(note, isSubtle=True)
+        body += sentence_blocks(note, isSubtle=True)
     actions = [
         _submit(BUTTON_CREATE, nonce, CONFIRM, style="positive"),
         _submit(BUTTON_CANCEL, nonce, CANCEL, associatedInputs="none"),
@@ -142,7 +148,7 @@ def result_card(
     ``password`` (give it only in a 1:1 space) and ``next_step`` (a Sentence).
     No actions.
     """
-    body = [_title(title), _facts(facts)]
+    body = [title_block(title), facts_block(facts)]
     if password is not None:
         body.append(_text(plain(PASSWORD_LABEL), weight="bolder", spacing="medium"))
         body.append(
@@ -152,7 +158,7 @@ def result_card(
                 "inlines": [{"type": "TextRun", "text": password, "fontType": "monospace"}],
             }
         )
-    body += _sentence_blocks(next_step, spacing="medium")
+    body += sentence_blocks(next_step, spacing="medium")
     return _card(body)
 
 
@@ -166,9 +172,9 @@ def approval_card(
     """For the approvers' space: the request, who asked, when it expires (plain text, e.g.
     "at 14:05 UTC"); Approve (``approve``) and Reject (``reject``)."""
     body = [
-        _title(APPROVAL_TITLE),
+        title_block(APPROVAL_TITLE),
         _text(plain(_approval_text(requester, expires))),
-        _facts(facts),
+        facts_block(facts),
     ]
     actions = [
         _submit(BUTTON_APPROVE, nonce, APPROVE, style="positive"),

@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.cards.build import _card, _choices, _error_blocks, _sentence_blocks, _submit, _text, _title
+from bot.cards.build import (
+    _card,
+    _choices,
+    _error_blocks,
+    _submit,
+    _text,
+    sentence_blocks,
+    title_block,
+)
 from bot.cards.form_inputs import canonical_values, certificate_items, location_input, prefill
 from bot.cards.regexes import (
     NAME_REGEX,
@@ -67,9 +75,9 @@ def form_card(
     """
     vals = canonical_values(values)
     field_keys = set(FORM_INPUTS) if direct else set(FORM_INPUTS) - {"password"}
-    body: list[dict[str, Any]] = [_title(FORM_TITLE)]
+    body: list[dict[str, Any]] = [title_block(FORM_TITLE)]
     if note:
-        body += _sentence_blocks(as_sentence(note))
+        body += sentence_blocks(as_sentence(note))
     for key, sentence in errors.items():
         if (canonical_key(key) or key) not in field_keys:
             body += _error_blocks(sentence)

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from bot.cards import Card
-from bot.cards.build import _card, _facts, _sentence_blocks, _title
+from bot.cards.build import _card, facts_block, sentence_blocks, title_block
 from bot.cards.read import _elements
 from bot.markdown import Sentence
 
@@ -48,12 +48,12 @@ def notice_card(
 ) -> Card:
     """A card that only informs (expired, already used, approved, rejected, cancelled):
     ``title`` in plain text, ``text`` a bot.replies Sentence, optional facts; no actions."""
-    heading = _title(title)
+    heading = title_block(title)
     if tone:
         heading["color"] = tone
     body = [heading]
     if text:
-        body += _sentence_blocks(text)
+        body += sentence_blocks(text)
     if facts:
-        body.append(_facts(facts))
+        body.append(facts_block(facts))
     return _card(body)
