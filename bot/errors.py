@@ -11,7 +11,7 @@ answers generically.
     BotError
     ├── UsageError            the person's input is wrong (grammar, a field, a location)
     │   ├── Ambiguity             it matches several things: the bot asks which one
-    │   │   ├── AmbiguousLocation     several calling locations (bot.webex.calling)
+    │   │   ├── AmbiguousLocation     several calling locations (bot.webex.locations)
     │   │   └── AmbiguousTrunk        several trunks (bot.webex.trunk_admin)
     │   ├── CardRefused           a card submission that isn't acceptable (forged, stale)
     │   ├── GrammarError          the arguments can't be read (bot.grammar)
@@ -24,7 +24,7 @@ answers generically.
     │   ├── GatewayConfigError    a trunk's details can't make a configuration (bot.gateway_config)
     │   ├── GroupFull             a route group holds Webex's maximum of trunks (bot.webex.routing)
     │   ├── InvalidRequest        the request's fields have problems (bot.validation)
-    │   ├── LocationNotFound      no calling location matches (bot.webex.calling)
+    │   ├── LocationNotFound      no calling location matches (bot.webex.locations)
     │   └── TrunkNotFound         no trunk matches (bot.webex.trunk_admin)
     ├── NotAllowed            the policy refuses this person this action
     ├── StoreDown             the database stopped answering mid-command (bot.store.errors)

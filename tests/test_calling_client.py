@@ -25,16 +25,10 @@ from bot.errors import (
     WebexServerError,
     WebexUnreachable,
 )
-from bot.webex.calling import (
-    AmbiguousLocation,
-    CallingClient,
-    CreateOutcome,
-    LocationNotFound,
-    TrunkCreateUnknown,
-    TrunkNotCreated,
-)
+from bot.webex.calling import CallingClient, CreateOutcome, TrunkCreateUnknown, TrunkNotCreated
 from bot.webex.errors import user_sentence
 from bot.webex.http import WebexHttp
+from bot.webex.locations import AmbiguousLocation, LocationNotFound
 from bot.webex.models import TrunkCreate, TrunkType
 
 BASE = "https://webexapis.test/v1"

@@ -1,5 +1,7 @@
 """The Webex Calling calls Trunkbot makes: locations, trunk types, passwords, trunks.
 
+Which location a person means, and the cache of each org's locations: :mod:`bot.webex.locations`.
+
 Paths and bodies follow call-routing.yml, location-call-settings.yml and
 location-call-settings-call-handling.yml. Every answer is validated with the pydantic
 models of :mod:`bot.webex.models`; a body that does not match becomes
@@ -13,7 +15,6 @@ POST: after no answer or a 5xx it looks the trunk up by name and says what it fo
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -25,8 +26,6 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError
 
 from bot import replies
 from bot.errors import (
-    Ambiguity,
-    UsageError,
     WebexBadResponse,
     WebexError,
     WebexServerError,
@@ -34,6 +33,7 @@ from bot.errors import (
 )
 from bot.webex.errors import WebexConnectFailed, bad_response, json_object
 from bot.webex.http import Params, WebexHttp
+from bot.webex.locations import LocationCache, LocationNotFound, match_location
 from bot.webex.models import (
     Location,
     TrunkCreate,
@@ -47,21 +47,8 @@ from bot.webex.models import (
 log = logging.getLogger(__name__)
 
 LOCATIONS = "/telephony/config/locations"
-LOCATIONS_TTL = 60.0
 TRUNKS = "/telephony/config/premisePstn/trunks"
 M = TypeVar("M", bound=BaseModel)
-
-
-class LocationNotFound(UsageError):
-    """No calling-enabled location matches what the person typed."""
-
-
-class AmbiguousLocation(Ambiguity):
-    """Several calling-enabled locations match; ``candidates`` lists them."""
-
-    def __init__(self, user_message: str, candidates: list[Location]) -> None:
-        super().__init__(user_message, "location", [(c.name, c.id) for c in candidates])
-        self.candidates = candidates
 
 
 class TrunkNotCreated(WebexError):
@@ -127,10 +114,6 @@ def _fields_of(err: WebexError) -> dict[str, Any]:
     }
 
 
-def _norm(text: str) -> str:
-    return " ".join(text.split()).casefold()
-
-
 def _cause(err: WebexError) -> str:
     if isinstance(err, WebexConnectFailed):
         return replies.CREATE_CAUSE_NOT_SENT
@@ -154,9 +137,7 @@ class CallingClient:
     ) -> None:
         self._http = http
         self._org_id = org_id
-        self._timer = timer
-        self._locations: dict[str, tuple[float, list[Location]]] = {}  # org → (when, answer)
-        self._locations_lock: dict[str, asyncio.Lock] = {}
+        self._locations = LocationCache(timer)
         # A create that timed out may still be running at Webex: wait a moment before the
         # lookup that decides whether it landed.
         self._recovery_delay = recovery_delay
@@ -185,23 +166,16 @@ class CallingClient:
         ``cached``: an answer up to ``LOCATIONS_TTL`` seconds old will do (the hot path of a
         create: a location is looked up for every command, and locations rarely change)."""
         key = org_id or self._org_id or ""
-        if cached and (fresh := self._fresh_locations(key)) is not None:
+        if cached and (fresh := self._locations.fresh(key)) is not None:
             return fresh
-        # One read per org at a time: a burst of creates on a cold (or expired) cache waits
-        # for the first read instead of each making its own.
-        async with self._locations_lock.setdefault(key, asyncio.Lock()):
-            if cached and (fresh := self._fresh_locations(key)) is not None:
+        # One read per org at a time: a burst waits for the first read (LocationCache).
+        async with self._locations.lock(key):
+            if cached and (fresh := self._locations.fresh(key)) is not None:
                 return fresh
             items = await self._http.get_pages(LOCATIONS, self._params(org_id), "locations")
             locations = self._parse(_Locations, {"locations": items}).locations
-            self._locations[key] = (self._timer(), locations)
+            self._locations.keep(key, locations)
             return locations
-
-    def _fresh_locations(self, key: str) -> list[Location] | None:
-        hit = self._locations.get(key)
-        if hit is not None and self._timer() - hit[0] < LOCATIONS_TTL:
-            return hit[1]
-        return None
 
     async def find_location(
         self,
@@ -218,38 +192,9 @@ class CallingClient:
         The org's locations may come from a recent answer; when nothing matches, they are
         read again before the person is told (a location made a moment ago works at once)."""
         try:
-            return self._match_location(
-                query, await self.list_locations(org_id, cached=True), visible
-            )
+            return match_location(query, await self.list_locations(org_id, cached=True), visible)
         except LocationNotFound:
-            return self._match_location(query, await self.list_locations(org_id), visible)
-
-    def _match_location(
-        self,
-        query: str,
-        locations: list[Location],
-        visible: Callable[[Location], bool] | None,
-    ) -> Location:
-        wanted = _norm(query)
-        for location in locations:
-            if location.id == query.strip():
-                return location
-        exact = [loc for loc in locations if _norm(loc.name) == wanted]
-        if visible is not None:
-            locations = [loc for loc in locations if visible(loc)]
-            if len(exact) > 1:
-                exact = [loc for loc in exact if visible(loc)] or exact[:1]
-        for matches in (
-            exact,
-            [loc for loc in locations if wanted and wanted in _norm(loc.name)],
-        ):
-            if len(matches) == 1:
-                return matches[0]
-            if matches:
-                names = [loc.name for loc in matches]
-                raise AmbiguousLocation(replies.location_ambiguous(query, names), matches)
-        names = sorted((loc.name for loc in locations), key=str.casefold)
-        raise LocationNotFound(replies.location_not_found(query, names))
+            return match_location(query, await self.list_locations(org_id), visible)
 
     async def trunk_types(self, org_id: str | None = None) -> list[TrunkTypeInfo]:
         """Trunk types and their device types (with concurrent-call bounds)."""

@@ -22,8 +22,9 @@ from pydantic import Field
 from bot import replies
 from bot.errors import UsageError, WebexBadResponse
 from bot.markdown import esc
-from bot.webex.calling import LOCATIONS, CallingClient, _norm
+from bot.webex.calling import LOCATIONS, CallingClient
 from bot.webex.errors import json_object
+from bot.webex.locations import name_key
 from bot.webex.models import WireModel
 
 ROUTE_GROUPS = "/telephony/config/premisePstn/routeGroups"
@@ -93,9 +94,9 @@ class RoutingAdmin:
         """The ID of the route group with that name (any case), or None."""
         params = self.calling._params(org_id, name=name.strip())
         rows = await self._http.get_pages(ROUTE_GROUPS, params, "routeGroups")
-        wanted = _norm(name)
+        wanted = name_key(name)
         for row in rows:
-            if _norm(str(row.get("name", ""))) == wanted and isinstance(row.get("id"), str):
+            if name_key(str(row.get("name", ""))) == wanted and isinstance(row.get("id"), str):
                 return str(row["id"])
         return None
 

@@ -15,8 +15,9 @@ from urllib.parse import quote
 
 from bot.errors import Ambiguity, UsageError, WebexNotFound
 from bot.replies import esc
-from bot.webex.calling import TRUNKS, CallingClient, _norm
+from bot.webex.calling import TRUNKS, CallingClient
 from bot.webex.errors import json_object
+from bot.webex.locations import name_key
 from bot.webex.models import IdName, TrunkSummary, TrunkUpdate, TrunkUsage
 
 
@@ -78,15 +79,15 @@ class TrunkAdmin:
         """The trunk whose ID is ``query``, else whose name is it (any case), else the only one
         whose name contains it — among those ``visible`` admits (the person's locations)."""
         trunks = await self.calling.list_trunks(org_id=org_id)
-        wanted = _norm(query)
+        wanted = name_key(query)
         for trunk in trunks:
             if trunk.id == query.strip():
                 return trunk
-        exact = [t for t in trunks if _norm(t.name) == wanted]
+        exact = [t for t in trunks if name_key(t.name) == wanted]
         if exact:
             return exact[0]  # names are unique in an org; the gate checks its location
         shown = [t for t in trunks if visible is None or visible(t)]
-        matches = [t for t in shown if wanted and wanted in _norm(t.name)]
+        matches = [t for t in shown if wanted and wanted in name_key(t.name)]
         if len(matches) == 1:
             return matches[0]
         if matches:
