@@ -1,7 +1,8 @@
 """The lifecycle's cards (Adaptive Card 1.3): a trunk picker and a change's summary.
 
-Built from data, like the create cards: plain values go into TextBlocks and FactSets
-(Webex renders no markdown there); every submit carries the card's nonce and verb.
+Built from data, like the create cards: the title, facts and note are plain text and go
+through bot.cards' text elements (TextBlocks and FactSets are markdown: a trunk named
+``**x** [y](z)`` must show as written); every submit carries the card's nonce and verb.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot import cards
+from bot.markdown import sentence
 
 Card = dict[str, Any]
 TRUNK_INPUT = "trunk"
@@ -38,14 +40,10 @@ def _card(body: list[dict[str, Any]], actions: list[dict[str, Any]]) -> Card:
     }
 
 
-def _title(text: str) -> dict[str, Any]:
-    return {"type": "TextBlock", "text": text, "weight": "bolder", "size": "medium", "wrap": True}
-
-
 def picker(*, nonce: str, verb: str, trunks: Sequence[tuple[str, str]]) -> Card:
     """Which trunk (``trunks``: (label, id)); for an update, also what to change."""
     body: list[dict[str, Any]] = [
-        _title("Change a trunk" if verb == "update" else "Delete a trunk"),
+        cards.title_block("Change a trunk" if verb == "update" else "Delete a trunk"),
         {
             "type": "Input.ChoiceSet",
             "id": TRUNK_INPUT,
@@ -96,11 +94,12 @@ def summary(
     note: str,
     style: str = "positive",
 ) -> Card:
-    """What will change, and the one button that does it (and Cancel)."""
+    """What will change, and the one button that does it (and Cancel). ``title``, ``facts``
+    and ``note`` are plain text."""
     body = [
-        _title(title),
-        {"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in facts]},
-        {"type": "TextBlock", "text": note, "wrap": True, "isSubtle": True},
+        cards.title_block(title),
+        cards.facts_block(facts),
+        *cards.sentence_blocks(sentence(note), isSubtle=True),
     ]
     actions = [
         _submit(
