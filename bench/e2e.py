@@ -55,12 +55,29 @@ class Result:
     created: int = 0
     requests: Counter[str] = field(default_factory=Counter)
     cpu: float = 0.0  # seconds of the process during the burst
+    threads: Counter[str] = field(default_factory=Counter)  # of it, by thread name
     rss_mib: float = 0.0
 
 
 def _cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _thread_cpu(pid: int) -> Counter[str]:
+    """CPU seconds so far, user and system, of the event loop (the main thread) and of all
+    other threads."""
+    out: Counter[str] = Counter()
+    tick = os.sysconf("SC_CLK_TCK")
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the thread ended meanwhile
+            continue
+        label = "event loop" if task.name == str(pid) else "other threads"
+        out[f"{label} user"] += int(fields[11]) / tick
+        out[f"{label} system"] += int(fields[12]) / tick
+    return out
 
 
 def _peak_rss_mib(pid: int) -> float:
@@ -97,6 +114,7 @@ async def measure(
         rooms = [fake.add_room("direct", [p]) for p in people]
         spy = await _start_profile(proc.pid, profile)
         before, cpu0 = len(fake.requests), _cpu_seconds(proc.pid)
+        threads0 = _thread_cpu(proc.pid)
         begin = time.perf_counter()
         await asyncio.gather(
             *(
@@ -117,6 +135,8 @@ async def measure(
         out.wall = max(out.per_room, default=0.0)  # until the last answer
         await asyncio.sleep(0.5)  # the last follow-ups (a password's 1:1 message) go out
         out.cpu = _cpu_seconds(proc.pid) - cpu0
+        out.threads = _thread_cpu(proc.pid)
+        out.threads.subtract(threads0)
         out.rss_mib = _peak_rss_mib(proc.pid)
         out.lost = len(pending)
         out.created = sum(1 for t in state.trunks.values() if t.name.startswith(f"{label}-"))
@@ -156,8 +176,9 @@ async def _start_profile(pid: int, path: Path | None) -> asyncio.subprocess.Proc
         "-f",
         fmt,
         "-r",
-        "200",
+        "1000",
         "--nonblocking",
+        "--gil",
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )
@@ -176,6 +197,10 @@ def report(r: Result, k: int) -> None:
         f"  {'':10} CPU {r.cpu / k * 1000:6.1f} ms per command   peak RSS {r.rss_mib:5.1f} MiB   "
         f"start→ready {r.ready:5.2f} s"
     )
+    by_thread = ", ".join(
+        f"{name} {seconds / k * 1000:.1f}" for name, seconds in r.threads.most_common() if seconds
+    )
+    print(f"  {'':10} of which, ms per command by thread: {by_thread}")
     total = sum(r.requests.values())
     print(f"  {'':10} Webex requests per command: {total / k:.1f}")
     for endpoint, n in sorted(r.requests.items(), key=lambda kv: -kv[1]):

@@ -1,6 +1,7 @@
 """The clients' transport: a burst is spread over several keep-alive pools (the pool with
 the fewest requests in flight takes the next one), each pool frees its slot when the
-response is read, and TLS trusts SSL_CERT_FILE as httpx's default does."""
+response is read, TLS trusts SSL_CERT_FILE as httpx's default does, a kept-alive connection
+serves the next request and one the server has closed meanwhile is not used again."""
 
 from __future__ import annotations
 
@@ -32,3 +33,46 @@ async def test_a_burst_is_spread_and_every_slot_is_freed(
         failed = await client.get("people/nobody")  # an error answer frees its slot too
         assert failed.status_code == 404
         assert transport.in_flight == [0, 0, 0, 0]
+
+
+async def _serve_once_then_close(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+) -> None:
+    """One keep-alive answer, then the server closes the idle connection (as a server's
+    keep-alive timeout does)."""
+    await reader.readuntil(b"\r\n\r\n")
+    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok")
+    await writer.drain()
+    await asyncio.sleep(0.05)
+    writer.close()
+
+
+async def test_connections_are_reused_and_one_the_server_closed_is_not() -> None:
+    server = await asyncio.start_server(_serve_once_then_close, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    transport = SpreadTransport(pools=1, per_pool=2)
+    async with server, httpx.AsyncClient(transport=transport) as client:
+        first = await client.get(f"http://127.0.0.1:{port}/")
+        stream = first.extensions["network_stream"]
+        await asyncio.sleep(0.2)  # the server has closed it meanwhile
+        assert stream.get_extra_info("is_readable")  # the end of the stream is waiting
+        second = await client.get(f"http://127.0.0.1:{port}/")  # on a new connection
+        assert (first.text, second.text) == ("ok", "ok")
+        assert second.extensions["network_stream"] is not stream
+
+
+async def test_a_kept_alive_connection_serves_the_next_request(
+    fake_webex: FakeWebex,  # noqa: F811  -- the fixture
+) -> None:
+    transport = SpreadTransport(pools=1, per_pool=2)
+    headers = {"Authorization": f"Bearer {fake_webex.bot_token}"}
+    async with httpx.AsyncClient(
+        base_url=fake_webex.api_url, transport=transport, headers=headers
+    ) as client:
+        streams = set()
+        for _ in range(3):
+            answer = await client.get("people/me")
+            assert answer.status_code == 200
+            streams.add(id(answer.extensions["network_stream"]))
+            assert not answer.extensions["network_stream"].get_extra_info("is_readable")
+        assert len(streams) == 1  # one TLS connection, reused
