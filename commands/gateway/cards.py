@@ -1,6 +1,7 @@
 """The connect summary card (Adaptive Card 1.3): what the location's PSTN connection is,
-what it will be, and Connect or Cancel. Plain values in a FactSet (Webex renders no
-markdown there); every submit carries the card's nonce and verb."""
+what it will be, and Connect or Cancel. Title, facts and note are plain text, shown as
+written through bot.cards' text elements (a TextBlock or a fact is markdown, and location
+names come from Webex); every submit carries the card's nonce and verb."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot import cards
+from bot.markdown import sentence
 
 Card = dict[str, Any]
 
@@ -27,15 +29,9 @@ def connect_summary(*, nonce: str, title: str, facts: Sequence[tuple[str, str]],
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "version": "1.3",
         "body": [
-            {
-                "type": "TextBlock",
-                "text": title,
-                "weight": "bolder",
-                "size": "medium",
-                "wrap": True,
-            },
-            {"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in facts]},
-            {"type": "TextBlock", "text": note, "wrap": True, "color": "warning"},
+            cards.title_block(title),
+            cards.facts_block(facts),
+            *cards.sentence_blocks(sentence(note), color="warning"),
         ],
         "actions": [
             _submit("Connect", nonce, cards.CONFIRM, style="destructive"),
