@@ -616,6 +616,15 @@ def test_evil_location_is_escaped_everywhere() -> None:
         assert "<@" not in text.replace("\\<", "")
 
 
+@pytest.mark.parametrize("name", list(CARDS))
+def test_no_markup_reaches_a_card(name: str) -> None:
+    """No card's markdown text (TextBlocks, facts) has live markup once escapes are taken out:
+    no emphasis, link, mention or date function from a name (samples with EVIL have them)."""
+    for text in texts(CARDS[name]):
+        live = re.sub(r"\\.", "", text)
+        assert not re.search(r"\*\*|\[|<@|\{\{", live), (name, text)
+
+
 def test_evil_location_is_a_plain_choice_title() -> None:
     """A compact choice title is never markdown, so it keeps the name exactly."""
     choices = inputs(CARDS["form-evil-location"])["location"]["choices"]

@@ -301,6 +301,20 @@ async def test_the_update_picker_posts_the_trunk_and_keep(browser: CardBrowser) 
 # -- escaping, as rendered ------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("name", ["delete", "connect-evil", "pick-delete"])
+async def test_names_like_markup_render_as_text_on_feature_cards(
+    browser: CardBrowser, name: str
+) -> None:
+    """A trunk or location named like markup shows as written on the lifecycle and gateway
+    cards too: no bold, link or code element, no date."""
+    rendered = await browser.render(CARDS[name])
+    assert not re.search(r"<(strong|em|a|code|del|h\d|li)\b", await rendered.html())
+    text = (await rendered.text()).replace("\N{WORD JOINER}", "")
+    assert EVIL in text
+    if name == "connect-evil":
+        assert text.count(DATE) == 2
+
+
 async def test_markup_in_names_renders_as_text(browser: CardBrowser) -> None:
     """A location named like markup shows literally: no bold, no link, no mention, no date."""
     rendered = await browser.render(CARDS["confirm-evil"])

@@ -140,6 +140,12 @@ def every_card() -> dict[str, cards.Card]:
             ],
             note=gateway_words.connect_note("London HQ", "trunk lon-lgw-0", "route group EU-LGWs"),
         ),
+        "connect-evil": gateway_cards.connect_summary(
+            nonce=NONCE,
+            title=gateway_words.connect_title(EVIL),
+            facts=[("Location", EVIL), ("Now", f"trunk {EVIL}"), ("From now on", DATE)],
+            note=gateway_words.connect_note(EVIL, f"trunk {EVIL}", DATE),
+        ),
         "pick-update": lifecycle_cards.picker(nonce=NONCE, verb="update", trunks=TRUNK_CHOICES),
         "pick-delete": lifecycle_cards.picker(nonce=NONCE, verb="delete", trunks=TRUNK_CHOICES),
         "update": lifecycle_cards.summary(
