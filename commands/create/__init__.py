@@ -3,7 +3,10 @@ maintenance jobs that settle what a crash or the clock left open.
 
     text.py        `create trunk …`: scope, form, confirm, approval or create
     card_steps.py  the form (Review) and summary (Create) cards as gated commands
-    flow.py        prepare_create (checks against Webex), execute (once per key), the result
+    prepare.py     prepare_create: the checks against Webex before anything is made
+    flow.py        execute: the create, once per idempotency key; approvals' executor
+    result.py      the answer: result card, the 1:1 password and gateway configuration
+    route_group.py route-group=: the permit before, the join after
     reconcile.py   pending creates and expired approvals (jobs the intake runs)
 """
 
@@ -14,7 +17,7 @@ from typing import TYPE_CHECKING
 from bot.events import Job, Outbox
 from bot.router import Command
 from commands.approvals import Executor
-from commands.create import card_steps, flow, text
+from commands.create import card_steps, flow, prepare, text
 from commands.create.reconcile import expire_approvals, reconcile_creates
 
 if TYPE_CHECKING:
@@ -27,7 +30,7 @@ def commands(services: Services) -> list[Command]:
 
 def approval_kinds() -> dict[str, tuple[str, Executor]]:
     """What an approved create needs and does (commands.approvals)."""
-    return {"create": (flow.ACTION, flow.execute_approved)}
+    return {"create": (prepare.ACTION, flow.execute_approved)}
 
 
 def jobs(services: Services) -> list[Job]:

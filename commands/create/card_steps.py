@@ -20,13 +20,8 @@ from bot.logs import scrub_in_request
 from bot.router import CardSubmission, Command, Request, Scope
 from bot.validation import CERTIFICATE_ONLY_KEYS, InvalidRequest, TrunkRequest
 from commands.cardkit import CONFIRM, FORM, consume
-from commands.create.flow import (
-    ACTION,
-    ask_create_approval,
-    execute,
-    fields_from_summary,
-    prepare_create,
-)
+from commands.create.flow import ask_create_approval, execute
+from commands.create.prepare import ACTION, fields_from_summary, prepare_create
 from commands.create.text import answered_before, send_confirm, send_form
 
 if TYPE_CHECKING:

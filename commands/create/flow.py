@@ -1,31 +1,22 @@
-"""The create-trunk road shared by text commands, cards and approvals.
+"""Creating the trunk, exactly once per idempotency key (the Webex message id of a text
+command, the nonce of the confirm card, or the approval): the key is claimed in the store
+*before* the POST (a unique constraint, so two workers or replicas racing on it make one POST),
+completed after, and a redelivered message or a replayed card gets the first answer again.
 
-:func:`prepare_create` turns a validated :class:`TrunkRequest` into a :class:`Prepared` request:
-org authorized, location resolved and authorized, certificate details checked against
-trunkTypes and fqdnValidation, the name free. Nothing is created and every step changes
-nothing when it fails.
-
-:func:`execute` creates it, exactly once per idempotency key (the Webex message id of a text
-command, or the nonce of the confirm card): the key is claimed in the store *before* the
-POST (a unique constraint, so two workers or replicas racing on it make one POST), completed
-after, and a redelivered message or a replayed card gets the first answer again.
+The checks before it are :mod:`commands.create.prepare`; the answer after it
+:mod:`commands.create.result`; ``route-group=`` :mod:`commands.create.route_group`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import secrets
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
-from bot import cards, replies
+from bot import replies
 from bot.errors import (
-    BotError,
-    NotAllowed,
-    UsageError,
     WebexBadRequest,
     WebexConflict,
     WebexError,
@@ -34,128 +25,21 @@ from bot.errors import (
 )
 from bot.events import Context
 from bot.gate import Permit
-from bot.gateway_config import GatewayConfigError, config_message, ios_config
-from bot.gateway_watch import FIRST_LOOK, WATCH_FOR, watching_note
-from bot.grammar import Fields
-from bot.logs import GENERATED, PASSWORD_TTL, SECRETS, delivering, scrub_in_request
+from bot.logs import GENERATED, PASSWORD_TTL, SECRETS, scrub_in_request
 from bot.store import ClaimStatus
-from bot.validation import TrunkRequest, check_certificate, to_create_body
+from bot.validation import TrunkRequest, to_create_body
 from bot.webex.calling import CallingClient, TrunkCreateUnknown, TrunkNotCreated
 from bot.webex.errors import WebexConnectFailed, user_sentence
-from bot.webex.models import DeviceType, Location, TrunkDetails, TrunkType
 from bot.webex.refusals import ADDRESS_IN_USE, known_refusal
-from bot.webex.routing import RoutingAdmin, add_after_create_failed, added_sentence
 from commands.approvals import ask_approval
+from commands.create.prepare import ACTION, Prepared, fields_from_summary, prepare_create
+from commands.create.result import deliver_result
+from commands.create.route_group import join_route_group, route_group_permit
 
 if TYPE_CHECKING:
     from bot.services import Services
 
 log = logging.getLogger(__name__)
-
-ACTION = "trunk.create"
-ROUTE_GROUP_ACTION = "routegroup.write"  # `route-group=`: the new trunk joins that group
-ROUTE_GROUP_NEEDS_APPROVAL = (
-    "Changing route groups needs a second person's approval for you, so `route-group=` can't "
-    "come with a create. Create the trunk without it, then ask for `add trunk <name> to "
-    "route group <group>`."
-)
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A request that passed every check and may be created as it stands."""
-
-    request: TrunkRequest
-    location: Location
-    org_id: str | None
-    device: DeviceType | None
-    permit: Permit
-
-    def summary(self) -> dict[str, Any]:
-        """What the audit trail, the confirm card and an approval keep (never a password)."""
-        req = self.request
-        out: dict[str, Any] = {
-            "name": req.name,
-            "location": self.location.name,
-            "location_id": self.location.id,
-            "type": cards.TYPE_CERTIFICATE
-            if req.trunk_type is TrunkType.CERTIFICATE_BASED
-            else cards.TYPE_REGISTERING,
-            "org": self.org_id,
-        }
-        for key, value in (
-            ("device", self.device.device_type if self.device else None),
-            ("address", req.address),
-            ("domain", req.domain),
-            ("port", req.port),
-            ("max-calls", req.max_calls),
-            ("dual-identity", None if req.dual_identity is None else req.dual_identity),
-            ("route-group", req.route_group),
-        ):
-            if value is not None:
-                out[key] = value
-        return out
-
-    def facts(self) -> list[tuple[str, str]]:
-        """The summary as the person would say it, for cards."""
-        labels = {
-            "name": "Name",
-            "location": "Location",
-            "type": "Type",
-            "device": "Device type",
-            "address": "Address",
-            "domain": "Domain",
-            "port": "Port",
-            "max-calls": "Max concurrent calls",
-            "dual-identity": "Dual identity",
-            "route-group": "Route group",
-        }
-        out = []
-        for key, label in labels.items():
-            value = self.summary().get(key)
-            if value is None:
-                continue
-            if isinstance(value, bool):
-                value = "yes" if value else "no"
-            out.append((label, str(value)))
-        out.append(("Password", "typed by you" if self.request.password else "generated by Webex"))
-        return out
-
-
-async def prepare_create(
-    services: Services,
-    ctx: Context,
-    request: TrunkRequest,
-    permit: Permit,
-    *,
-    check_name: bool = True,
-) -> Prepared:
-    """Check ``request`` against Webex without creating anything, within ``permit`` (the
-    gate's decision for its org and location: the router made it before this runs).
-
-    ``check_name=False`` when the create follows at once (Webex's answer to it is the name
-    check: a duplicate name is refused and named, see :func:`execute`; one request fewer per
-    create), or when resuming a request whose create key may already be claimed (then the
-    key, not the name, says whether it exists). A request that waits for a confirm card,
-    an approval, or is a dry run checks the name now, so the person hears of it first.
-    """
-    calling, location, org_id = services.calling, permit.location, permit.org_id
-    if location is None or permit.action != ACTION or not permit.issued:
-        raise NotAllowed(replies.not_allowed(ACTION), reason="no permit for a location")
-    ctx.audit.location_id, ctx.audit.location_name = location.id, location.name
-    device = None
-    if request.trunk_type is TrunkType.CERTIFICATE_BASED or request.device_type:
-        device = check_certificate(request, await calling.trunk_types(org_id=org_id))
-    if request.trunk_type is TrunkType.CERTIFICATE_BASED and request.address and request.domain:
-        try:
-            await services.trunks.validate(
-                request.address, request.domain, request.port, org_id=org_id
-            )
-        except WebexError as exc:
-            raise known_refusal(exc, request.address, request.domain) from None
-    if check_name and await calling.find_trunk_by_name(request.name, org_id=org_id) is not None:
-        raise UsageError(replies.name_taken(request.name))
-    return Prepared(request, location, org_id, device, permit)
 
 
 def _certainly_nothing_created(exc: WebexError) -> bool:
@@ -285,173 +169,6 @@ async def _bad_request(
         error_code=exc.error_code,
         tracking_id=exc.tracking_id,
     )
-
-
-async def route_group_permit(services: Services, ctx: Context, prepared: Prepared) -> Permit | None:
-    """With ``route-group=``: the requester's ``routegroup.write`` on the trunk's location,
-    asked now, before anything is created (NotAllowed when they don't have it)."""
-    if not prepared.request.route_group:
-        return None
-    ev = ctx.event
-    permit = await services.gate.reauthorize(
-        ev.actor, ev.space, ROUTE_GROUP_ACTION, prepared.org_id, prepared.location
-    )
-    if permit.needs_approval:
-        raise NotAllowed(ROUTE_GROUP_NEEDS_APPROVAL, reason="route-group= needs approval")
-    return permit
-
-
-async def join_route_group(
-    services: Services, ctx: Context, prepared: Prepared, trunk_id: str, permit: Permit
-) -> None:
-    """Put the new trunk in its route group (made if missing). A failure leaves the trunk
-    created and says so, with what to retry; a retry finds it there already."""
-    req, org_id = prepared.request, prepared.org_id
-    group = str(req.route_group)
-    permit.check_write(ROUTE_GROUP_ACTION, org_id, prepared.location.id)
-    try:
-        added = await RoutingAdmin(services.calling).add_trunk(
-            trunk_id, group, org_id=org_id, create_missing=True
-        )
-    except (WebexError, UsageError) as exc:
-        log.warning("trunk.route_group_failed", extra={"trunk_id": trunk_id})
-        sentence = user_sentence(exc) if isinstance(exc, WebexError) else exc.user_message
-        await ctx.reply(add_after_create_failed(req.name, group, sentence))
-        return
-    await ctx.reply(added_sentence(req.name, added))
-
-
-async def deliver_result(
-    ctx: Context,
-    prepared: Prepared,
-    services: Services,
-    trunk_id: str,
-    recovered: bool,
-    generated: SecretStr | None,
-) -> None:
-    """The result, as text and a card, then one 1:1 message without a card: the generated
-    password (the only message that holds it) and, for a registering trunk, its gateway
-    configuration. Webex clients show a message's card rather than its text, so neither
-    rides on the result."""
-    ev, req, location = ctx.event, prepared.request, prepared.location
-    details: TrunkDetails | None
-    try:
-        details = await services.calling.get_trunk(trunk_id, org_id=prepared.org_id)
-    except WebexError:
-        log.warning("trunk.details_unavailable", extra={"trunk_id": trunk_id})
-        details = None
-    type_label = replies.trunk_type_label(req.trunk_type)
-    device = prepared.device.device_type if prepared.device else None
-    summary = replies.created(
-        name=req.name,
-        location=location.name,
-        type_label=type_label,
-        device=device,
-        trunk_id=trunk_id,
-        recovered=recovered,
-    )
-    settings = replies.gateway_settings(details)
-    facts = [("Trunk", req.name), ("Location", location.name), ("ID", trunk_id)]
-    facts += replies.gateway_facts(details)
-    secret = generated.get_secret_value() if generated is not None else None
-    title = replies.result_title(req.name, recovered)
-    config = await gateway_follow_up(ctx, prepared, services, trunk_id, details, secret)
-    if ev.space.is_direct:
-        if secret is not None:
-            facts.append(("Password", replies.PASSWORD_FOLLOWS))
-        card = cards.result_card(
-            title=title, facts=facts, password=None, next_step=replies.NEXT_STEP
-        )
-        text = replies.with_password(settings, None, follows=secret is not None)
-        await ctx.reply(summary + "\n" + text, card=card)
-        parts = [replies.password_only_here(secret)] if secret is not None else []
-        delivery = "\n\n".join([*parts, *([config] if config else [])])
-    else:
-        card = cards.result_card(
-            title=title, facts=facts, password=None, next_step=replies.NEXT_STEP
-        )
-        await ctx.reply(summary + "\n" + replies.sent_privately(generated is not None), card=card)
-        delivery = replies.private_delivery(req.name, location.name, settings, secret)
-        delivery += "\n\n" + config if config else ""
-    if not delivery:
-        return
-    if secret is not None:
-        delivering(
-            secret,
-            person_id=ev.actor.person_id,
-            email=ev.actor.email,
-            room_id=ev.space.room_id,
-            direct=ev.space.is_direct,
-        )
-    await ctx.reply_private(delivery)
-
-
-async def gateway_follow_up(
-    ctx: Context,
-    prepared: Prepared,
-    services: Services,
-    trunk_id: str,
-    details: TrunkDetails | None,
-    secret: str | None,
-) -> str:
-    """For a registering trunk: its gateway configuration (with the generated password in
-    it), for the 1:1 message that carries the password, and a watch that tells the
-    requester when the gateway registers. "" for other trunks."""
-    if details is None or not details.is_registering:
-        return ""
-    ev = ctx.event
-    typed = secret is None and prepared.request.password is not None
-    try:
-        config = ios_config(
-            details,
-            password=secret,
-            stun_secret=secrets.token_hex(16),
-            location=prepared.location.name,
-        )
-        message = config_message(
-            details, config, with_password=secret is not None, typed_password=typed
-        )
-    except GatewayConfigError as exc:
-        message = exc.user_message
-    if details.online is not True:
-        try:
-            await services.store.add_watch(
-                trunk_id,
-                name=prepared.request.name,
-                org_id=prepared.org_id,
-                requester=ev.actor.person_id,
-                email=ev.actor.email or None,
-                first_in=FIRST_LOOK,
-                watch_for=WATCH_FOR,
-            )
-            message += "\n" + watching_note()
-        except BotError:
-            log.warning("trunk.watch_not_stored", extra={"trunk_id": trunk_id})
-    return message
-
-
-def fields_from_summary(summary: dict[str, object]) -> Fields:
-    """The confirm card's stored summary as grammar fields again (to re-validate)."""
-    out = Fields()
-    keys = (
-        "name",
-        "type",
-        "device",
-        "address",
-        "domain",
-        "port",
-        "max-calls",
-        "org",
-        "route-group",
-    )
-    for key in keys:
-        value = summary.get(key)
-        if value is not None:
-            out[key] = str(value)
-    out["location"] = str(summary["location_id"])
-    if summary.get("dual-identity") is not None:
-        out["dual-identity"] = "yes" if summary["dual-identity"] else "no"
-    return out
 
 
 async def ask_create_approval(

@@ -7,7 +7,7 @@ The order matters, and each step changes nothing when it fails:
    fields are validated, every problem reported at once;
 3. the gate again: the org (before any Webex call about it), then the location;
 4. the handler: ``create trunk`` alone, or a request missing something, answers with the
-   form (only the locations the person may use); ``flow.prepare_create`` checks the
+   form (only the locations the person may use); ``prepare.prepare_create`` checks the
    certificate details and the name (``dry-run`` stops here and says what it would do);
 5. a confirm card unless the grant says ``confirm = false``, an approval request where the
    grant requires one (whatever ``confirm`` says), else ``flow.execute``, keyed on the
@@ -33,15 +33,10 @@ from bot.router import Command, Request, Scope
 from bot.validation import InvalidRequest, TrunkRequest
 from commands import cardkit
 from commands.args import answer_key, take_flag
-from commands.create.flow import (
-    ACTION,
-    Prepared,
-    ask_create_approval,
-    execute,
-    prepare_create,
-    route_group_permit,
-)
+from commands.create.flow import ask_create_approval, execute
+from commands.create.prepare import ACTION, Prepared, prepare_create
 from commands.create.reconcile import STALE_CREATE_SECONDS, settle_if_abandoned
+from commands.create.route_group import route_group_permit
 
 if TYPE_CHECKING:
     from bot.services import Services
