@@ -51,9 +51,12 @@ from webexfake.calling import routes_route_groups as route_groups
 from webexfake.calling import routes_routing as routing
 from webexfake.calling import routes_trunks as trunks
 from webexfake.calling import routes_usage as usage
-from webexfake.calling.common import ApiError, error_response
+from webexfake.calling.common import (
+    error_response,
+)
 from webexfake.calling.middleware import SandboxMiddleware
 from webexfake.calling.state import SandboxState
+from webexfake.errors import ApiError
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 TRUNKS = "/v1/telephony/config/premisePstn/trunks"

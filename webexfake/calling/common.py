@@ -1,4 +1,6 @@
-"""Shared pieces of the sandbox's routes: Webex error bodies, auth, JSON bodies, paging.
+"""Shared pieces of the sandbox's routes: error codes and responses, auth, JSON bodies, paging.
+
+The error body and :class:`~webexfake.errors.ApiError` are both halves': :mod:`webexfake.errors`.
 
 Error codes. Only three are known from outside: **25015** (password refused, [reported]),
 **25024** (domain not verified) and **27571** (address already used by a trunk) [code: wxc_sdk
@@ -17,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from webexfake.calling.state import SandboxState, TokenGrant
+from webexfake.errors import ApiError, error_body
 from webexfake.ids import parse_id, tracking_id
 
 MISSING_FIELD = 25008
@@ -30,52 +33,6 @@ TRUNK_NAME_EXISTS = 25103  # invented
 TRUNK_NOT_FOUND = 25104  # invented
 TRUNK_IN_USE = 25105  # invented
 FIELD_NOT_MODIFIABLE = 25106  # invented
-
-STATUS_MESSAGES: dict[int, str] = {
-    400: "The request was invalid or cannot be otherwise served.",
-    401: "The request requires a valid access token set in the Authorization request header.",
-    403: "The request is understood, but it has been refused or access is not allowed.",
-    404: "The requested resource could not be found.",
-    405: "The request was made to a resource using an HTTP request method that is not supported.",
-    409: "The request could not be processed because it conflicts with some established rule.",
-    410: "The requested resource is no longer available.",
-    415: "The request was made to a resource without specifying a supported media type.",
-    423: "The requested resource is temporarily unavailable.",
-    428: "Precondition required.",
-    429: "Too many requests have been sent in a given amount of time.",
-    500: "Something went wrong on the server.",
-    502: "The server received an invalid response from an upstream server.",
-    503: "Server is overloaded with requests. Try again later.",
-    504: "An upstream server failed to respond on time.",
-}
-
-
-class ApiError(Exception):
-    """Raised by a route; rendered as a Webex error body by the app's exception handler."""
-
-    def __init__(
-        self,
-        status: int,
-        description: str | None = None,
-        error_code: int | None = None,
-        *,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(description or STATUS_MESSAGES.get(status, "Error"))
-        self.status = status
-        self.description = description or STATUS_MESSAGES.get(status, "Error")
-        self.error_code = error_code
-        self.headers = headers or {}
-
-
-def error_body(
-    description: str, error_code: int | None, tracking: str, message: str | None = None
-) -> dict[str, Any]:
-    """``{"message", "errors": [{"description", "errorCode"?}], "trackingId"}``."""
-    item: dict[str, Any] = {"description": description}
-    if error_code is not None:
-        item["errorCode"] = error_code
-    return {"message": message or description, "errors": [item], "trackingId": tracking}
 
 
 def tracking_of(request: Request) -> str:

@@ -20,8 +20,8 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from contextvars import ContextVar
 from typing import Any
 
-from webexfake.calling.common import STATUS_MESSAGES, error_body
 from webexfake.calling.state import SandboxState
+from webexfake.errors import STATUS_MESSAGES, error_body
 from webexfake.faults import IN_PROCESS, NETWORK_KINDS, Fault, FaultKind
 from webexfake.ids import tracking_id
 from webexfake.recorder import RecordedRequest

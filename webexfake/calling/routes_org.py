@@ -24,7 +24,6 @@ from starlette.responses import JSONResponse, Response
 from webexfake.calling.common import (
     INVALID_FIELD,
     LOCATION_NOT_FOUND,
-    ApiError,
     check_org,
     json_object,
     paged,
@@ -41,6 +40,7 @@ from webexfake.calling.state import (
     RefreshGrant,
     TokenGrant,
 )
+from webexfake.errors import ApiError
 from webexfake.ids import example_password, opaque_token
 
 

@@ -18,7 +18,6 @@ from starlette.responses import JSONResponse, Response
 from webexfake.calling.common import (
     INVALID_FIELD,
     MISSING_FIELD,
-    ApiError,
     check_org,
     json_object,
     paged,
@@ -26,6 +25,7 @@ from webexfake.calling.common import (
     sandbox,
 )
 from webexfake.calling.state import READ, WRITE, SandboxRouteGroup, SandboxState
+from webexfake.errors import ApiError
 from webexfake.ids import make_id
 
 ROUTE_GROUP_NOT_FOUND = 25107  # invented

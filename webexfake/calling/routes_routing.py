@@ -22,7 +22,6 @@ from webexfake.calling.common import (
     INVALID_FIELD,
     LOCATION_NOT_FOUND,
     MISSING_FIELD,
-    ApiError,
     check_org,
     json_object,
     paged,
@@ -31,6 +30,7 @@ from webexfake.calling.common import (
 )
 from webexfake.calling.entities import LOCATIONS_READ, PEOPLE_READ
 from webexfake.calling.state import READ, WRITE, SandboxLocation, SandboxState
+from webexfake.errors import ApiError
 
 ROUTE_TYPES = ("TRUNK", "ROUTE_GROUP")
 

@@ -20,7 +20,6 @@ from webexfake.calling.common import (
     INVALID_FIELD,
     TRUNK_IN_USE,
     TRUNK_NOT_FOUND,
-    ApiError,
     check_org,
     csv_values,
     json_object,
@@ -37,6 +36,7 @@ from webexfake.calling.validation import (
     validate_trunk,
     validate_update,
 )
+from webexfake.errors import ApiError
 
 _SORT_FIELDS = {"name": "name", "locationname": "locationName"}
 

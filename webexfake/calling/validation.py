@@ -24,9 +24,9 @@ from webexfake.calling.common import (
     MISSING_FIELD,
     PW_RULES_REFUSED,
     TRUNK_NAME_EXISTS,
-    ApiError,
 )
 from webexfake.calling.state import SandboxLocation, SandboxState, SandboxTrunk
+from webexfake.errors import ApiError
 from webexfake.ids import make_id, parse_id
 
 TRUNK_TYPES = ("REGISTERING", "CERTIFICATE_BASED")

@@ -23,7 +23,7 @@ from webexfake.recorder import RecordedRequest, RequestLog
 
 from .devices import Device, WsConnection
 from .mercury import BOT_ACTOR_TYPE
-from .model import AttachmentAction, FakeApiError, Message, Person, Room
+from .model import AttachmentAction, Message, Person, Room
 from .server import CALLING_PREFIXES, FakeWebex
 from .tls import TlsMaterial, shared_tls
 
@@ -32,7 +32,6 @@ __all__ = [
     "CALLING_PREFIXES",
     "AttachmentAction",
     "Device",
-    "FakeApiError",
     "FakeWebex",
     "Fault",
     "FaultPlan",

@@ -28,11 +28,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import ASGIApp
 
+from webexfake.errors import ApiError
 from webexfake.ids import parse_id
 
 from .devices import Device
 from .front import EXCEPTION_HANDLERS, Front, error_response
-from .model import FakeApiError
 from .routes_base import ROOM_NOT_FOUND, UNAUTHORIZED, json_body
 from .routes_messages import MAX_EDITS, MAX_MESSAGE_BYTES, TOO_LONG, MessageRoutes
 from .routes_socket import WS_AUTH_TIMEOUT, WS_UNAUTHORIZED, SocketRoutes
@@ -138,7 +138,7 @@ class _Routes(MessageRoutes, WebhookRoutes, SocketRoutes):
         caller = self.caller(request)
         device = self.fake.records.device(request.path_params["device_id"])
         if device is None or device.owner is not caller or device.expired:
-            raise FakeApiError(404, "Device not found.")
+            raise ApiError(404, "Device not found.")
         return device
 
     async def get_device(self, request: Request) -> Response:
@@ -155,14 +155,14 @@ class _Routes(MessageRoutes, WebhookRoutes, SocketRoutes):
         caller = self.caller(request)
         message = self.fake.records.messages.get(request.path_params["uuid"])
         if message is None or not self.visible(caller, message):
-            raise FakeApiError(404, "Activity not found.")
+            raise ApiError(404, "Activity not found.")
         return JSONResponse({"id": message.id, "objectType": "activity", "verb": "post"})
 
     async def conversation_action(self, request: Request) -> Response:
         caller = self.caller(request)
         action = self.fake.records.actions.get(request.path_params["uuid"])
         if action is None or not action.message.room.has_member(caller):
-            raise FakeApiError(404, "Activity not found.")
+            raise ApiError(404, "Activity not found.")
         return JSONResponse({"id": action.id, "objectType": "activity", "verb": "cardAction"})
 
     # -- messages ----------------------------------------------------------------------------
@@ -176,7 +176,7 @@ class _Routes(MessageRoutes, WebhookRoutes, SocketRoutes):
             else None
         )
         if action is None or not action.message.room.has_member(caller):
-            raise FakeApiError(404, "Could not find an attachment action with the provided ID.")
+            raise ApiError(404, "Could not find an attachment action with the provided ID.")
         return JSONResponse(action.to_json())
 
     async def me(self, request: Request) -> Response:
@@ -193,7 +193,7 @@ class _Routes(MessageRoutes, WebhookRoutes, SocketRoutes):
             people = list(self.fake.records.people.values())
         filtered = any(params.get(k) for k in ("email", "displayName", "id"))
         if not filtered and caller is not self.fake.admin:
-            raise FakeApiError(400, "One of email, displayName or id is required.")
+            raise ApiError(400, "One of email, displayName or id is required.")
         if params.get("email"):
             people = [p for p in people if p.email.lower() == params["email"].lower()]
         if params.get("displayName"):

@@ -13,12 +13,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.types import Message as AsgiMessage
 
+from webexfake.errors import STATUS_MESSAGES, ApiError, error_body
 from webexfake.faults import Fault, FaultKind
 from webexfake.ids import tracking_id
-
-from .model import (
-    FakeApiError,
-)
 
 if TYPE_CHECKING:
     from .server import FakeWebex
@@ -37,29 +34,25 @@ def error_response(
 ) -> JSONResponse:
     """A Webex error body with a fresh tracking id."""
     tid = tracking_id()
-    body = {"message": message or description, "errors": [{"description": description}]}
-    body["trackingId"] = tid
+    body = error_body(description, None, tid, message)
     return JSONResponse(body, status_code=status, headers={"TrackingID": tid, **(headers or {})})
 
 
 async def _api_error_handler(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, FakeApiError)  # noqa: S101 - an invariant of the fake
+    assert isinstance(exc, ApiError)  # noqa: S101 - an invariant of the fake
     return error_response(exc.status, exc.description, message=exc.message, headers=exc.headers)
 
 
 async def _http_error_handler(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)  # noqa: S101 - an invariant of the fake
-    descriptions = {
-        404: "The requested resource could not be found.",
-        405: "The request was made to a resource using an HTTP request method that is not "
-        "supported.",
-    }
-    return error_response(exc.status_code, descriptions.get(exc.status_code, str(exc.detail)))
+    worded = exc.status_code in (404, 405)  # else starlette's detail says more
+    description = STATUS_MESSAGES[exc.status_code] if worded else str(exc.detail)
+    return error_response(exc.status_code, description)
 
 
 #: The app's handlers for the errors a route raises.
 EXCEPTION_HANDLERS: dict[Any, Callable[[Request, Exception], Awaitable[Response]]] = {
-    FakeApiError: _api_error_handler,
+    ApiError: _api_error_handler,
     HTTPException: _http_error_handler,
 }
 

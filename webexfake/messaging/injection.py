@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from webexfake.errors import STATUS_MESSAGES
 from webexfake.faults import Fault, FaultKind, FaultPlan
 from webexfake.recorder import RecordedRequest, RequestLog
 
@@ -52,7 +53,7 @@ class Injection:
             count=count,
             method="POST",
             retry_after=retry_after,
-            description="Too many requests have been sent in a given amount of time.",
+            description=STATUS_MESSAGES[429],
         )
 
     @property

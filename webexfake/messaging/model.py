@@ -228,21 +228,3 @@ class AttachmentAction:
             "roomId": self.message.room.id,
             "created": self.created,
         }
-
-
-class FakeApiError(Exception):
-    """Raised by a route; rendered as a Webex error body."""
-
-    def __init__(
-        self,
-        status: int,
-        description: str,
-        *,
-        message: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(description)
-        self.status = status
-        self.description = description
-        self.message = message or description
-        self.headers = headers or {}

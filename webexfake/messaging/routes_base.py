@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 
+from webexfake.errors import STATUS_MESSAGES, ApiError
 from webexfake.ids import parse_id
 
 from .model import (
-    FakeApiError,
     Message,
     Person,
     Room,
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 
 ROOM_NOT_FOUND = "Could not find a room with provided ID."
-UNAUTHORIZED = "The request requires a valid access token set in the Authorization request header."
+UNAUTHORIZED = STATUS_MESSAGES[401]
 
 
 async def json_body(request: Request) -> dict[str, Any]:
@@ -30,9 +30,9 @@ async def json_body(request: Request) -> dict[str, Any]:
     try:
         body = json.loads(raw or b"null")
     except (ValueError, UnicodeDecodeError) as exc:
-        raise FakeApiError(400, "The request body is not valid JSON.") from exc
+        raise ApiError(400, "The request body is not valid JSON.") from exc
     if not isinstance(body, dict):
-        raise FakeApiError(400, "The request body must be a JSON object.")
+        raise ApiError(400, "The request body must be a JSON object.")
     return body
 
 
@@ -41,7 +41,7 @@ def optional_str(body: dict[str, Any], key: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise FakeApiError(400, f"Invalid {key}: expected a string.")
+        raise ApiError(400, f"Invalid {key}: expected a string.")
     return value
 
 
@@ -59,7 +59,7 @@ class RoutesBase:
             request.headers.get("authorization", "")
         )
         if person is None:
-            raise FakeApiError(401, UNAUTHORIZED)
+            raise ApiError(401, UNAUTHORIZED)
         return person
 
     def visible(self, caller: Person, message: Message) -> bool:
@@ -74,14 +74,14 @@ class RoutesBase:
     def find_message(self, caller: Person, message_id: str) -> Message:
         message = self.fake.records.find_message(message_id)
         if message is None or not self.visible(caller, message):
-            raise FakeApiError(404, "Could not find a message with the provided ID.")
+            raise ApiError(404, "Could not find a message with the provided ID.")
         return message
 
     def find_room(self, caller: Person, room_id: str) -> Room:
         parsed = parse_id(room_id)
         room = self.fake.records.rooms.get(parsed[1]) if parsed and parsed[0] == "ROOM" else None
         if room is None or not room.has_member(caller):
-            raise FakeApiError(404, ROOM_NOT_FOUND)
+            raise ApiError(404, ROOM_NOT_FOUND)
         return room
 
     def find_person(self, person_id: str) -> Person:
@@ -90,7 +90,7 @@ class RoutesBase:
             self.fake.records.people.get(parsed[1]) if parsed and parsed[0] == "PEOPLE" else None
         )
         if person is None:
-            raise FakeApiError(404, "Person not found.")
+            raise ApiError(404, "Person not found.")
         return person
 
     @staticmethod
@@ -101,9 +101,9 @@ class RoutesBase:
         try:
             value = int(raw)
         except ValueError as exc:
-            raise FakeApiError(400, "Invalid max: expected a positive integer.") from exc
+            raise ApiError(400, "Invalid max: expected a positive integer.") from exc
         if value < 1:
-            raise FakeApiError(400, "Invalid max: expected a positive integer.")
+            raise ApiError(400, "Invalid max: expected a positive integer.")
         return value
 
     # -- U2C, WDM, conversation --------------------------------------------------------------

@@ -11,10 +11,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from webexfake.errors import ApiError
+
 from .model import (
     ADAPTIVE_CARD,
     Content,
-    FakeApiError,
     Message,
     Person,
     now_iso,
@@ -46,7 +47,7 @@ class MessageRoutes(RoutesBase):
         caller = self.caller(request)
         message = self.find_message(caller, request.path_params["message_id"])
         if message.author.uuid != caller.uuid:
-            raise FakeApiError(403, "You can only delete messages you posted.")
+            raise ApiError(403, "You can only delete messages you posted.")
         with self.fake.records.lock:
             message.deleted = True
         self.fake.waits.notify()
@@ -57,13 +58,13 @@ class MessageRoutes(RoutesBase):
         params = request.query_params
         room_id = params.get("roomId")
         if not room_id:
-            raise FakeApiError(400, "roomId is required.")
+            raise ApiError(400, "roomId is required.")
         room = self.find_room(caller, room_id)
         mentioned = params.get("mentionedPeople")
         if mentioned is not None and mentioned not in ("me", caller.id):
-            raise FakeApiError(400, "mentionedPeople may only be 'me' or your own person id.")
+            raise ApiError(400, "mentionedPeople may only be 'me' or your own person id.")
         if caller.is_bot and room.kind == "group" and mentioned is None:
-            raise FakeApiError(
+            raise ApiError(
                 403, "Bots must include mentionedPeople=me to list messages in a group space."
             )
         with self.fake.records.lock:
@@ -78,7 +79,7 @@ class MessageRoutes(RoutesBase):
         if before_message:
             anchor = self.fake.records.find_message(before_message)
             if anchor is None:
-                raise FakeApiError(404, "Could not find a message with the provided ID.")
+                raise ApiError(404, "Could not find a message with the provided ID.")
             items = items[: items.index(anchor)] if anchor in items else items
         before = params.get("before")
         if before:
@@ -95,7 +96,7 @@ class MessageRoutes(RoutesBase):
         elif params.get("personEmail"):
             other = self.fake.records.person_by_email(params["personEmail"])
         else:
-            raise FakeApiError(400, "personId or personEmail is required.")
+            raise ApiError(400, "personId or personEmail is required.")
         room = self.fake.records.direct_room(caller, other) if other else None
         if room is None:
             return JSONResponse({"items": []})
@@ -116,19 +117,19 @@ class MessageRoutes(RoutesBase):
         message = self.find_message(caller, request.path_params["message_id"])
         body = await json_body(request)
         if message.author.uuid != caller.uuid:
-            raise FakeApiError(403, "You can only edit messages you posted.")
+            raise ApiError(403, "You can only edit messages you posted.")
         if optional_str(body, "roomId") != message.room.id:
-            raise FakeApiError(400, "roomId is required and must be the message's room.")
+            raise ApiError(400, "roomId is required and must be the message's room.")
         text, markdown = optional_str(body, "text"), optional_str(body, "markdown")
         if not (text or markdown):
-            raise FakeApiError(400, "text or markdown is required.")
+            raise ApiError(400, "text or markdown is required.")
         for value in (text, markdown):
             if value is not None and len(value.encode("utf-8")) > MAX_MESSAGE_BYTES:
-                raise FakeApiError(400, TOO_LONG)
+                raise ApiError(400, TOO_LONG)
         if message.files or message.attachments:
-            raise FakeApiError(400, "Editing a message with files or attachments is unsupported.")
+            raise ApiError(400, "Editing a message with files or attachments is unsupported.")
         if message.edits >= MAX_EDITS:
-            raise FakeApiError(400, "The edit limit of this message has been reached.")
+            raise ApiError(400, "The edit limit of this message has been reached.")
         with self.fake.records.lock:
             message.text = text if text is not None else markdown
             message.markdown = markdown
@@ -143,7 +144,7 @@ class MessageRoutes(RoutesBase):
         caller = self.caller(request)
         content = self.fake.content(request.path_params["content_id"])
         if content is None or not content.room.has_member(caller):
-            raise FakeApiError(404, "Could not find the file.")
+            raise ApiError(404, "Could not find the file.")
         headers = {
             "Content-Disposition": f'attachment; filename="{content.name}"',
             "Content-Length": str(len(content.data)),
@@ -174,7 +175,7 @@ class MessageRoutes(RoutesBase):
             elif isinstance(name, str):
                 body[name] = data.decode("utf-8")
         if len(uploads) > 1:
-            raise FakeApiError(400, "Only one file per message is supported.")
+            raise ApiError(400, "Only one file per message is supported.")
         return body, uploads
 
     async def create_message(self, request: Request) -> Response:
@@ -192,19 +193,17 @@ class MessageRoutes(RoutesBase):
         parent_ref = optional_str(body, "parentId")
         targets = [t for t in (room_id, to_person_id, to_person_email) if t]
         if len(targets) != 1:
-            raise FakeApiError(
-                400, "Exactly one of roomId, toPersonId or toPersonEmail is required."
-            )
+            raise ApiError(400, "Exactly one of roomId, toPersonId or toPersonEmail is required.")
         for value in (text, markdown):
             if value is not None and len(value.encode("utf-8")) > MAX_MESSAGE_BYTES:
-                raise FakeApiError(400, TOO_LONG)
+                raise ApiError(400, TOO_LONG)
         attachments = body.get("attachments") or []
         files = body.get("files") or []
         self.check_attachments(attachments)
         if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
-            raise FakeApiError(400, "Invalid files: expected a list of URLs.")
+            raise ApiError(400, "Invalid files: expected a list of URLs.")
         if not (text or markdown or attachments or files or uploads):
-            raise FakeApiError(400, "A message needs text, markdown, a file or an attachment.")
+            raise ApiError(400, "A message needs text, markdown, a file or an attachment.")
 
         recipient: Person | None = None
         if room_id:
@@ -216,9 +215,9 @@ class MessageRoutes(RoutesBase):
                 assert to_person_email is not None  # noqa: S101 - an invariant of the fake
                 recipient = self.fake.records.person_by_email(to_person_email)
                 if recipient is None:
-                    raise FakeApiError(404, "Person not found.")
+                    raise ApiError(404, "Person not found.")
             if recipient.uuid == caller.uuid:
-                raise FakeApiError(400, "You cannot send a direct message to yourself.")
+                raise ApiError(400, "You cannot send a direct message to yourself.")
             direct = self.fake.records.direct_room(caller, recipient, create=True)
             assert direct is not None  # noqa: S101 - an invariant of the fake
             room = direct
@@ -227,9 +226,9 @@ class MessageRoutes(RoutesBase):
         if parent_ref:
             parent = self.fake.records.find_message(parent_ref)
             if parent is None or parent.deleted or parent.room is not room:
-                raise FakeApiError(400, "Invalid parentId: no such message in this room.")
+                raise ApiError(400, "Invalid parentId: no such message in this room.")
             if parent.parent_id:
-                raise FakeApiError(400, "Invalid parentId: cannot reply to a reply.")
+                raise ApiError(400, "Invalid parentId: cannot reply to a reply.")
             parent_id = parent.id
 
         for upload in uploads:
@@ -257,15 +256,15 @@ class MessageRoutes(RoutesBase):
     @staticmethod
     def check_attachments(attachments: Any) -> None:
         if not isinstance(attachments, list):
-            raise FakeApiError(400, "Invalid attachments: expected a list.")
+            raise ApiError(400, "Invalid attachments: expected a list.")
         if len(attachments) > 1:
-            raise FakeApiError(400, "Only one attachment per message is supported.")
+            raise ApiError(400, "Only one attachment per message is supported.")
         for attachment in attachments:
             if not isinstance(attachment, dict) or attachment.get("contentType") != ADAPTIVE_CARD:
-                raise FakeApiError(400, f"Invalid attachment: contentType must be {ADAPTIVE_CARD}.")
+                raise ApiError(400, f"Invalid attachment: contentType must be {ADAPTIVE_CARD}.")
             content = attachment.get("content")
             if not isinstance(content, dict) or content.get("type") != "AdaptiveCard":
-                raise FakeApiError(400, "Invalid attachment: content must be an AdaptiveCard.")
+                raise ApiError(400, "Invalid attachment: content must be an AdaptiveCard.")
 
     def markdown_mentions(self, markdown: str | None) -> list[str]:
         ids: list[str] = []

@@ -7,10 +7,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from webexfake.errors import ApiError
 from webexfake.ids import make_id
 
 from .model import (
-    FakeApiError,
     Person,
     now_iso,
 )
@@ -28,7 +28,7 @@ class WebhookRoutes(RoutesBase):
         with self.fake.records.lock:
             hook = self.fake.records.webhooks.get(webhook_id)
         if hook is None or hook["_owner"] != caller.uuid:
-            raise FakeApiError(404, "Webhook not found.")
+            raise ApiError(404, "Webhook not found.")
         return hook
 
     async def list_webhooks(self, request: Request) -> Response:
@@ -43,11 +43,11 @@ class WebhookRoutes(RoutesBase):
         body = await json_body(request)
         for key in ("name", "targetUrl", "resource", "event"):
             if not optional_str(body, key):
-                raise FakeApiError(400, f"{key} is required.")
+                raise ApiError(400, f"{key} is required.")
         if body["resource"] not in self._WEBHOOK_RESOURCES:
-            raise FakeApiError(400, "Invalid resource.")
+            raise ApiError(400, "Invalid resource.")
         if not str(body["targetUrl"]).startswith(("https://", "http://")):
-            raise FakeApiError(400, "Invalid targetUrl.")
+            raise ApiError(400, "Invalid targetUrl.")
         webhook_id = make_id("WEBHOOK")
         hook: dict[str, Any] = {
             "id": webhook_id,
@@ -82,7 +82,7 @@ class WebhookRoutes(RoutesBase):
         body = await json_body(request)
         for key in ("name", "targetUrl"):
             if not optional_str(body, key):
-                raise FakeApiError(400, f"{key} is required.")
+                raise ApiError(400, f"{key} is required.")
         with self.fake.records.lock:
             hook["name"], hook["targetUrl"] = body["name"], body["targetUrl"]
             if "secret" in body:
