@@ -157,7 +157,10 @@ class TrunkbotWebsocketClient(wbx.WebexWebsocketClient):  # type: ignore[misc]  
             url = self.device_info["webSocketUrl"]
             try:
                 async with websockets.connect(
-                    url, ssl=ssl_ctx, **self._get_websocket_connect_kwargs(websockets.connect)
+                    url,
+                    ssl=ssl_ctx,
+                    compression=None,  # frames are small JSON: deflate costs more than it saves
+                    **self._get_websocket_connect_kwargs(websockets.connect),
                 ) as ws:
                     self.websocket = ws
                     auth = {
