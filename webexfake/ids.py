@@ -27,6 +27,7 @@ __all__ = [
     "random_digits",
     "seeded_id",
     "tracking_id",
+    "uuid_of",
 ]
 
 _SEED_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://trunkbot.invalid/sandbox")
@@ -36,6 +37,12 @@ PASSWORD_SYMBOLS = "#$%*+-=@^_"  # noqa: S105 - a character class, not a secret
 
 #: ``(TYPE, uuid)`` of a REST id, or None when it is not one (any region).
 parse_id = parse_rest_id
+
+
+def uuid_of(value: str, kind: str) -> str | None:
+    """The uuid in ``value`` when it is a REST id of ``kind`` (``ROOM``, ``PEOPLE``…), else None."""
+    parsed = parse_id(value)
+    return parsed[1] if parsed and parsed[0] == kind else None
 
 
 def new_uuid() -> str:

@@ -29,7 +29,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import ASGIApp
 
 from webexfake.errors import ApiError
-from webexfake.ids import parse_id
+from webexfake.ids import uuid_of
 
 from .devices import Device
 from .front import EXCEPTION_HANDLERS, Front, error_response
@@ -169,12 +169,8 @@ class _Routes(MessageRoutes, WebhookRoutes, SocketRoutes):
 
     async def get_action(self, request: Request) -> Response:
         caller = self.caller(request)
-        parsed = parse_id(request.path_params["action_id"])
-        action = (
-            self.fake.records.actions.get(parsed[1])
-            if parsed and parsed[0] == "ATTACHMENT_ACTION"
-            else None
-        )
+        action_uuid = uuid_of(request.path_params["action_id"], "ATTACHMENT_ACTION")
+        action = self.fake.records.actions.get(action_uuid or "")
         if action is None or not action.message.room.has_member(caller):
             raise ApiError(404, "Could not find an attachment action with the provided ID.")
         return JSONResponse(action.to_json())

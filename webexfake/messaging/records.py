@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from webexfake.ids import new_uuid, parse_id
+from webexfake.ids import new_uuid, parse_id, uuid_of
 
 from .devices import Device
 from .model import AttachmentAction, Content, Message, Person, Room, RoomKind
@@ -20,8 +20,7 @@ from .model import AttachmentAction, Content, Message, Person, Room, RoomKind
 
 def _uuid_of(ref: str, kind: str) -> str:
     """The uuid in a REST id of ``kind``; anything else is taken as a bare uuid."""
-    parsed = parse_id(ref)
-    return parsed[1] if parsed and parsed[0] == kind else ref
+    return uuid_of(ref, kind) or ref
 
 
 class Records:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 
 from webexfake.errors import STATUS_MESSAGES, ApiError
-from webexfake.ids import parse_id
+from webexfake.ids import uuid_of
 
 from .model import (
     Message,
@@ -78,17 +78,13 @@ class RoutesBase:
         return message
 
     def find_room(self, caller: Person, room_id: str) -> Room:
-        parsed = parse_id(room_id)
-        room = self.fake.records.rooms.get(parsed[1]) if parsed and parsed[0] == "ROOM" else None
+        room = self.fake.records.rooms.get(uuid_of(room_id, "ROOM") or "")
         if room is None or not room.has_member(caller):
             raise ApiError(404, ROOM_NOT_FOUND)
         return room
 
     def find_person(self, person_id: str) -> Person:
-        parsed = parse_id(person_id)
-        person = (
-            self.fake.records.people.get(parsed[1]) if parsed and parsed[0] == "PEOPLE" else None
-        )
+        person = self.fake.records.people.get(uuid_of(person_id, "PEOPLE") or "")
         if person is None:
             raise ApiError(404, "Person not found.")
         return person
