@@ -27,10 +27,10 @@ __all__ = [
     "webhook_cannot_listen",
 ]
 
-# --- audit trail (commands/audit.py, bot/audit_view.py, `trunkbot audit`) ----------------
+# --- audit trail (commands/audit.py, bot/audit_view/, `trunkbot audit`) -------------------
 # (section: audit)
 # Everything a reader of the audit trail sees besides the rows themselves. Filters come from
-# the person and go through shown(); row fields are escaped in bot/audit_view.py.
+# the person and go through shown(); row fields are escaped in bot/audit_view/chat.py.
 
 AUDIT_KEYS = ("last", "person", "location")
 AUDIT_EXAMPLE = '`audit last 20 person=alice@example.com location="London HQ"`'
