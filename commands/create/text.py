@@ -181,9 +181,11 @@ async def create(services: Services, ctx: Context, permit: Permit, parsed: Parse
 async def answered_before(services: Services, ctx: Context, key: str) -> bool:
     """A redelivered or resumed request whose create was already claimed: answer as the
     first time did (before any check that its own trunk would now fail)."""
-    # Its owner died mid-create (we are being resumed): settle it now, by name.
-    await settle_if_abandoned(services, key, older_than=STALE_CREATE_SECONDS)
-    record = await services.store.get_create(key)
+    record = await services.store.get_create(key)  # the first time: none, one read
+    if record is not None and record.state.value == "pending":
+        # Its owner died mid-create (we are being resumed): settle it now, by name.
+        await settle_if_abandoned(services, key, older_than=STALE_CREATE_SECONDS)
+        record = await services.store.get_create(key)
     if record is None or record.state.value == "released":
         return False
     ctx.audit.result = "duplicate"
