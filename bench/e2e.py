@@ -57,6 +57,7 @@ class Result:
     cpu: float = 0.0  # seconds of the process during the burst
     threads: Counter[str] = field(default_factory=Counter)  # of it, by thread name
     rss_mib: float = 0.0
+    log_lines: int = 0  # written by the bot during the burst
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -115,6 +116,7 @@ async def measure(
         spy = await _start_profile(proc.pid, profile)
         before, cpu0 = len(fake.requests), _cpu_seconds(proc.pid)
         threads0 = _thread_cpu(proc.pid)
+        log_from = (tmp / f"{label}.log").stat().st_size
         begin = time.perf_counter()
         await asyncio.gather(
             *(
@@ -137,6 +139,9 @@ async def measure(
         out.cpu = _cpu_seconds(proc.pid) - cpu0
         out.threads = _thread_cpu(proc.pid)
         out.threads.subtract(threads0)
+        with (tmp / f"{label}.log").open("rb") as written:
+            written.seek(log_from)
+            out.log_lines = written.read().count(b"\n")
         out.rss_mib = _peak_rss_mib(proc.pid)
         out.lost = len(pending)
         out.created = sum(1 for t in state.trunks.values() if t.name.startswith(f"{label}-"))
@@ -178,7 +183,6 @@ async def _start_profile(pid: int, path: Path | None) -> asyncio.subprocess.Proc
         "-r",
         "1000",
         "--nonblocking",
-        "--gil",
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )
@@ -201,6 +205,7 @@ def report(r: Result, k: int) -> None:
         f"{name} {seconds / k * 1000:.1f}" for name, seconds in r.threads.most_common() if seconds
     )
     print(f"  {'':10} of which, ms per command by thread: {by_thread}")
+    print(f"  {'':10} log lines per command: {r.log_lines / k:.1f}")
     total = sum(r.requests.values())
     print(f"  {'':10} Webex requests per command: {total / k:.1f}")
     for endpoint, n in sorted(r.requests.items(), key=lambda kv: -kv[1]):
@@ -225,11 +230,10 @@ async def run(
             for label, argv in bots:
                 spy = profile if label == "trunkbot" else None
                 results.append(await measure(label, argv, fake, state, k, tmp, spy))
-            if any(r.lost for r in results):
-                for label, _ in bots:
-                    print(
-                        f"--- {label} log (tail) ---\n{(tmp / f'{label}.log').read_text()[-3000:]}"
-                    )
+            for r in results:
+                if r.lost:  # what the bot that lost commands said last
+                    tail = (tmp / f"{r.label}.log").read_text()[-3000:]
+                    print(f"--- {r.label} log (tail) ---\n{tail}")
     finally:
         fake.stop()
     print(
@@ -239,7 +243,11 @@ async def run(
     for r in results:
         report(r, k)
     if len(results) == 2 and results[0].wall:
-        print(f"  ratio (webex_bot wall / trunkbot wall) {results[1].wall / results[0].wall:6.1f}x")
+        ours, theirs = results
+        note = (
+            f" (webex_bot lost {theirs.lost}: its wall is its last answer)" if theirs.lost else ""
+        )
+        print(f"  ratio (webex_bot wall / trunkbot wall) {theirs.wall / ours.wall:6.1f}x{note}")
     return results
 
 
