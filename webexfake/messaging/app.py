@@ -165,7 +165,7 @@ class _Routes(MessageRoutes, WebhookRoutes, SocketRoutes):
             raise ApiError(404, "Activity not found.")
         return JSONResponse({"id": action.id, "objectType": "activity", "verb": "cardAction"})
 
-    # -- messages ----------------------------------------------------------------------------
+    # -- attachment actions, people, memberships, rooms --------------------------------------
 
     async def get_action(self, request: Request) -> Response:
         caller = self.caller(request)
@@ -232,5 +232,3 @@ class _Routes(MessageRoutes, WebhookRoutes, SocketRoutes):
     async def get_room(self, request: Request) -> Response:
         caller = self.caller(request)
         return JSONResponse(self.find_room(caller, request.path_params["room_id"]).to_json())
-
-    # -- webhooks (webhooks.yml): each person sees and changes only their own ---------------

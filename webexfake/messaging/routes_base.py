@@ -101,5 +101,3 @@ class RoutesBase:
         if value < 1:
             raise ApiError(400, "Invalid max: expected a positive integer.")
         return value
-
-    # -- U2C, WDM, conversation --------------------------------------------------------------

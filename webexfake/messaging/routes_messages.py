@@ -277,5 +277,3 @@ class MessageRoutes(RoutesBase):
             if person is not None and person.id not in ids:
                 ids.append(person.id)
         return ids
-
-    # -- attachment actions, people, memberships, rooms --------------------------------------

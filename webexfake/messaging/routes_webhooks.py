@@ -97,5 +97,3 @@ class WebhookRoutes(RoutesBase):
         with self.fake.records.lock:
             self.fake.records.webhooks.pop(hook["id"], None)
         return Response(status_code=204)
-
-    # -- websocket ---------------------------------------------------------------------------

@@ -4,9 +4,9 @@ It is put together from parts of one responsibility each: :mod:`.records` (what 
 holds, under one lock), :mod:`.threaded` (uvicorn in a thread and loop of its own, so blocking
 clients never starve it), :mod:`.sockets` (the bot's websockets) fed by :mod:`.mercury` (the
 activity frames), :mod:`.waits` (tests wait on state changes across threads, without polling),
-:mod:`.app` (the HTTP and websocket routes) and :mod:`.driving` (what the tests' people do and
-what the bot did), :mod:`.injection` (faults, latency and the request log). This module is the
-face tests use: identities, people and rooms, the websocket controls.
+:mod:`.app` (the HTTP and websocket routes), :mod:`.driving` (what the tests' people do and
+what the bot did) and :mod:`.injection` (faults, latency and the request log). This module is
+the face tests use: identities, people and rooms, the websocket controls.
 """
 
 from __future__ import annotations
