@@ -1,12 +1,13 @@
 """Bulk create benchmark: `python -m bench.bulk [--rows 1000] [--per-second 20]
-[--latency 0.1]` (and part of `make bench`).
+[--latency 0.1] [--only bulk]` (and part of `make bench`).
 
 The in-process sandbox limits the calling API to N requests a second (429 + ``Retry-After``
 past it, ``webexfake.faults_rate``) and answers each call after ``--latency`` seconds. The same
 rows go through, each against a fresh sandbox, in the same run:
 
-* **bulk**: a ``create trunks`` job as the bot runs it (commands.bulk.run: adaptive
-  concurrency, a row's own create key, the result file);
+* **bulk**: a ``create trunks`` job as the bot runs it (commands.bulk.run: requests paced
+  just under the limit its 429s show, commands.bulk.pace; a row's own create key; the
+  result file);
 * **naive**: a plain loop creating one row after another with the same Webex client (password,
   create, details), waiting out every ``Retry-After`` as a simple script would.
 
@@ -178,11 +179,17 @@ async def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--rows", type=int, default=1000)
     ap.add_argument("--per-second", type=int, default=20, help="the calling API's limit (N)")
     ap.add_argument("--latency", type=float, default=0.1, help="seconds per Webex call")
+    ap.add_argument(
+        "--only", choices=("bulk",), help="only the bulk job, without the naive loop (tuning)"
+    )
     args = ap.parse_args(argv)
     print(
         f"bulk create: {args.rows} rows, calling API limited to {args.per_second} requests/s "
         f"(429 + Retry-After), {args.latency * 1000:.0f} ms per call"
     )
+    if args.only == "bulk":
+        print((await bulk(args.rows, args.per_second, args.latency)).line(args.per_second))
+        return
     ours, loop = await compare(args.rows, args.per_second, args.latency)
     print(ours.line(args.per_second))
     print(loop.line(args.per_second))

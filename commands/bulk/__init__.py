@@ -7,7 +7,7 @@ Webex's pace, resumable.
     approval.py a whole file through one approval
     control.py the Stop card and what Stop does
     run.py     the job: rows at the pace, progress, Stop, durable rows, resume, the summary
-    pace.py    how fast rows start: concurrency that learns Webex's rate from its 429s
+    pace.py    how fast requests go: just under the limit Webex shows with its 429s
     row.py     one row: its trunk created once (its own create key), what came of it
     groups.py  a row's route-group: the new trunk joins it
     messages.py the progress message and the rest, 1:1

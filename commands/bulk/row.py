@@ -9,6 +9,7 @@ pending for the create reconciliation.
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -43,6 +44,13 @@ class Outcome:
     password_lost: bool = False  # created by a process before a restart: never held here
 
 
+Ticket = Callable[[], Awaitable[None]]
+
+
+async def _at_once() -> None:
+    return None
+
+
 def requester_of(job: BulkJob) -> Actor:
     who = job.request.get("requester") or {}
     return Actor(
@@ -54,8 +62,11 @@ def space_of(job: BulkJob) -> Space:
     return Space(job.room_id, SpaceKind.DIRECT)
 
 
-async def create_row(services: Services, job: BulkJob, row: BulkRow, permit: Permit) -> Outcome:
-    """One row, once: its own create key, claimed before the POST."""
+async def create_row(
+    services: Services, job: BulkJob, row: BulkRow, permit: Permit, ticket: Ticket = _at_once
+) -> Outcome:
+    """One row, once: its own create key, claimed before the POST; each Webex request waits
+    for its ``ticket`` (the job's pace, commands.bulk.pace)."""
     store, calling, org_id = services.store, services.calling, job.org_id
     key = f"bulk:{job.job_id}:{row.row_no}"
     req = TrunkRequest.from_fields(_fields(row))
@@ -78,6 +89,7 @@ async def create_row(services: Services, job: BulkJob, row: BulkRow, permit: Per
             return Outcome(row, RowState.FAILED, error=str(failed.get("sentence", "")))
         if claim.status is ClaimStatus.IN_PROGRESS:
             # A dead owner's POST (we hold the job now): the name says what happened.
+            await ticket()
             found = await calling.find_trunk_by_name(req.name, org_id=org_id)
             if found is not None:
                 result = {"trunk_id": found.id, "recovered": True, "name": req.name}
@@ -89,9 +101,11 @@ async def create_row(services: Services, job: BulkJob, row: BulkRow, permit: Per
     device = _device(row)
     secret: SecretStr | None = None
     try:
+        await ticket()
         secret = await calling.generate_password(location.id, org_id=org_id)
         SECRETS.add(secret.get_secret_value(), ttl=PASSWORD_TTL, kind=GENERATED)
         body = to_create_body(req, location_id=location.id, password=secret, device=device)
+        await ticket()
         outcome = await calling.create_trunk(body, org_id=org_id)
     except TrunkCreateUnknown as exc:
         # Stays pending: the create reconciliation looks it up by name and tells them.
@@ -113,6 +127,7 @@ async def create_row(services: Services, job: BulkJob, row: BulkRow, permit: Per
     await store.complete_create(key, json.dumps(result))
     details: TrunkDetails | None = None
     try:
+        await ticket()
         details = await calling.get_trunk(outcome.trunk_id, org_id=org_id)
     except WebexError:
         details = None

@@ -1,7 +1,8 @@
 """Running a bulk job: at Webex's pace, one progress message, Stop, durable rows, resume.
 
-* **Pace.** Bounded concurrency that learns Webex's rate from its 429s (commands.bulk.pace);
-  the HTTP layer itself waits ``Retry-After`` before trying the same call again.
+* **Pace.** Requests spaced at the rate Webex takes, learnt from its 429s, after other
+  commands' requests (commands.bulk.pace); the HTTP layer itself waits ``Retry-After``
+  before trying the same call again.
 * **Never twice.** Each row claims its own create key before its POST (commands.bulk.row);
   a row's ``route-group`` is joined after its create (commands.bulk.groups).
 * **Progress.** One message, edited every ``Timing.progress_every`` seconds (a new one when
@@ -17,13 +18,14 @@ import logging
 import uuid
 from typing import TYPE_CHECKING
 
-from bot.errors import NotAllowed, WebexError, WebexRetryable
+from bot.errors import NotAllowed, WebexError
 from bot.events import Actor, Outbox, Space, SpaceKind, Upload
 from bot.gate import APPROVE, Permit
 from bot.logs import delivering
 from bot.store import AuditRecord
 from bot.store.bulk import BulkJob, BulkRow, JobState, RowState
 from bot.webex.errors import user_sentence
+from bot.webex.http import CALL_OBSERVERS
 from bot.webex.models import Location
 from commands.bulk import words
 from commands.bulk.groups import GroupJoins
@@ -141,14 +143,16 @@ class Runner:
         return await self.services.gate.admit(actor, space, APPROVE, self.job.org_id)
 
     async def attempt(self, row: BulkRow, permit: Permit) -> None:
+        self.pace.mine()  # this task's Webex requests are the job's
         try:
             for attempt in range(self.timing.row_attempts):
                 try:
-                    outcome = await create_row(self.services, self.job, row, permit)
+                    outcome = await create_row(
+                        self.services, self.job, row, permit, self.pace.ticket
+                    )
                     break
                 except WebexError as exc:
-                    if isinstance(exc, WebexRetryable):
-                        self.pace.throttled(self.timing.progress_every)
+                    # Webex did nothing with it (create_row says so): again after a pause.
                     if attempt + 1 >= self.timing.row_attempts:
                         outcome = Outcome(
                             row,
@@ -162,7 +166,9 @@ class Runner:
                 return
             if outcome.state is RowState.CREATED:
                 self.pace.succeeded()
-                outcome = await self.groups.join(outcome)
+                if outcome.row.request.get("route-group"):
+                    await self.pace.ticket()
+                    outcome = await self.groups.join(outcome)
             await self.settle(outcome, permit)
         except Exception:
             log.exception("bulk.row_crashed", extra={"job": self.job.job_id, "row": row.row_no})
@@ -227,6 +233,7 @@ class Runner:
             await self.say(words.resumed(self.total - len(pending), len(pending)))
         permits = await self.permits(pending)
         self.services.admin_http.throttle_listeners.append(self.pace.throttled)
+        CALL_OBSERVERS.append(self.pace.observe)
         await self.show_progress(self.progress_text())
         ticker = asyncio.create_task(self.ticker())
         in_flight: set[asyncio.Task[None]] = set()
@@ -247,6 +254,7 @@ class Runner:
         finally:
             ticker.cancel()
             self.services.admin_http.throttle_listeners.remove(self.pace.throttled)
+            CALL_OBSERVERS.remove(self.pace.observe)
         for row in pending:
             if row.row_no not in self.outcomes:
                 await self.settle(
