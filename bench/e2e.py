@@ -58,6 +58,7 @@ class Result:
     threads: Counter[str] = field(default_factory=Counter)  # of it, by thread name
     rss_mib: float = 0.0
     log_lines: int = 0  # written by the bot during the burst
+    alone: float | None = None  # one create by itself after the burst (None: unanswered)
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -149,6 +150,7 @@ async def measure(
         if spy is not None:
             spy.send_signal(2)  # py-spy writes its profile on SIGINT
             await spy.wait()
+        out.alone = await _one_alone(label, fake, proc)
     finally:
         if proc.returncode is None:
             proc.terminate()
@@ -159,6 +161,20 @@ async def measure(
                 await proc.wait()
         log.close()
     return out
+
+
+async def _one_alone(label: str, fake: FakeWebex, proc: asyncio.subprocess.Process) -> float | None:
+    """Seconds one create takes by itself, once the burst is over (None: no answer)."""
+    person = fake.add_person(f"{label}-alone@example.com", f"{label} alone")
+    room = fake.add_room("direct", [person])
+    begin = time.perf_counter()
+    await fake.user_says(person, room, f"create trunk name={label}-alone location=Madrid")
+    while time.perf_counter() - begin < STALL and proc.returncode is None:
+        for message in fake.messages_from_bot(room=room, include_deleted=True):
+            if (message.markdown or message.text or "").startswith(DONE):
+                return time.perf_counter() - begin
+        await asyncio.sleep(0.02)
+    return None
 
 
 async def _start_profile(pid: int, path: Path | None) -> asyncio.subprocess.Process | None:
@@ -201,6 +217,13 @@ def report(r: Result, k: int) -> None:
         f"  {'':10} CPU {r.cpu / k * 1000:6.1f} ms per command   peak RSS {r.rss_mib:5.1f} MiB   "
         f"start→ready {r.ready:5.2f} s"
     )
+    if r.alone is None:
+        print(f"  {'':10} one create alone afterwards: no answer")
+    else:
+        print(
+            f"  {'':10} one create alone afterwards {r.alone:5.2f} s   "
+            f"(burst wall / alone {r.wall / r.alone:4.1f}x)"
+        )
     by_thread = ", ".join(
         f"{name} {seconds / k * 1000:.1f}" for name, seconds in r.threads.most_common() if seconds
     )
