@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import gc
 import logging
 import os
 import signal
@@ -158,6 +159,10 @@ class BotRunner(Intake):
 async def run_bot(settings: Settings, metrics_at: tuple[str, int] | None = None) -> int:
     app, messaging, bot = await prepare(settings)
     logging.getLogger("webex_bot").setLevel(logging.WARNING)  # it logs card inputs at INFO
+    # What start-up built lives as long as the process: out of the collector's sight, so a
+    # burst's collections walk only what the burst made (about 67,000 objects at start).
+    gc.collect()
+    gc.freeze()
     try:
         runner = BotRunner(settings, app=app, messaging=messaging, bot=bot)
         runner.metrics_at = metrics_at
