@@ -14,10 +14,11 @@ from hypothesis import strategies as st
 from bot import cards, replies
 from bot.cards.build import _card, _submit
 from bot.grammar import KEYS
-from bot.markdown import Run, Sentence, Style, bold, mono, one_line, sentence
 from bot.markdown import from_markdown as _from_markdown
+from bot.markdown import one_line
 from bot.markdown import plain as _plain
 from bot.markdown import unplain as _unplain
+from bot.sentence import Run, Sentence, Style, bold, mono, sentence
 from bot.validation import InvalidRequest, TrunkRequest
 from bot.webex.models import Location
 from commands import cardkit

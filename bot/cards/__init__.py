@@ -32,7 +32,7 @@ Both mean "not given".
 :func:`bot.markdown.plain`, which backslash-escapes just what could turn into markup. Input labels,
 choice titles of a compact ChoiceSet and RichTextBlock TextRuns are never markdown: they get
 :func:`bot.markdown.one_line` (one line, no control characters) and show exactly. Sentences from
-:mod:`bot.replies` (``errors``, ``note``, ``next_step``) are :class:`bot.markdown.Sentence`:
+:mod:`bot.replies` (``errors``, ``note``, ``next_step``) are :class:`bot.sentence.Sentence`:
 data (lines of runs) whose ``str`` is the chat markdown. A card never reads that markdown: it
 renders the runs, one RichTextBlock per line, bold runs as bolder TextRuns and code runs
 monospace (:func:`bot.markdown.text_run` parts ``{{`` so no ``{{DATE(…)}}`` expands). The

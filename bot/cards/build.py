@@ -32,7 +32,8 @@ from bot.cards.wording import (
     _approval_text,
     _requested_by,
 )
-from bot.markdown import Sentence, Style, as_sentence, plain, text_run
+from bot.markdown import plain
+from bot.sentence import Sentence, Style, as_sentence, text_run
 
 
 def _card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> Card:
@@ -69,7 +70,7 @@ _RUN_STYLE: dict[Style, dict[str, str]] = {
 
 
 def sentence_blocks(sentence: Sentence, **props: Any) -> list[dict[str, Any]]:
-    """A :class:`~bot.markdown.Sentence` as RichTextBlocks, one per line, from its runs (the
+    """A :class:`~bot.sentence.Sentence` as RichTextBlocks, one per line, from its runs (the
     data its chat markdown was rendered from): bold as a bolder TextRun, a code run
     monospace. TextRuns are never markdown, so text shows as written. ``props`` go to the
     block (spacing…) or to each TextRun (color, isSubtle, size)."""

@@ -51,7 +51,8 @@ from bot.cards.wording import (
     TITLE_DUAL_IDENTITY,
 )
 from bot.grammar import canonical_key
-from bot.markdown import as_sentence, plain
+from bot.markdown import plain
+from bot.sentence import as_sentence
 from bot.validation import NAME_MAX, PASSWORD_MAX, YES_WORDS, devices_for, parse_trunk_type
 from bot.webex.models import Location, TrunkType, TrunkTypeInfo
 

@@ -4,7 +4,7 @@ Tone (see the README): lead with the outcome, one short paragraph, name things t
 person typed them, Webex's own words and tracking ID when Webex refused. Never a stack
 trace, a Python exception, JSON, a token, or a password (except the 1:1 delivery of a
 generated one). Anything that came from a person or from Webex goes through :func:`esc`
-before it is put into markdown, or is a text run of a :class:`bot.markdown.Sentence` (which
+before it is put into markdown, or is a text run of a :class:`bot.sentence.Sentence` (which
 escapes it): the sentences that also reach a card are Sentences, so the card renders their
 runs rather than re-reading the markdown.
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.markdown import Sentence, code, esc, sentence
+from bot.markdown import code, esc
+from bot.sentence import Sentence, sentence
 
 __all__ = [
     "ALREADY_FAILED",

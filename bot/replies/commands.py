@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.markdown import Sentence, bold, code, esc, sentence
+from bot.markdown import code, esc
+from bot.sentence import Sentence, bold, sentence
 
 __all__ = [
     "ACTION_PHRASES",

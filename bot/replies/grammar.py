@@ -1,11 +1,11 @@
 """The grammar's sentences (bot/grammar.py), and :func:`shown`: how a reply echoes what a
-person typed. Each is a :class:`bot.markdown.Sentence`."""
+person typed. Each is a :class:`bot.sentence.Sentence`."""
 
 from __future__ import annotations
 
 import re
 
-from bot.markdown import Sentence, mono, sentence
+from bot.sentence import Sentence, mono, sentence
 
 __all__ = [
     "EMPTY_KEY",

@@ -1,7 +1,7 @@
 """The request validation's sentences (bot/validation/): fields, device types, several
 problems at once.
 
-Each is a :class:`bot.markdown.Sentence`: built once as data, so the form card shows the
+Each is a :class:`bot.sentence.Sentence`: built once as data, so the form card shows the
 same words (with the same bold and code) as the chat reply, from the same runs.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bot.markdown import Run, Sentence, bold, lines, mono, sentence
 from bot.replies.grammar import CODE_SAFE, ECHO_LIMIT, shown
+from bot.sentence import Run, Sentence, bold, lines, mono, sentence
 
 __all__ = [
     "bad_address",

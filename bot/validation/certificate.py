@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot import replies
-from bot.markdown import Sentence
+from bot.sentence import Sentence
 from bot.validation.problems import InvalidRequest, Problem, summary
 from bot.validation.request import TrunkRequest
 from bot.validation.rules import CERTIFICATE_ONLY_KEYS, FIELD_OF_KEY, is_srv_address

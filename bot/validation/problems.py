@@ -16,7 +16,7 @@ from pydantic_core import PydanticCustomError
 from bot import replies
 from bot.errors import UsageError
 from bot.grammar import KEYS
-from bot.markdown import Sentence
+from bot.sentence import Sentence
 from bot.validation.rules import KEY_OF_FIELD, PASSWORD_MAX, PASSWORD_MIN, password_code
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.markdown import code, esc, sentence
+from bot.markdown import code, esc
+from bot.sentence import sentence
 from commands.bulk.check import Checked
 from commands.bulk.sheet import Sheet
 

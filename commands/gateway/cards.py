@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot import cards
-from bot.markdown import sentence
+from bot.sentence import sentence
 
 Card = dict[str, Any]
 

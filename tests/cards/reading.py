@@ -10,7 +10,7 @@ from typing import Any, Literal
 from bot.cards import Card
 from bot.cards.build import _card, facts_block, sentence_blocks, title_block
 from bot.cards.read import _elements
-from bot.markdown import Sentence
+from bot.sentence import Sentence
 
 
 def input_ids(card: Mapping[str, Any]) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot import cards
-from bot.markdown import bold, mono, sentence
+from bot.sentence import bold, mono, sentence
 from bot.webex.models import Location, TrunkTypeInfo
 from commands.bulk import text as bulk_text
 from commands.bulk import words as bulk_words
