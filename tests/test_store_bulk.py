@@ -175,3 +175,22 @@ async def test_a_rows_create_key_is_claimed_once_across_replicas(
     await store.complete_create(key, '{"trunk_id": "trunk-2"}')
     clock.seconds += 3600  # however late, a done key stays done
     assert await claim(other) is ClaimStatus.DONE
+
+
+async def test_a_nul_in_a_request_is_stored_not_refused(replicas: tuple[Store, Store]) -> None:
+    """PostgreSQL's jsonb refuses a NUL character (\\u0000): the store replaces it, as it does
+    for every other JSON it keeps, so a file whose name or cell holds one is still a job."""
+    store, other = replicas
+    await store.bulk.create(
+        JOB,
+        requester="person-alice",
+        room_id="room-1",
+        org_id=None,
+        request={"file": "si\x00tes.csv"},
+        rows=[NewRow(2, "t-2", "loc-1", {"name": "t-2", "description": "a\x00b"})],
+    )
+    job = await other.bulk.get(JOB)
+    assert job is not None
+    assert job.request["file"] == "si\ufffdtes.csv"
+    assert await store.bulk.note_awaiting(JOB, {"file": "x\x00"})
+    assert (await other.bulk.rows(JOB))[0].request["description"] == "a\ufffdb"

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.store.bulk import BulkJob, BulkRow, JobState, NewRow, RowState
-from bot.store.common import Database, cutoff_at, dt, opt_dt
+from bot.store.common import Database, cutoff_at, dt, json_value, opt_dt
 
 _INSERT_CHUNK = 400  # rows per INSERT: well under SQLite's bound-parameter limit
 
@@ -83,14 +83,14 @@ class BulkJobs:
             values = ", ".join(["(?, ?, ?, ?, ?, 'pending', ?)"] * len(chunk))
             params: list[Any] = []
             for r in chunk:
-                params += [job_id, r.row_no, r.name, r.location_id, json.dumps(r.request), at]
+                params += [job_id, r.row_no, r.name, r.location_id, json_value(r.request), at]
             head = "INSERT INTO bulk_rows (job_id, row_no, name, location_id, request, state,"
             sql = head + " updated_at) VALUES " + values
             await self._db.execute(sql, params)
         await self._db.execute(
             "INSERT INTO bulk_jobs (job_id, requester, room_id, org_id, state, request,"
             " created_at, updated_at) VALUES (?, ?, ?, ?, 'awaiting', ?, ?, ?)",
-            [job_id, requester, room_id, org_id, json.dumps(request), at, at],
+            [job_id, requester, room_id, org_id, json_value(request), at, at],
         )
 
     async def get(self, job_id: str) -> BulkJob | None:
@@ -112,7 +112,7 @@ class BulkJobs:
         return await self._changed(
             "UPDATE bulk_jobs SET state = 'running', request = ?, updated_at = ?"
             " WHERE job_id = ? AND state = 'awaiting' RETURNING job_id",
-            [json.dumps(request), self._now(), job_id],
+            [json_value(request), self._now(), job_id],
         )
 
     async def note_awaiting(self, job_id: str, request: dict[str, Any]) -> bool:
@@ -121,7 +121,7 @@ class BulkJobs:
         return await self._changed(
             "UPDATE bulk_jobs SET request = ?, updated_at = ?"
             " WHERE job_id = ? AND state = 'awaiting' RETURNING job_id",
-            [json.dumps(request), self._now(), job_id],
+            [json_value(request), self._now(), job_id],
         )
 
     async def end_awaiting(self, job_id: str, why: str) -> bool:
@@ -133,7 +133,7 @@ class BulkJobs:
         return await self._changed(
             "UPDATE bulk_jobs SET state = 'cancelled', request = ?, updated_at = ?"
             " WHERE job_id = ? AND state = 'awaiting' RETURNING job_id",
-            [json.dumps({**job.request, "ended": why}), self._now(), job_id],
+            [json_value({**job.request, "ended": why}), self._now(), job_id],
         )
 
     async def awaiting(self) -> list[BulkJob]:
