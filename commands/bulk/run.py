@@ -232,11 +232,11 @@ class Runner:
         if resumed:
             await self.say(words.resumed(self.total - len(pending), len(pending)))
         permits = await self.permits(pending)
-        self.services.admin_http.throttle_listeners.append(self.pace.throttled)
-        CALL_OBSERVERS.append(self.pace.observe)
         await self.show_progress(self.progress_text())
         ticker = asyncio.create_task(self.ticker())
         in_flight: set[asyncio.Task[None]] = set()
+        self.services.admin_http.throttle_listeners.append(self.pace.throttled)
+        CALL_OBSERVERS.append(self.pace.observe)
         try:
             for row in pending:
                 permit = permits.get(row.location_id)
