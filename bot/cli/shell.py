@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 import sys
@@ -28,6 +30,7 @@ async def run_shell(
     from bot.app import open_app
     from bot.transports import shell_intro as intro
     from bot.transports.shell import Shell, piped_reader
+    from bot.transports.shell_jobs import keep_house
     from bot.transports.shell_terminal import ShellCompleter, TerminalReader
 
     policy: Policy | None = None
@@ -48,6 +51,7 @@ async def run_shell(
     app = await open_app(
         settings, policy=policy, admin_transport=transport, bot_names=("Trunkbot",)
     )
+    house: asyncio.Task[None] | None = None
     try:
         # The shell's person belongs to the org the admin identity acts on.
         org = await app.services.target_org(None)
@@ -83,6 +87,9 @@ async def run_shell(
         notes.append(f"Try: {try_it}   ({keys}/quit to leave)")
         for note in notes:
             shell.note(note)
+        # A bulk create a previous shell left is carried on, expired approvals end, new
+        # trunks' gateways are watched: the features' jobs, as under trunkbot run.
+        house = asyncio.create_task(keep_house(app.jobs, shell.outbox))
         if interactive:
             router = app.router
             completer = ShellCompleter(
@@ -101,6 +108,10 @@ async def run_shell(
 
         await wait_all()
     finally:
+        if house is not None:
+            house.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await house
         await app.aclose()
     return EXIT_OK
 

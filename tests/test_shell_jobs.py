@@ -1,0 +1,75 @@
+"""`trunkbot shell` runs the features' jobs as `trunkbot run` does: a bulk create that a
+previous shell left half done (the process died with rows in flight) is taken over by the
+next shell's housekeeping, which says so and creates every remaining row once."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from bot.transports.shell import Shell
+from bot.transports.shell_jobs import keep_house
+from commands.bulk import run
+from tests.chat import ALICE, make_chat
+from tests.test_bulk_transports import POLICY, ShellDriver, rows_of
+
+
+async def test_the_next_shell_carries_on_a_bulk_create_the_last_one_left(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(run, "TIMING", run.Timing(progress_every=0.05, stale_after=1.0))
+    chat = await make_chat(policy=POLICY)
+    state = chat.state
+    state.faults.add("latency", path_suffix="/premisePstn/trunks", seconds=0.2, times=None)
+    names = [f"sh-{i}" for i in range(12)]
+    first = ShellDriver(chat, tmp_path)
+    house: asyncio.Task[None] | None = None
+    try:
+        await first.send_file(
+            ("name,location\n" + "".join(f"{n},Madrid\n" for n in names)).encode()
+        )
+        await first.press("Create")
+        for _ in range(300):
+            if sum(1 for t in state.trunks.values() if t.name in names) >= 3:
+                break
+            await asyncio.sleep(0.02)
+        details = "/v1/telephony/config/premisePstn/trunks/"
+        state.faults.add("latency", method="GET", path_prefix=details, seconds=30, times=None)
+        await asyncio.sleep(0.6)
+        tasks = list(run._TASKS)
+        assert tasks, "the job had already finished"
+        for task in tasks:  # the first shell dies: its rows in flight end where they are
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        state.faults.clear("latency")
+        made_before = [t.name for t in state.trunks.values() if t.name in names]
+        assert 3 <= len(made_before) < len(names)  # mid-job
+        monkeypatch.setattr(run, "OWNER", "the-next-shell")
+        run._STOPS.clear()
+
+        # The next shell: its housekeeping, a round every 0.2 s, finds the job once its
+        # owner has been silent for stale_after, and carries it on.
+        second = ShellDriver(chat, tmp_path)
+        second.shell = Shell(router=chat.app.router, email=ALICE, out=second.out)
+        second.shell.outbox.save_dir = tmp_path / "files"
+        house = asyncio.create_task(keep_house(chat.app.jobs, second.shell.outbox, every=0.2))
+        for _ in range(300):
+            if "I was restarted during your bulk create" in second.everything_said():
+                break
+            await asyncio.sleep(0.05)
+        await run.wait_all()
+        said = second.everything_said()
+        assert "I was restarted during your bulk create" in said, said
+        made = sorted(t.name for t in state.trunks.values() if t.name in names)
+        assert made == sorted(names)  # every row, once
+        rows = rows_of(second.result())
+        assert sorted(r["name"] for r in rows) == sorted(names)
+        assert {r["status"] for r in rows} == {"created"}
+    finally:
+        if house is not None:
+            house.cancel()
+            await asyncio.gather(house, return_exceptions=True)
+        await run.wait_all()
+        await chat.app.aclose()
