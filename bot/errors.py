@@ -42,8 +42,8 @@ answers generically.
         ├── WebexUnreachable       timeout or connection error: Webex did not answer
         │   └── WebexConnectFailed     the connection never opened, nothing sent (bot.webex.http)
         ├── WebexBadResponse       Webex answered 2xx with a body we cannot read
-        ├── TrunkNotCreated        a create failed and nothing was created (bot.webex.calling)
-        └── TrunkCreateUnknown     a create failed and the trunk may exist: look first
+        ├── TrunkNotCreated        a create failed and nothing was created (bot.webex.trunk_create)
+        └── TrunkCreateUnknown     a failed create may have made it (bot.webex.trunk_create)
 
 Subclasses defined outside this module name their module; tests/test_errors.py checks that
 every BotError subclass in bot/ and commands/ stands here, under its own parent.

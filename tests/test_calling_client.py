@@ -25,11 +25,12 @@ from bot.errors import (
     WebexServerError,
     WebexUnreachable,
 )
-from bot.webex.calling import CallingClient, CreateOutcome, TrunkCreateUnknown, TrunkNotCreated
+from bot.webex.calling import CallingClient
 from bot.webex.errors import user_sentence
 from bot.webex.http import WebexHttp
 from bot.webex.locations import AmbiguousLocation, LocationNotFound
 from bot.webex.models import TrunkCreate, TrunkType
+from bot.webex.trunk_create import CreateOutcome, TrunkCreateUnknown, TrunkNotCreated
 
 BASE = "https://webexapis.test/v1"
 TOKEN = "ADMIN-TOKEN-calling"

@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -43,48 +42,19 @@ from bot.webex.models import (
     TrunkTypeInfo,
     WireModel,
 )
+from bot.webex.trunk_create import (
+    CreateOutcome,
+    TrunkCreateUnknown,
+    TrunkNotCreated,
+    cause_of,
+    redact,
+)
 
 log = logging.getLogger(__name__)
 
 LOCATIONS = "/telephony/config/locations"
 TRUNKS = "/telephony/config/premisePstn/trunks"
 M = TypeVar("M", bound=BaseModel)
-
-
-class TrunkNotCreated(WebexError):
-    """The create failed and nothing was created (never sent, or not found afterwards).
-
-    Carries the original error's status, description and tracking ID; ``original`` is it.
-    """
-
-    nothing_created = True
-    created_unknown = False
-
-    def __init__(self, user_message: str, original: WebexError) -> None:
-        super().__init__(user_message, **_fields_of(original))
-        self.original = original
-
-
-class TrunkCreateUnknown(WebexError):
-    """The create failed and we could not tell whether the trunk exists: check first."""
-
-    nothing_created = False
-    created_unknown = True
-
-    def __init__(
-        self, user_message: str, original: WebexError, lookup_error: WebexError | None = None
-    ) -> None:
-        super().__init__(user_message, **_fields_of(original))
-        self.original = original
-        self.lookup_error = lookup_error
-
-
-@dataclass(frozen=True)
-class CreateOutcome:
-    """A created trunk; ``recovered`` when the create errored yet the trunk exists."""
-
-    trunk_id: str
-    recovered: bool = False
 
 
 class _Locations(WireModel):
@@ -101,27 +71,6 @@ class _Created(WireModel):
 
 class _Password(WireModel):
     example_sip_password: SecretStr
-
-
-def _fields_of(err: WebexError) -> dict[str, Any]:
-    return {
-        "status": err.status,
-        "description": err.description,
-        "error_code": err.error_code,
-        "tracking_id": err.tracking_id,
-        "method": err.method,
-        "path": err.path,
-    }
-
-
-def _cause(err: WebexError) -> str:
-    if isinstance(err, WebexConnectFailed):
-        return replies.CREATE_CAUSE_NOT_SENT
-    if isinstance(err, WebexUnreachable):
-        return replies.CREATE_CAUSE_NO_ANSWER
-    if isinstance(err, WebexServerError):
-        return replies.CREATE_CAUSE_SERVER
-    return replies.CREATE_CAUSE_UNREADABLE
 
 
 class CallingClient:
@@ -277,9 +226,11 @@ class CallingClient:
             )
             created = self._parse(_Created, json_object(response), response)
         except WebexError as exc:
-            _redact(exc, body.password)
+            redact(exc, body.password)
             if isinstance(exc, WebexConnectFailed):
-                raise TrunkNotCreated(replies.trunk_not_sent(body.name, _cause(exc)), exc) from None
+                raise TrunkNotCreated(
+                    replies.trunk_not_sent(body.name, cause_of(exc)), exc
+                ) from None
             if not isinstance(exc, WebexUnreachable | WebexServerError | WebexBadResponse):
                 raise
             return await self._recover(body, org_id, exc)
@@ -290,7 +241,7 @@ class CallingClient:
         self, body: TrunkCreate, org_id: str | None, exc: WebexError
     ) -> CreateOutcome:
         """After an unclear create: the trunk by name decides what happened."""
-        cause = _cause(exc)
+        cause = cause_of(exc)
         try:
             await self._http.sleep(self._recovery_delay)
             found = await self.find_trunk_by_name(body.name, org_id)
@@ -312,10 +263,3 @@ class CallingClient:
             # Webex said "created" in a body we could not read, yet does not list it (yet).
             raise TrunkCreateUnknown(replies.trunk_create_unknown(body.name, cause), exc) from None
         raise TrunkNotCreated(replies.trunk_not_created(body.name, cause), exc) from None
-
-
-def _redact(err: WebexError, secret: SecretStr) -> None:
-    """Webex's description is shown in chat: make sure it never echoes the password."""
-    value = secret.get_secret_value()
-    if value and err.description and value in err.description:
-        err.description = err.description.replace(value, "••••")

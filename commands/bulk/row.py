@@ -23,10 +23,10 @@ from bot.logs import GENERATED, PASSWORD_TTL, SECRETS
 from bot.store import ClaimStatus
 from bot.store.bulk import BulkJob, BulkRow, RowState
 from bot.validation import TrunkRequest, to_create_body
-from bot.webex.calling import TrunkCreateUnknown, TrunkNotCreated
 from bot.webex.errors import WebexConnectFailed, user_sentence
 from bot.webex.models import DeviceType, TrunkDetails
 from bot.webex.refusals import known_refusal
+from bot.webex.trunk_create import TrunkCreateUnknown, TrunkNotCreated
 
 if TYPE_CHECKING:
     from bot.services import Services

@@ -28,9 +28,10 @@ from bot.gate import Permit
 from bot.logs import GENERATED, PASSWORD_TTL, SECRETS, scrub_in_request
 from bot.store import ClaimStatus
 from bot.validation import TrunkRequest, to_create_body
-from bot.webex.calling import CallingClient, TrunkCreateUnknown, TrunkNotCreated
+from bot.webex.calling import CallingClient
 from bot.webex.errors import WebexConnectFailed, user_sentence
 from bot.webex.refusals import ADDRESS_IN_USE, known_refusal
+from bot.webex.trunk_create import TrunkCreateUnknown, TrunkNotCreated
 from commands.approvals import ask_approval
 from commands.create.prepare import ACTION, Prepared, fields_from_summary, prepare_create
 from commands.create.result import deliver_result
