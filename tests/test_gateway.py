@@ -461,7 +461,7 @@ async def test_a_watch_survives_a_restart(tmp_path: Path) -> None:
 
 
 async def test_watch_counts_are_in_metrics() -> None:
-    from bot.transports.metrics import WebhookMetrics
+    from bot.transports.webhook_metrics import WebhookMetrics
 
     metrics = WebhookMetrics(handled=lambda: 0, in_flight=lambda: 0)
     assert metrics.value("trunkbot_trunk_watch_looks_total") == WATCH_STATS.looks

@@ -34,9 +34,9 @@ from bot.settings import Settings
 from bot.startup import prepare
 from bot.store import AuditRecord
 from bot.transports.http_server import WebhookServer, start_server
-from bot.transports.metrics import WebhookMetrics
 from bot.transports.webhook import WebhookIntake, build_webhook_app
 from bot.transports.webhook_delivery import MAX_BODY, NOT_A_NOTIFICATION, notification
+from bot.transports.webhook_metrics import WebhookMetrics
 from tests.fake_webex.plugin import fake_webex_factory  # noqa: F401  -- fixture
 from tests.live import bot_env
 from webexfake.calling import DEMO_ADMIN_TOKEN, SandboxState

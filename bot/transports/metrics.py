@@ -10,7 +10,7 @@ metric share it:
   and their latency, and ``Retry-After`` waits (told by :mod:`bot.webex.http`'s observers);
 * the runner's, read at scrape time: events handled, commands in flight, pending intake,
   rate-limited people, this replica's role;
-* the webhook endpoint's own counters (serve only).
+* the webhook endpoint's own counters (serve only): :mod:`bot.transports.webhook_metrics`.
 """
 
 from __future__ import annotations
@@ -32,8 +32,6 @@ if TYPE_CHECKING:
 
 #: The text format ``generate_latest`` writes (Prometheus 0.0.4).
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-REJECT_REASONS = ("signature", "too_large", "malformed", "stopping")
-KINDS = ("message", "card")
 
 
 ROLES = ("active", "standby")
@@ -237,67 +235,6 @@ class _RunnerCollector(Collector):
         ended.add_metric(["gave_up"], WATCH_STATS.gave_up)
         ended.add_metric(["gone"], WATCH_STATS.gone)
         yield ended
-
-
-class WebhookMetrics:
-    """The counters of one webhook app, in a registry of their own."""
-
-    def __init__(
-        self,
-        *,
-        handled: Callable[[], int],
-        in_flight: Callable[[], int],
-        runner: Intake | None = None,
-    ) -> None:
-        self.registry = registry_for(runner, handled=handled, in_flight=in_flight)
-        self.received = Counter(
-            "trunkbot_webhooks_received",
-            "Webhook deliveries received on /webhook.",
-            registry=self.registry,
-        )
-        self.rejected = Counter(
-            "trunkbot_webhooks_rejected",
-            "Webhook deliveries refused, by reason (signature: missing or wrong "
-            "X-Spark-Signature).",
-            ["reason"],
-            registry=self.registry,
-        )
-        self.accepted = Counter(
-            "trunkbot_webhooks_accepted",
-            "Signed webhook deliveries taken for handling, by kind.",
-            ["kind"],
-            registry=self.registry,
-        )
-        self.ignored = Counter(
-            "trunkbot_webhooks_ignored",
-            "Signed webhook deliveries for other resources or events, or the bot's own posts.",
-            registry=self.registry,
-        )
-        self.fetch_failed = Counter(
-            "trunkbot_webhook_fetch_failures",
-            "Messages or card submissions a webhook named that couldn't be fetched from Webex.",
-            registry=self.registry,
-        )
-        for reason in REJECT_REASONS:  # every series from the start, at 0
-            self.rejected.labels(reason=reason)
-        for kind in KINDS:
-            self.accepted.labels(kind=kind)
-
-    @classmethod
-    def for_runner(cls, runner: Intake) -> WebhookMetrics:
-        return cls(
-            handled=lambda: runner.handled, in_flight=lambda: len(runner.in_flight), runner=runner
-        )
-
-    def render(self) -> bytes:
-        """The Prometheus text exposition of every metric."""
-        return generate_latest(self.registry)
-
-    def value(self, name: str, **labels: str) -> float:
-        """The current value of sample ``name`` (e.g. ``trunkbot_webhooks_rejected_total``)
-        with ``labels``; 0 for a series not seen yet."""
-        found = self.registry.get_sample_value(name, labels)
-        return 0.0 if found is None else found
 
 
 def registry_for(

@@ -37,7 +37,7 @@ from bot.errors import BotError
 from bot.events import Reply
 from bot.intake import DRAIN_SECONDS, STORE_DOWN, Intake
 from bot.store import StoreUnavailable
-from bot.transports.metrics import CONTENT_TYPE, WebhookMetrics
+from bot.transports.metrics import CONTENT_TYPE
 from bot.transports.webhook_delivery import (
     FETCHED,
     MAX_BODY,
@@ -48,6 +48,7 @@ from bot.transports.webhook_delivery import (
     read_body,
     signature_ok,
 )
+from bot.transports.webhook_metrics import WebhookMetrics
 
 log = logging.getLogger(__name__)
 
