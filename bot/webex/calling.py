@@ -84,14 +84,16 @@ class CallingClient:
         recovery_delay: float = 2.0,
         timer: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._http = http
+        self.http = http
         self._org_id = org_id
         self._locations = LocationCache(timer)
         # A create that timed out may still be running at Webex: wait a moment before the
         # lookup that decides whether it landed.
         self._recovery_delay = recovery_delay
 
-    def _params(self, org_id: str | None, **extra: str) -> dict[str, str | int]:
+    def params(self, org_id: str | None, **extra: str) -> dict[str, str | int]:
+        """Query parameters with ``orgId`` (``org_id``, else the client's default) when set;
+        the sibling clients (bot.webex.trunk_admin, bot.webex.routing) send theirs too."""
         params: dict[str, str | int] = dict(extra)
         org = org_id or self._org_id
         if org:
@@ -99,7 +101,9 @@ class CallingClient:
         return params
 
     @staticmethod
-    def _parse(model: type[M], data: Any, response: Any = None) -> M:
+    def parse(model: type[M], data: Any, response: Any = None) -> M:
+        """``data`` as ``model``; a body that doesn't match is WebexBadResponse (a safe
+        sentence with the response's tracking ID, never pydantic's text)."""
         try:
             return model.model_validate(data)
         except ValidationError:
@@ -121,8 +125,8 @@ class CallingClient:
         async with self._locations.lock(key):
             if cached and (fresh := self._locations.fresh(key)) is not None:
                 return fresh
-            items = await self._http.get_pages(LOCATIONS, self._params(org_id), "locations")
-            locations = self._parse(_Locations, {"locations": items}).locations
+            items = await self.http.get_pages(LOCATIONS, self.params(org_id), "locations")
+            locations = self.parse(_Locations, {"locations": items}).locations
             self._locations.keep(key, locations)
             return locations
 
@@ -147,8 +151,8 @@ class CallingClient:
 
     async def trunk_types(self, org_id: str | None = None) -> list[TrunkTypeInfo]:
         """Trunk types and their device types (with concurrent-call bounds)."""
-        response = await self._http.request(
-            "GET", f"{TRUNKS}/trunkTypes", params=self._params(org_id)
+        response = await self.http.request(
+            "GET", f"{TRUNKS}/trunkTypes", params=self.params(org_id)
         )
         body = json_object(response)
         raw = body.get("trunkTypes")
@@ -159,18 +163,18 @@ class CallingClient:
             body["trunkTypes"] = [
                 t for t in raw if not isinstance(t, dict) or t.get("trunkType") in known
             ]
-        return self._parse(_TrunkTypes, body, response).trunk_types
+        return self.parse(_TrunkTypes, body, response).trunk_types
 
     async def generate_password(self, location_id: str, org_id: str | None = None) -> SecretStr:
         """A SIP password Webex will accept for a trunk in this location."""
-        response = await self._http.request(
+        response = await self.http.request(
             "POST",
             f"{LOCATIONS}/{quote(location_id, safe='')}/actions/generatePassword/invoke",
-            params=self._params(org_id),
+            params=self.params(org_id),
             json={"generate": ["sip"]},
             retry_5xx=True,  # it only suggests a password; nothing is stored
         )
-        return self._parse(_Password, json_object(response), response).example_sip_password
+        return self.parse(_Password, json_object(response), response).example_sip_password
 
     async def validate_fqdn(
         self, address: str, domain: str, port: int | None, org_id: str | None = None
@@ -180,10 +184,10 @@ class CallingClient:
         body: dict[str, str | int] = {"address": address, "domain": domain}
         if port is not None:  # an SRV address may omit the port
             body["port"] = port
-        await self._http.request(
+        await self.http.request(
             "POST",
             f"{TRUNKS}/actions/fqdnValidation/invoke",
-            params=self._params(org_id),
+            params=self.params(org_id),
             json=body,
             retry_5xx=True,  # a validation creates nothing
         )
@@ -197,9 +201,9 @@ class CallingClient:
         # with a comma cannot be sent as a filter: list everything instead.
         if name and "," not in name:
             extra["name"] = name
-        params: Params = self._params(org_id, **extra)
-        items = await self._http.get_pages(TRUNKS, params, "trunks")
-        return [self._parse(TrunkSummary, item) for item in items]
+        params: Params = self.params(org_id, **extra)
+        items = await self.http.get_pages(TRUNKS, params, "trunks")
+        return [self.parse(TrunkSummary, item) for item in items]
 
     async def find_trunk_by_name(self, name: str, org_id: str | None = None) -> TrunkSummary | None:
         """The trunk of that exact name (any case), or None. Webex's ``name`` matching is
@@ -212,19 +216,19 @@ class CallingClient:
 
     async def get_trunk(self, trunk_id: str, org_id: str | None = None) -> TrunkDetails:
         """A trunk's details; ``partial`` when Webex answered 206 (codes 25013/25014)."""
-        response = await self._http.request(
-            "GET", f"{TRUNKS}/{quote(trunk_id, safe='')}", params=self._params(org_id)
+        response = await self.http.request(
+            "GET", f"{TRUNKS}/{quote(trunk_id, safe='')}", params=self.params(org_id)
         )
-        details = self._parse(TrunkDetails, json_object(response), response)
+        details = self.parse(TrunkDetails, json_object(response), response)
         return details.model_copy(update={"id": trunk_id, "partial": response.status_code == 206})
 
     async def create_trunk(self, body: TrunkCreate, org_id: str | None = None) -> CreateOutcome:
         """Create a trunk with one POST; never repeated (see the module docstring)."""
         try:
-            response = await self._http.request(
-                "POST", TRUNKS, params=self._params(org_id), json=body.wire()
+            response = await self.http.request(
+                "POST", TRUNKS, params=self.params(org_id), json=body.wire()
             )
-            created = self._parse(_Created, json_object(response), response)
+            created = self.parse(_Created, json_object(response), response)
         except WebexError as exc:
             redact(exc, body.password)
             if isinstance(exc, WebexConnectFailed):
@@ -243,7 +247,7 @@ class CallingClient:
         """After an unclear create: the trunk by name decides what happened."""
         cause = cause_of(exc)
         try:
-            await self._http.sleep(self._recovery_delay)
+            await self.http.sleep(self._recovery_delay)
             found = await self.find_trunk_by_name(body.name, org_id)
         except WebexError as lookup_error:
             log.warning(

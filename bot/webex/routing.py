@@ -85,14 +85,14 @@ class RoutingAdmin:
 
     def __init__(self, calling: CallingClient) -> None:
         self.calling = calling
-        self._http = calling._http
+        self._http = calling.http
 
     def _group_path(self, group_id: str) -> str:
         return f"{ROUTE_GROUPS}/{quote(group_id, safe='')}"
 
     async def find_group(self, name: str, org_id: str | None = None) -> str | None:
         """The ID of the route group with that name (any case), or None."""
-        params = self.calling._params(org_id, name=name.strip())
+        params = self.calling.params(org_id, name=name.strip())
         rows = await self._http.get_pages(ROUTE_GROUPS, params, "routeGroups")
         wanted = name_key(name)
         for row in rows:
@@ -102,9 +102,9 @@ class RoutingAdmin:
 
     async def get_group(self, group_id: str, org_id: str | None = None) -> RouteGroup:
         response = await self._http.request(
-            "GET", self._group_path(group_id), params=self.calling._params(org_id)
+            "GET", self._group_path(group_id), params=self.calling.params(org_id)
         )
-        group = self.calling._parse(RouteGroup, json_object(response), response)
+        group = self.calling.parse(RouteGroup, json_object(response), response)
         return group.model_copy(update={"id": group_id})
 
     async def put_members(
@@ -118,7 +118,7 @@ class RoutingAdmin:
         await self._http.request(
             "PUT",
             self._group_path(group.id),
-            params=self.calling._params(org_id),
+            params=self.calling.params(org_id),
             json=body,
             retry_5xx=True,
         )
@@ -131,7 +131,7 @@ class RoutingAdmin:
             "localGateways": [{"id": m.id, "priority": m.priority} for m in members],
         }
         created = await self._http.post_json(
-            ROUTE_GROUPS, body, self.calling._params(org_id), retry_5xx=False
+            ROUTE_GROUPS, body, self.calling.params(org_id), retry_5xx=False
         )
         group_id = created.get("id")
         if not isinstance(group_id, str):
@@ -174,8 +174,8 @@ class RoutingAdmin:
 
     async def location(self, location_id: str, org_id: str | None = None) -> TelephonyLocation:
         path = f"{LOCATIONS}/{quote(location_id, safe='')}"
-        response = await self._http.request("GET", path, params=self.calling._params(org_id))
-        found = self.calling._parse(TelephonyLocation, json_object(response), response)
+        response = await self._http.request("GET", path, params=self.calling.params(org_id))
+        found = self.calling.parse(TelephonyLocation, json_object(response), response)
         return found.model_copy(update={"id": location_id})
 
     async def set_connection(
@@ -185,7 +185,7 @@ class RoutingAdmin:
         await self._http.request(
             "PUT",
             f"{LOCATIONS}/{quote(location_id, safe='')}",
-            params=self.calling._params(org_id),
+            params=self.calling.params(org_id),
             json={"connection": {"type": kind, "id": target_id}},
             retry_5xx=True,
         )

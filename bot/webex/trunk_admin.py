@@ -64,7 +64,7 @@ class TrunkAdmin:
 
     def __init__(self, calling: CallingClient) -> None:
         self.calling = calling
-        self._http = calling._http
+        self._http = calling.http
 
     def _path(self, trunk_id: str, suffix: str = "") -> str:
         return f"{TRUNKS}/{quote(trunk_id, safe='')}" + (f"/{suffix}" if suffix else "")
@@ -97,7 +97,7 @@ class TrunkAdmin:
 
     async def usage(self, trunk_id: str, org_id: str | None = None) -> Usage:
         """The usage counts, and each non-empty list behind them, named."""
-        params = self.calling._params(org_id)
+        params = self.calling.params(org_id)
         counts = TrunkUsage.model_validate(
             await self._http.get_json(self._path(trunk_id, "usage"), params)
         )
@@ -123,7 +123,7 @@ class TrunkAdmin:
         await self._http.request(
             "PUT",
             self._path(trunk_id),
-            params=self.calling._params(org_id),
+            params=self.calling.params(org_id),
             json=body.wire(),
             retry_5xx=True,
         )
@@ -132,7 +132,7 @@ class TrunkAdmin:
         """DELETE the trunk; False when it was already gone (a repeat deletes nothing)."""
         try:
             await self._http.request(
-                "DELETE", self._path(trunk_id), params=self.calling._params(org_id)
+                "DELETE", self._path(trunk_id), params=self.calling.params(org_id)
             )
         except WebexNotFound:
             return False
@@ -154,7 +154,7 @@ class TrunkAdmin:
             response = await self._http.request(
                 "POST",
                 f"{TRUNKS}/actions/validate/invoke",
-                params=self.calling._params(org_id),
+                params=self.calling.params(org_id),
                 json=body,
                 retry_5xx=True,
             )
