@@ -271,6 +271,13 @@ async def run(
             f" (webex_bot lost {theirs.lost}: its wall is its last answer)" if theirs.lost else ""
         )
         print(f"  ratio (webex_bot wall / trunkbot wall) {theirs.wall / ours.wall:6.1f}x{note}")
+        if theirs.wall and theirs.per_room:
+            rate_ours = len(ours.per_room) / ours.wall
+            rate_theirs = len(theirs.per_room) / theirs.wall
+            print(
+                f"  answered per second: trunkbot {rate_ours:5.1f}, webex_bot {rate_theirs:5.1f} "
+                f"({rate_ours / rate_theirs:4.1f}x)"
+            )
     return results
 
 
