@@ -85,3 +85,37 @@ async def test_tls_is_verified_against_the_trusted_cas(
     async with httpx.AsyncClient(transport=untrusted, headers=headers) as client:
         with pytest.raises(httpx.ConnectError):
             await client.get(fake_webex.api_url + "/people/me")
+
+
+async def test_the_environments_proxy_is_used_and_no_proxy_goes_straight(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """As an httpx client without a transport would: HTTP_PROXY carries the request (in
+    absolute form, to the proxy), NO_PROXY's hosts are reached directly."""
+    seen: list[bytes] = []
+
+    def answering(text: bytes) -> Handler:
+        async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            head = await reader.readuntil(b"\r\n\r\n")
+            seen.append(head.split(b"\r\n", 1)[0])
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(text), text))
+            await writer.drain()
+            writer.close()
+
+        return handler
+
+    proxy = await asyncio.start_server(answering(b"proxy"), "127.0.0.1", 0)
+    direct = await asyncio.start_server(answering(b"direct"), "127.0.0.1", 0)
+    proxy_port = proxy.sockets[0].getsockname()[1]
+    direct_port = direct.sockets[0].getsockname()[1]
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy_port}")
+    monkeypatch.setenv("NO_PROXY", "localhost")
+    transport = SpreadTransport(pools=1, per_pool=1)
+    async with proxy, direct, httpx.AsyncClient(transport=transport) as client:
+        via = await client.get("http://webex.invalid/v1/people/me")
+        straight = await client.get(f"http://localhost:{direct_port}/v1/people/me")
+    assert (via.text, straight.text) == ("proxy", "direct")
+    assert seen == [
+        b"GET http://webex.invalid/v1/people/me HTTP/1.1",
+        b"GET /v1/people/me HTTP/1.1",
+    ]

@@ -24,6 +24,7 @@ from typing import Any
 
 import httpcore
 import httpx
+from httpx._utils import URLPattern, get_environment_proxies
 
 POOLS = 4
 PER_POOL = 25
@@ -143,18 +144,29 @@ class _Counted(httpx.AsyncByteStream):
 class SpreadTransport(httpx.AsyncBaseTransport):
     """``pools`` HTTP transports of ``per_pool`` keep-alive connections each; a request
     goes to the one with the fewest requests in flight (TLS trust as httpx's default:
-    ``SSL_CERT_FILE`` when set)."""
+    ``SSL_CERT_FILE`` when set).
+
+    The environment's proxies (``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY``, ``NO_PROXY``)
+    apply as they do to an httpx client built without a transport — a client given one
+    ignores them, so this transport honours them itself: a request they send to a proxy
+    goes through one pool of ``pools * per_pool`` connections to it."""
 
     def __init__(self, pools: int = POOLS, per_pool: int = PER_POOL) -> None:
         limits = httpx.Limits(max_connections=per_pool, max_keepalive_connections=per_pool)
         self._pools = [_transport(limits) for _ in range(pools)]
         self._busy = [0] * pools
+        self._proxies = _proxy_routes(pools * per_pool)
 
     @property
     def in_flight(self) -> list[int]:
         return list(self._busy)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        for pattern, proxied in self._proxies:
+            if pattern.matches(request.url):
+                if proxied is not None:
+                    return await proxied.handle_async_request(request)
+                break  # NO_PROXY names it: straight there
         index = min(range(len(self._pools)), key=self._busy.__getitem__)
         self._busy[index] += 1
 
@@ -179,3 +191,20 @@ class SpreadTransport(httpx.AsyncBaseTransport):
     async def aclose(self) -> None:
         for pool in self._pools:
             await pool.aclose()
+        for _, proxied in self._proxies:
+            if proxied is not None:
+                await proxied.aclose()
+
+
+def _proxy_routes(size: int) -> list[tuple[URLPattern, httpx.AsyncHTTPTransport | None]]:
+    """The environment's proxies as httpx's client reads them: (pattern, transport through
+    the proxy, or None for NO_PROXY), most specific pattern first."""
+    limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+    routes = [
+        (
+            URLPattern(pattern),
+            None if url is None else httpx.AsyncHTTPTransport(limits=limits, proxy=url),
+        )
+        for pattern, url in get_environment_proxies().items()
+    ]
+    return sorted(routes, key=lambda route: route[0])
