@@ -33,6 +33,36 @@ def bot_env(fake: FakeWebex, tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+def bot_settings(fake: FakeWebex, tmp_path: Path) -> Settings:
+    """The settings of a bot in process against ``fake``: what :func:`bot_env` gives a
+    subprocess (the policy file and a SQLite database in ``tmp_path``)."""
+    return Settings(
+        bot_token=fake.bot_token,  # type: ignore[arg-type]
+        admin_token=DEMO_ADMIN_TOKEN,  # type: ignore[arg-type]
+        api_url=fake.api_url,
+        u2c_url=fake.u2c_url,
+        policy=tmp_path / "policy.toml",
+        database_url=f"sqlite:///{tmp_path / 'trunkbot.db'}",
+    )
+
+
+@asynccontextmanager
+async def running_bot(fake: FakeWebex, tmp_path: Path) -> AsyncIterator[BotRunner]:
+    """One run of the real bot (webex-bot's websocket, the intake and its jobs) against
+    ``fake``, on the policy and database in ``tmp_path``: a process, started and stopped."""
+    settings = bot_settings(fake, tmp_path)
+    app, messaging, bot = await prepare(settings)
+    runner = BotRunner(settings, app=app, messaging=messaging, bot=bot)
+    task = asyncio.create_task(runner.run())
+    try:
+        await fake.wait_connected(timeout=10)
+        yield runner
+    finally:
+        runner.stop.set()
+        await asyncio.wait_for(task, timeout=30)
+        await app.aclose()
+
+
 @asynccontextmanager
 async def bot_over_websocket(
     factory: Callable[..., FakeWebex], tmp_path: Path, policy: str, state: SandboxState
@@ -41,21 +71,5 @@ async def bot_over_websocket(
     Webex whose calling API is ``state``, under ``policy``; stopped and closed on exit."""
     fake = factory(extra_app=build_sandbox(state))
     (tmp_path / "policy.toml").write_text(policy)
-    settings = Settings(
-        bot_token=fake.bot_token,  # type: ignore[arg-type]
-        admin_token=DEMO_ADMIN_TOKEN,  # type: ignore[arg-type]
-        api_url=fake.api_url,
-        u2c_url=fake.u2c_url,
-        policy=tmp_path / "policy.toml",
-        database_url=f"sqlite:///{tmp_path / 'trunkbot.db'}",
-    )
-    app, messaging, bot = await prepare(settings)
-    runner = BotRunner(settings, app=app, messaging=messaging, bot=bot)
-    task = asyncio.create_task(runner.run())
-    try:
-        await fake.wait_connected(timeout=10)
+    async with running_bot(fake, tmp_path) as runner:
         yield fake, runner
-    finally:
-        runner.stop.set()
-        await asyncio.wait_for(task, timeout=30)
-        await app.aclose()

@@ -12,22 +12,18 @@ import csv
 import io
 import re
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
 
-from bot.runner import BotRunner
-from bot.settings import Settings
-from bot.startup import prepare
 from bot.store import AuditRecord, Store
 from bot.transports.shell import Shell
 from commands.bulk import run
 from tests.chat import ALICE, Chat, make_chat
 from tests.fake_webex.plugin import fake_webex_factory  # noqa: F401  -- fixture
-from tests.live import bot_over_websocket
-from webexfake.calling import DEMO_ADMIN_TOKEN, SandboxState
+from tests.live import bot_over_websocket, running_bot
+from webexfake.calling import SandboxState
 from webexfake.calling import build_app as build_sandbox
 from webexfake.messaging import FakeWebex, Message
 
@@ -333,28 +329,27 @@ async def test_a_huge_file_is_one_sentence(person: Driver, body: bytes, words: s
         assert not person.fake.requests_to("/v1/contents", method="GET")
 
 
-@asynccontextmanager
-async def bot_process(fake: FakeWebex, tmp_path: Path) -> AsyncIterator[None]:
-    """One run of the bot (webex-bot's websocket, the intake and its maintenance jobs) on the
-    database in ``tmp_path``, against ``fake``: a process, started and stopped."""
-    settings = Settings(
-        bot_token=fake.bot_token,  # type: ignore[arg-type]
-        admin_token=DEMO_ADMIN_TOKEN,  # type: ignore[arg-type]
-        api_url=fake.api_url,
-        u2c_url=fake.u2c_url,
-        policy=tmp_path / "policy.toml",
-        database_url=f"sqlite:///{tmp_path / 'trunkbot.db'}",
-    )
-    app, messaging, bot = await prepare(settings)
-    runner = BotRunner(settings, app=app, messaging=messaging, bot=bot)
-    task = asyncio.create_task(runner.run())
-    try:
-        await fake.wait_connected(timeout=10)
-        yield
-    finally:
-        runner.stop.set()
-        await asyncio.wait_for(task, timeout=30)
-        await app.aclose()
+async def die_mid_job(state: SandboxState, names: list[str]) -> list[str]:
+    """Once a few of the job's rows exist, the process running it dies: its rows in flight
+    end where they are. The names of the trunks made before it died."""
+    for _ in range(300):
+        if sum(1 for t in state.trunks.values() if t.name in names) >= 3:
+            break
+        await asyncio.sleep(0.02)
+    # Rows in flight reach their trunk's details and wait there (their trunks made, their
+    # keys done), so the process dies between two rows' writes, as a killed one would.
+    details = "/v1/telephony/config/premisePstn/trunks/"
+    state.faults.add("latency", method="GET", path_prefix=details, seconds=30, times=None)
+    await asyncio.sleep(0.6)
+    tasks = list(run._TASKS)
+    assert tasks, "the job had already finished"
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    state.faults.clear("latency")
+    made_before = [t.name for t in state.trunks.values() if t.name in names]
+    assert 3 <= len(made_before) < len(names)  # mid-job
+    return made_before
 
 
 async def test_a_restart_mid_job_resumes_over_the_websocket_without_a_duplicate(
@@ -371,33 +366,17 @@ async def test_a_restart_mid_job_resumes_over_the_websocket_without_a_duplicate(
     (tmp_path / "policy.toml").write_text(POLICY)
     person = WebsocketDriver(fake, state)
     names = [f"res-{i}" for i in range(12)]
-    async with bot_process(fake, tmp_path):
+    async with running_bot(fake, tmp_path):
         await person.send_file(
             ("name,location\n" + "".join(f"{n},Madrid\n" for n in names)).encode()
         )
         await person.press("Create")
-        for _ in range(200):
-            if sum(1 for t in state.trunks.values() if t.name in names) >= 3:
-                break
-            await asyncio.sleep(0.02)
-        # Rows in flight reach their trunk's details and wait there (their trunks made, their
-        # keys done), so the process dies between two rows' writes, as a killed one would.
-        details = "/v1/telephony/config/premisePstn/trunks/"
-        state.faults.add("latency", method="GET", path_prefix=details, seconds=30, times=None)
-        await asyncio.sleep(0.6)
-        tasks = list(run._TASKS)
-        assert tasks, "the job had already finished"
-        for task in tasks:  # the process dies: its rows in flight end where they are
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        state.faults.clear("latency")
-    made_before = [t.name for t in state.trunks.values() if t.name in names]
-    assert 3 <= len(made_before) < len(names)  # mid-job
+        made_before = await die_mid_job(state, names)
     assert not fake.files_from_bot(to_person=person.alice)
     monkeypatch.setattr(run, "OWNER", "the-next-process")
     run._STOPS.clear()
     await asyncio.sleep(1.5)  # the first process's beat goes stale
-    async with bot_process(fake, tmp_path):
+    async with running_bot(fake, tmp_path):
         await person.finished()
     said = person.everything_said()
     assert "I was restarted during your bulk create" in said

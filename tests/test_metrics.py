@@ -14,12 +14,12 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.runner import BotRunner
-from bot.settings import Settings
 from bot.startup import prepare
 from bot.transports.leader import Leadership, Solo
 from bot.transports.metrics import endpoint_of
 from tests.fake_webex.plugin import fake_webex_factory  # noqa: F401  -- fixture
-from webexfake.calling import DEMO_ADMIN_TOKEN, SandboxState
+from tests.live import bot_settings
+from webexfake.calling import SandboxState
 from webexfake.calling import build_app as build_sandbox
 from webexfake.messaging import FakeWebex
 
@@ -72,14 +72,7 @@ async def running(
 ) -> AsyncIterator[tuple[FakeWebex, BotRunner, asyncio.Task[int], str]]:
     fake = factory(extra_app=build_sandbox(state))
     (tmp_path / "policy.toml").write_text(POLICY)
-    settings = Settings(
-        bot_token=fake.bot_token,  # type: ignore[arg-type]
-        admin_token=DEMO_ADMIN_TOKEN,  # type: ignore[arg-type]
-        api_url=fake.api_url,
-        u2c_url=fake.u2c_url,
-        policy=tmp_path / "policy.toml",
-        database_url=f"sqlite:///{tmp_path / 'trunkbot.db'}",
-    )
+    settings = bot_settings(fake, tmp_path)
     app, messaging, bot = await prepare(settings)
     runner = BotRunner(settings, app=app, messaging=messaging, bot=bot)
     runner.metrics_at = ("127.0.0.1", 0)

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from bot.errors import ConfigError
-from bot.settings import Settings
 from bot.single import another_process, hold_sqlite
 from bot.startup import prepare
 from tests.fake_webex.plugin import fake_webex_factory  # noqa: F401  -- fixture
-from webexfake.calling import DEMO_ADMIN_TOKEN, SandboxState
+from tests.live import bot_settings
+from webexfake.calling import SandboxState
 from webexfake.calling import build_app as build_sandbox
 from webexfake.messaging import FakeWebex
 
@@ -51,14 +51,7 @@ async def test_a_second_bot_on_the_same_file_does_not_start(
     (tmp_path / "policy.toml").write_text(
         '[[grant]]\npeople=["a@example.com"]\nactions=["trunk.read"]\nlocations=["*"]\norgs=["*"]\n'
     )
-    settings = Settings(
-        bot_token=fake.bot_token,  # type: ignore[arg-type]
-        admin_token=DEMO_ADMIN_TOKEN,  # type: ignore[arg-type]
-        api_url=fake.api_url,
-        u2c_url=fake.u2c_url,
-        policy=tmp_path / "policy.toml",
-        database_url=f"sqlite:///{tmp_path / 'trunkbot.db'}",
-    )
+    settings = bot_settings(fake, tmp_path)
     app, _messaging, _bot = await prepare(settings)
     try:
         with pytest.raises(ConfigError) as err:

@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 
 from bot.runner import BotRunner
-from bot.settings import Settings
 from bot.startup import prepare
 from tests.clock import StoreClock
 from tests.fake_webex.plugin import fake_webex_factory  # noqa: F401  -- fixture
-from webexfake.calling import DEMO_ADMIN_TOKEN, SandboxState, seeded_id
+from tests.live import bot_settings
+from webexfake.calling import SandboxState, seeded_id
 from webexfake.calling import build_app as build_sandbox
 from webexfake.messaging import FakeWebex, Message, Person, Room
 
@@ -93,14 +93,7 @@ async def start(
     fake = factory(extra_app=build_sandbox(state))
     approvers = fake.add_room("group", [], title="Approvers")
     (tmp_path / "policy.toml").write_text(POLICY.replace("{approvers}", approvers.id))
-    settings = Settings(
-        bot_token=fake.bot_token,  # type: ignore[arg-type]
-        admin_token=DEMO_ADMIN_TOKEN,  # type: ignore[arg-type]
-        api_url=fake.api_url,
-        u2c_url=fake.u2c_url,
-        policy=tmp_path / "policy.toml",
-        database_url=f"sqlite:///{tmp_path / 'trunkbot.db'}",
-    )
+    settings = bot_settings(fake, tmp_path)
     app, messaging, bot = await prepare(settings)
     runner = BotRunner(settings, app=app, messaging=messaging, bot=bot)
     task = asyncio.create_task(runner.run())
