@@ -22,7 +22,8 @@ import signal
 
 from bot.errors import ConfigError
 from bot.flood import person_key
-from bot.intake import DRAIN_SECONDS, Intake
+from bot.intake.dispatch import DRAIN_SECONDS, Intake
+from bot.intake.refetch import fetch_object
 from bot.settings import Settings
 from bot.startup import prepare
 from bot.transports.health import build_health_app
@@ -56,7 +57,7 @@ class BotRunner(Intake):
             u2c_url=self.settings.u2c_url,
             ca_file=os.environ.get("SSL_CERT_FILE") or None,
             bot_id=self.bot.person_id,
-            fetch=self.fetch_object,
+            fetch=functools.partial(fetch_object, self.messaging),
             accept=self.accept,
             deliver=self.submit,
             screen=self._screen,

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from bot.cli import EXIT_USAGE, _parser
-from bot.intake import DRAIN_SECONDS
+from bot.intake.dispatch import DRAIN_SECONDS
 from bot.settings import ENV_PREFIX, Settings, default_state_dir, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,7 +11,7 @@ from webexpythonsdk.models.immutable import AttachmentAction as SdkAction
 from webexpythonsdk.models.immutable import Message as SdkMessage
 
 from bot.inbound import created_of, message_event, parse_created
-from bot.intake import describe_age
+from bot.intake.dispatch import describe_age
 from tests.runner_harness import BOT, NOW, Webex, card_action, harness, message
 
 

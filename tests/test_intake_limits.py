@@ -7,8 +7,9 @@ import logging
 
 import pytest
 
-from bot import intake as intake_module
-from bot.intake import ACCEPTED_TTL, LOST_REASON, MAX_FETCH_FAILURES
+from bot.intake import dispatch as intake_module
+from bot.intake.dispatch import ACCEPTED_TTL
+from bot.intake.refetch import LOST_REASON, MAX_FETCH_FAILURES
 from tests.runner_harness import Harness, harness, message
 
 

@@ -38,7 +38,7 @@ from pydantic import SecretStr
 
 from bot.auth import Policy
 from bot.cli import _parser
-from bot.intake import DRAIN_SECONDS
+from bot.intake.dispatch import DRAIN_SECONDS
 from bot.settings import ENV_PREFIX, Settings
 from bot.transports.health import build_health_app
 from bot.transports.webhook import build_webhook_app

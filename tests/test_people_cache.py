@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import cast
 
 from bot.errors import WebexError
-from bot.intake import PEOPLE_MAX, PeopleCache
+from bot.intake.people import PEOPLE_MAX, PeopleCache
 from bot.webex.messaging import MessagingClient, Person
 
 

@@ -28,7 +28,7 @@ import pytest
 from pydantic import SecretStr
 
 from bot import logs
-from bot.intake import KEEP_SECONDS
+from bot.intake.dispatch import KEEP_SECONDS
 from bot.runner import BotRunner
 from bot.settings import Settings
 from bot.startup import prepare

@@ -1,5 +1,6 @@
 """Handled events and the intake: the first claim of each delivery, and the commands
-received but not yet finished (what :func:`bot.intake.recover` re-runs after a crash)."""
+received but not yet finished (what :meth:`bot.intake.dispatch.Intake.recover` re-runs
+after a crash)."""
 
 from __future__ import annotations
 

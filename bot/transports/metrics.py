@@ -28,7 +28,7 @@ from bot.gateway_watch import WATCH_STATS
 from bot.webex import http as webex_http
 
 if TYPE_CHECKING:
-    from bot.intake import Intake
+    from bot.intake.dispatch import Intake
 
 #: The text format ``generate_latest`` writes (Prometheus 0.0.4).
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"

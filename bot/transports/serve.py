@@ -22,7 +22,7 @@ of them is recorded once (the intake row's insert decides) and answered once; ea
 pending work carries a lease it renews, and when a replica dies another takes the work over
 once the lease lapses (``TRUNKBOT_LEASE_SECONDS``). When the database doesn't answer,
 ``/readyz`` is 503 and a delivery gets 503 (not acknowledged) and, once, the sentence
-:data:`bot.intake.STORE_DOWN` in its space. On SIGTERM ``/readyz`` turns 503 first, the work
+:data:`bot.store.STORE_DOWN` in its space. On SIGTERM ``/readyz`` turns 503 first, the work
 in flight drains, then the server closes.
 
 ``GET /v1/webhooks`` lists them; a webhook Webex disabled after failed deliveries is
@@ -41,7 +41,7 @@ from pydantic import SecretStr
 
 from bot import replies
 from bot.errors import ConfigError
-from bot.intake import Intake
+from bot.intake.dispatch import Intake
 from bot.settings import Settings
 from bot.startup import prepare
 from bot.store.leases import LEASE_SECONDS

@@ -35,8 +35,8 @@ from starlette.routing import Route
 from bot import replies
 from bot.errors import BotError
 from bot.events import Reply
-from bot.intake import DRAIN_SECONDS, STORE_DOWN, Intake
-from bot.store import StoreUnavailable
+from bot.intake.dispatch import DRAIN_SECONDS, Intake
+from bot.store import STORE_DOWN, StoreUnavailable
 from bot.transports.metrics import CONTENT_TYPE
 from bot.transports.webhook_delivery import (
     FETCHED,

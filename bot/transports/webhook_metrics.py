@@ -12,7 +12,7 @@ from prometheus_client import Counter, generate_latest
 from bot.transports.metrics import registry_for
 
 if TYPE_CHECKING:
-    from bot.intake import Intake
+    from bot.intake.dispatch import Intake
 
 REJECT_REASONS = ("signature", "too_large", "malformed", "stopping")
 KINDS = ("message", "card")

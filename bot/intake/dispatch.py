@@ -1,4 +1,5 @@
-"""The transport-neutral intake: record, deduplicate, date, dispatch, recover, maintain.
+"""The Intake: record before the ack, deduplicate, date, dispatch as tasks, hold leases,
+recover after a restart, run the features' jobs, drain.
 
 The websocket host (bot/runner.py) and the webhook (bot/transports/webhook.py) both hand
 their activities here. One asyncio loop runs every command as a task, so a slow Webex
@@ -16,20 +17,20 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 
 from cachetools import TTLCache
 
 from bot.app import App
-from bot.errors import BotError, WebexError, WebexNotFound
-from bot.events import STALE_AFTER, Actor, Event, Outbox, Space, SpaceKind
-from bot.inbound import BotIdentity, created_of, field_of, message_event
-from bot.rest_ids import parse_rest_id
+from bot.events import STALE_AFTER, Event, Outbox
+from bot.inbound import BotIdentity, field_of, message_event
+from bot.intake.card_event import card_event
+from bot.intake.people import PeopleCache
+from bot.intake.refetch import kind_of_rest_id, refetch
 from bot.settings import Settings
-from bot.store import StoreUnavailable
+from bot.store import STORE_DOWN, StoreUnavailable
 from bot.store.leases import working_on
-from bot.store.models import AuditRecord, utcnow
-from bot.webex.messaging import MessagingClient, Person
+from bot.store.models import utcnow
+from bot.webex.messaging import MessagingClient
 
 log = logging.getLogger(__name__)
 
@@ -42,59 +43,8 @@ MAINTENANCE_EVERY = 60.0
 # most this long (past it, a recorded activity is recovery's to finish).
 ACCEPTED_MAX = 10_000
 ACCEPTED_TTL = RECOVER_AFTER
-# A recorded activity whose refetch fails this often is given up, on the audit trail.
-MAX_FETCH_FAILURES = 5
-LOST_REASON = f"couldn't be fetched from Webex after {MAX_FETCH_FAILURES} attempts"
-#: The answer to a command that arrives while the database doesn't answer.
-STORE_DOWN = "The bot can't reach its database right now; try again shortly."
 PRUNE_EVERY = 3600.0
 KEEP_SECONDS = 7 * 24 * 3600.0  # far longer than Webex redelivers anything
-
-
-def kind_of_rest_id(rest_id: str) -> str:
-    """ "message" or "card" from a Webex REST id (read with the one codec, bot.rest_ids)."""
-    parsed = parse_rest_id(rest_id)
-    return "card" if parsed is not None and parsed[0] == "ATTACHMENT_ACTION" else "message"
-
-
-PERSON_TTL = 600.0
-PEOPLE_MAX = 10_000
-
-
-class PeopleCache:
-    """Person records by id, for the org of a sender: each kept ``ttl`` seconds, at most
-    ``maxsize`` of them (the least recently used go first). Failures are not cached."""
-
-    def __init__(
-        self,
-        messaging: MessagingClient,
-        *,
-        ttl: float = PERSON_TTL,
-        maxsize: int = PEOPLE_MAX,
-        timer: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.messaging = messaging
-        self._cache: TTLCache[str, Person] = TTLCache(maxsize=maxsize, ttl=ttl, timer=timer)
-
-    def __len__(self) -> int:
-        """How many records are kept, once the expired ones are dropped."""
-        self._cache.expire()
-        return len(self._cache)
-
-    def __contains__(self, person_id: object) -> bool:
-        return person_id in self._cache
-
-    async def get(self, person_id: str) -> Person | None:
-        person = self._cache.get(person_id)
-        if person is not None:
-            return person
-        try:
-            person = await self.messaging.get_person(person_id)
-        except WebexError:
-            log.warning("person.lookup_failed")
-            return None
-        self._cache[person_id] = person
-        return person
 
 
 def describe_age(seconds: float) -> str:
@@ -252,7 +202,7 @@ class Intake:
                 continue  # still being handled here, just slowly
             kind = item.kind if item.kind in ("message", "card") else kind_of_rest_id(item.event_id)
             with self._working_on(item.event_id):  # now under this replica's lease
-                obj = await self._refetch(item.event_id, kind)
+                obj = await refetch(self.messaging, store, item.event_id, kind)
                 if obj is None:
                     continue
                 log.info("intake.recovered", extra={"event_id": item.event_id, "kind": kind})
@@ -260,45 +210,6 @@ class Intake:
                 await store.complete_intake(item.event_id)
             recovered += 1
         return recovered
-
-    async def fetch_object(self, kind: str, rest_id: str) -> dict[str, Any] | None:
-        """The message or card action (kind "message" or "card") Webex has under ``rest_id``;
-        None when it has none (404); any other failure raises its BotError."""
-        path = "/messages/" if kind == "message" else "/attachment/actions/"
-        try:
-            return await self.messaging.http.get_json(path + quote(rest_id, safe=""))
-        except WebexNotFound:
-            return None
-
-    async def _refetch(self, event_id: str, kind: str) -> Any | None:
-        """The message or card action fetched again by id; None (counted) when Webex fails."""
-        try:
-            obj = await self.fetch_object(kind, event_id)
-        except BotError:
-            obj = None
-        if obj is None:
-            await self._fetch_failed(event_id, kind)
-        return obj
-
-    async def _fetch_failed(self, event_id: str, kind: str) -> None:
-        """Count a failed refetch; at ``MAX_FETCH_FAILURES`` give the activity up for good and
-        put it on the audit trail as lost (once, whichever replica gets there)."""
-        store = self.app.services.store
-        failures = await store.intake_fetch_failed(event_id)
-        extra = {"event_id": event_id, "kind": kind, "failures": failures}
-        if failures < MAX_FETCH_FAILURES or not await store.abandon_intake(event_id):
-            log.warning("intake.refetch_failed", extra=extra)
-            return
-        log.warning("intake.abandoned", extra=extra)
-        await store.append_audit(
-            AuditRecord(
-                action="message",
-                decision="refused",
-                event_id=event_id,
-                reason=LOST_REASON,
-                result="lost",
-            )
-        )
 
     async def maintain(self) -> None:
         """Recovered intake first (it settles its own creates), then orphan creates and
@@ -333,7 +244,9 @@ class Intake:
             if kind == "message":
                 event = await message_event(obj, self.bot, self.people.get)
             else:
-                event = await self._card_event(obj)
+                event = await card_event(
+                    obj, bot=self.bot, people=self.people, messaging=self.messaging
+                )
             if event is None:
                 return
             if event.created is not None and self._too_old(event.created):
@@ -354,37 +267,6 @@ class Intake:
         reason = f"older than {describe_age(self.settings.max_event_age)} (sent {sent})"
         log.warning("event.too_old", extra={"event_id": event.id, "sent": sent})
         await self.app.router.ignored(event, reason)
-
-    async def _card_event(self, action: Any) -> Event | None:
-        """A card submission: the actor is Webex's personId (looked up), never an input."""
-        person_id = str(field_of(action, "personId", "") or "")
-        if person_id == self.bot.person_id:
-            return None
-        person = await self.people.get(person_id)
-        card_message_id = field_of(action, "messageId", None)
-        kind = SpaceKind.GROUP
-        if card_message_id:
-            try:
-                card = await self.messaging.get_message(card_message_id)
-                kind = SpaceKind.DIRECT if card.room_type == "direct" else SpaceKind.GROUP
-            except WebexError:
-                log.warning("card.message_unavailable")
-        inputs = field_of(action, "inputs", {})
-        # When Webex can't tell us who this is, the policy can't name them: a refusal, not
-        # silence. A bot's submission is recorded and ignored by the router.
-        actor = (
-            Actor(person.id, person.email, person.org_id, person.display_name, person.type == "bot")
-            if person is not None
-            else Actor(person_id, "")
-        )
-        return Event(
-            id=str(field_of(action, "id", "")),
-            actor=actor,
-            space=Space(str(field_of(action, "roomId", "")), kind),
-            card_inputs=dict(inputs) if isinstance(inputs, dict) else {"_": inputs},
-            card_message_id=card_message_id,
-            created=created_of(action),
-        )
 
     async def drain(self) -> None:
         """Let the commands in flight finish (bounded), then stop renewing leases: what is
