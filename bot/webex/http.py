@@ -65,6 +65,18 @@ CALL_OBSERVERS: list[Callable[[str, str, int, float], None]] = []
 WAIT_OBSERVERS: list[Callable[[float], None]] = []
 
 
+class _Cookies(httpx.Cookies):
+    """httpx's cookie jar, which reads a response's cookies only when it sets some.
+
+    httpx runs every response through ``http.cookiejar`` (a ``urllib`` request built to
+    ask it), ~3% of the bot's CPU in a burst (py-spy, bench/e2e.py) for Webex REST, which
+    sets none; a response without ``Set-Cookie`` leaves the jar as it was either way."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        if "set-cookie" in response.headers:
+            super().extract_cookies(response)
+
+
 def _observe_call(method: str, path: str, status: int, seconds: float) -> None:
     for observer in CALL_OBSERVERS:
         observer(method, path, status, seconds)
@@ -128,6 +140,10 @@ class WebexHttp:
         tracking_prefix: str = "TRUNKBOT",
     ) -> None:
         self._client = client
+        if type(client.cookies) is httpx.Cookies:  # httpx has no setting for its jar's class
+            cookies = _Cookies()
+            cookies.jar = client.cookies.jar  # the same jar: cookies set on it stay
+            client._cookies = cookies
         self._token_provider = token_provider
         self._on_unauthorized = on_unauthorized
         self.sleep = sleep
@@ -162,7 +178,8 @@ class WebexHttp:
         """Send one call (retrying as the module docstring says); a success answer or a
         BotError. ``path`` is relative to the base URL (or an absolute URL on its host)."""
         method = method.upper()
-        if httpx.URL(path).is_absolute_url and not self.same_origin(httpx.URL(path)):
+        url = httpx.URL(path)
+        if url.is_absolute_url and not self.same_origin(url):
             raise ValueError("refusing to send the admin token to another host")
         safe = method in SAFE_METHODS if retry_5xx is None else retry_5xx
         tracking_id = f"{self._tracking_prefix}_{uuid.uuid4()}"
@@ -173,11 +190,11 @@ class WebexHttp:
             token = await self._token_provider()
             try:
                 response = await self._send(
-                    method, path, params, json, token, tracking_id, files=files, data=data
+                    method, url, params, json, token, tracking_id, files=files, data=data
                 )
             except httpx.HTTPError as exc:
                 error = error_for_exception(
-                    exc, method=method, path=httpx.URL(path).path, tracking_id=tracking_id
+                    exc, method=method, path=url.path, tracking_id=tracking_id
                 )
                 failures += 1
                 retryable = safe and isinstance(error, WebexUnreachable)
@@ -225,7 +242,7 @@ class WebexHttp:
             log.debug(
                 "webex.retry %s %s in %.1f s (TrackingID %s)",
                 method,
-                httpx.URL(path).path,
+                url.path,
                 delay,
                 tracking_id,
                 extra={"method": method, "delay_s": delay, "tracking_id": tracking_id},
@@ -238,7 +255,7 @@ class WebexHttp:
     async def _send(
         self,
         method: str,
-        path: str,
+        url: httpx.URL,
         params: Params | None,
         body: Any,
         token: str,
@@ -253,11 +270,11 @@ class WebexHttp:
             "Accept": "application/json",
         }
         started = time.perf_counter()
-        url_path = httpx.URL(path).path  # logged without the query string
+        url_path = url.path  # logged without the query string
         try:
             response = await self._client.request(
                 method,
-                path,
+                url,
                 params=params,
                 json=body,
                 files=files,
