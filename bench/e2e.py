@@ -12,8 +12,10 @@ fake:
 K people each send ``create trunk name=… location=Madrid`` in their own 1:1 space at once.
 Printed for both: wall time until every answer, per-room p50/p90, lost commands, Webex
 requests per command by endpoint (the fake's recorder), CPU per command (the child's own
-utime+stime from /proc), peak RSS (VmHWM) and start-to-ready (spawn → authorized
-websocket). The machine may be shared: the ratios within one run are the figures to read.
+utime+stime from /proc), peak RSS (VmHWM), start-to-ready (spawn → authorized
+websocket) and the sockets it opened during the burst (/proc/PID/fd sampled every 20 ms:
+each is a TCP connection, and over TLS a handshake). The machine may be shared: the ratios
+within one run are the figures to read.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ class Result:
     threads: Counter[str] = field(default_factory=Counter)  # of it, by thread name
     rss_mib: float = 0.0
     log_lines: int = 0  # written by the bot during the burst
+    sockets: int = 0  # sockets the bot held during the burst that it did not hold before
     alone: float | None = None  # one create by itself after the burst (None: unanswered)
 
 
@@ -89,6 +92,31 @@ def _peak_rss_mib(pid: int) -> float:
     return 0.0
 
 
+def _socket_inodes(pid: int) -> set[str]:
+    """The process's open sockets now (their inodes, from /proc/PID/fd)."""
+    found: set[str] = set()
+    try:
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return found
+    for fd in fds:
+        try:
+            target = os.readlink(fd)
+        except OSError:  # closed meanwhile
+            continue
+        if target.startswith("socket:"):
+            found.add(target)
+    return found
+
+
+async def _watch_sockets(pid: int, seen: set[str], every: float = 0.02) -> None:
+    """Adds to ``seen`` every socket the process holds, sampled until cancelled (a
+    connection opened and closed between two samples is missed: a lower bound)."""
+    while True:
+        seen |= _socket_inodes(pid)
+        await asyncio.sleep(every)
+
+
 def _endpoint(method: str, path: str) -> str:
     return f"{method} {_ID.sub('/{id}', path.split('?', 1)[0])}"
 
@@ -118,6 +146,9 @@ async def measure(
         before, cpu0 = len(fake.requests), _cpu_seconds(proc.pid)
         threads0 = _thread_cpu(proc.pid)
         log_from = (tmp / f"{label}.log").stat().st_size
+        held_before = _socket_inodes(proc.pid)
+        seen: set[str] = set()
+        watch = asyncio.create_task(_watch_sockets(proc.pid, seen))
         begin = time.perf_counter()
         await asyncio.gather(
             *(
@@ -137,6 +168,8 @@ async def measure(
             await asyncio.sleep(0.02)
         out.wall = max(out.per_room, default=0.0)  # until the last answer
         await asyncio.sleep(0.5)  # the last follow-ups (a password's 1:1 message) go out
+        watch.cancel()
+        out.sockets = len(seen - held_before)
         out.cpu = _cpu_seconds(proc.pid) - cpu0
         out.threads = _thread_cpu(proc.pid)
         out.threads.subtract(threads0)
@@ -229,6 +262,7 @@ def report(r: Result, k: int) -> None:
     )
     print(f"  {'':10} of which, ms per command by thread: {by_thread}")
     print(f"  {'':10} log lines per command: {r.log_lines / k:.1f}")
+    print(f"  {'':10} new sockets during the burst (TCP connections, sampled): {r.sockets}")
     total = sum(r.requests.values())
     print(f"  {'':10} Webex requests per command: {total / k:.1f}")
     for endpoint, n in sorted(r.requests.items(), key=lambda kv: -kv[1]):
