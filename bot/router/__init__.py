@@ -7,7 +7,9 @@ with their sentence; anything else is a bug, logged with an incident id and answ
 generically — never ``str(exception)`` in chat.
 
 What a command declares is :mod:`bot.router.declare` (re-exported here, where commands
-import it from); the audit row each event leaves is :mod:`bot.router.audit_rows`.
+import it from); the gate around each handler is :mod:`bot.router.gated`; what the person
+is told when a command fails is :mod:`bot.router.boundary`; the audit row each event leaves
+is :mod:`bot.router.audit_rows`.
 """
 
 from __future__ import annotations
@@ -15,19 +17,19 @@ from __future__ import annotations
 import logging
 import re
 import time
-import uuid
 from collections.abc import Sequence
 
 from bot import replies
 from bot.auth import UNLISTED
-from bot.errors import Ambiguity, BotError, CardRefused, NotAllowed, WebexError
+from bot.errors import Ambiguity, BotError, CardRefused, NotAllowed
 from bot.events import Context, Event, Outbox
 from bot.flood import FloodGuard, Verdict, person_key
 from bot.followup import FollowUps, Question, pick
-from bot.gate import NO_TARGET, PUBLIC, Gate
+from bot.gate import Gate
 from bot.grammar import split_command
 from bot.logs import request_scope
 from bot.router.audit_rows import outcome_row, unanswered_row
+from bot.router.boundary import answer_crash, answer_error, safe_reply
 from bot.router.declare import (
     CardCheck,
     CardReader,
@@ -42,9 +44,8 @@ from bot.router.declare import (
     check_declarations,
     no_scope,
 )
+from bot.router.gated import run_gated
 from bot.store import AuditLog, AuditRecord
-from bot.webex.errors import user_sentence
-from bot.webex.models import Location
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +141,7 @@ class Router:
         else:
             sentence = replies.one_at_a_time(self.flood.in_flight)
         log.info("event.set_aside", extra={"reason": verdict.value, "event_id": ctx.event.id})
-        await self._safe_reply(ctx, sentence)
+        await safe_reply(ctx, sentence)
         if self.audit is not None:
             reason = f"flood control ({verdict.value}); later ones dropped for a minute"
             await self._write(unanswered_row(ctx.event, reason, "rate-limited"))
@@ -160,14 +161,12 @@ class Router:
                 )
             )
             if not quiet:
-                await self._answer_error(ctx, exc)
+                await answer_error(ctx, exc)
         except BotError as exc:
             failure = exc
-            await self._answer_error(ctx, exc)
-        except Exception as exc:
-            failure, incident = exc, uuid.uuid4().hex[:8]
-            log.exception("command.crashed", extra={"incident": incident, "event_id": event.id})
-            await self._safe_reply(ctx, replies.incident(incident))
+            await answer_error(ctx, exc)
+        except Exception as exc:  # noqa: BLE001  -- the one boundary: logged in answer_crash
+            failure, incident = exc, await answer_crash(ctx, exc)
         if ctx.audit.action:
             await self._record(ctx, failure, incident, started)
 
@@ -269,49 +268,15 @@ class Router:
         """The gate, in order: the action (before anything typed is read), the org (before
         any Webex call about it), the location; then the handler, with the permit."""
         try:
-            await self._gated(ctx, command, request)
+            await run_gated(
+                ctx,
+                command,
+                request,
+                gate=self.gate,
+                resolve_org=self.resolve_org,
+                find_location=self.find_location,
+            )
         except Ambiguity as exc:
             if command.rewrite is None or request.card is not None or not exc.choices:
                 raise
             await self._ask(ctx, command, request.args, exc)
-
-    async def _gated(self, ctx: Context, command: Command, request: Request) -> None:
-        ev = ctx.event
-        ctx.audit.action = None if command.action == PUBLIC else command.action
-        if command.action == PUBLIC:
-            permit = await self.gate.admit(ev.actor, ev.space, PUBLIC)
-            await command.handler(ctx, permit, Scope(request=request))
-            return
-        await self.gate.admit(ev.actor, ev.space, command.action)
-        scope = await command.scope(ctx, request)
-        org: str | object | None = NO_TARGET
-        if scope.org is not NO_TARGET:
-            org = await self.resolve_org(scope.org if isinstance(scope.org, str) else None)
-        permit = await self.gate.admit(ev.actor, ev.space, command.action, org)
-        location: Location | None = None
-        if scope.location is not None:
-            location = await self.find_location(scope.location, permit.org_id, permit)
-        elif scope.locate is not None:
-            location = await scope.locate(permit)
-        if location is not None:
-            ctx.audit.location_id, ctx.audit.location_name = location.id, location.name
-            permit = await self.gate.narrow(permit, location)
-        await command.handler(ctx, permit, scope)
-
-    async def _answer_error(self, ctx: Context, exc: BotError) -> None:
-        level = logging.WARNING if isinstance(exc, WebexError) else logging.INFO
-        log.log(
-            level,
-            "command.refused",
-            extra={"error": type(exc).__name__, "event_id": ctx.event.id},
-        )
-        sentence = user_sentence(exc)
-        if isinstance(exc, WebexError):
-            sentence = replies.webex_refused(sentence)  # lead with the outcome
-        await self._safe_reply(ctx, sentence)
-
-    async def _safe_reply(self, ctx: Context, markdown: str) -> None:
-        try:
-            await ctx.reply(markdown)
-        except Exception:
-            log.exception("reply.failed", extra={"event_id": ctx.event.id})
