@@ -1,7 +1,8 @@
 """From ``key=value`` fields to a validated trunk request, and from that to the API body.
 
 :mod:`~bot.validation.rules` (limits, keys, patterns), :mod:`~bot.validation.problems`
-(our codes → sentences), :mod:`~bot.validation.request` (TrunkRequest, the API body),
+(our codes → sentences), :mod:`~bot.validation.request` (TrunkRequest, the API body) over
+:mod:`~bot.validation.field_checks` (what each field accepts),
 :mod:`~bot.validation.certificate` (the checks that need ``GET /trunkTypes``).
 
     fields = parse_args('name=sbc-1 location="Paris Office" type=certificate …')

@@ -1,8 +1,8 @@
-"""The trunk request a person asked for, validated field by field, and its API body."""
+"""The trunk request a person asked for — read from chat or card fields, every problem
+collected, each field checked by :mod:`bot.validation.field_checks` — and its API body."""
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping
 
 from pydantic import (
@@ -17,6 +17,7 @@ from pydantic import (
 
 from bot import replies
 from bot.grammar import KEYS, Fields, canonical_key, suggest_key
+from bot.validation import field_checks as checks
 from bot.validation.problems import (
     InvalidRequest,
     Problem,
@@ -28,48 +29,13 @@ from bot.validation.problems import (
 from bot.validation.rules import (
     CERTIFICATE_ONLY_KEYS,
     DEVICE_MAX,
-    DIGITS,
-    DOMAIN,
     FIELD_OF_KEY,
-    HOST,
-    HOST_MAX,
-    INVISIBLE,
     LOCATION_MAX,
     NAME_MAX,
-    NO_WORDS,
-    ORG_ID,
-    ORG_MAX,
-    PASSWORD_MIN,
-    PCHARGE,
     ROUTE_GROUP_MAX,
-    YES_WORDS,
     parse_trunk_type,
-    password_code,
 )
 from bot.webex.models import DeviceType, PChargeInfoSupportPolicy, TrunkCreate, TrunkType
-
-
-def _text(value: object, key: str, limit: int, *, required: bool) -> object:
-    if not isinstance(value, str):
-        return value  # pydantic's own type check follows (translated by field)
-    if any(unicodedata.category(c) in INVISIBLE for c in value):
-        fail("control_chars", key)
-    s = "".join(" " if c.isspace() else c for c in value).strip()
-    if not s:
-        fail("missing" if required else "empty", key)
-    if len(s) > limit:
-        fail("too_long", key, limit=limit)
-    return s
-
-
-def _optional_str(value: object, key: str) -> str | None:
-    """A stripped non-empty str, None for a non-str (left to pydantic); "" is refused."""
-    if not isinstance(value, str):
-        return None
-    s = value.strip()
-    if not s:
-        fail("empty", key)
-    return s
 
 
 class TrunkRequest(BaseModel):
@@ -108,131 +74,67 @@ class TrunkRequest(BaseModel):
     @field_validator("name", mode="before")
     @classmethod
     def _name(cls, v: object) -> object:
-        return _text(v, "name", NAME_MAX, required=True)
+        return checks.text(v, "name", NAME_MAX, required=True)
 
     @field_validator("location", mode="before")
     @classmethod
     def _location(cls, v: object) -> object:
-        return _text(v, "location", LOCATION_MAX, required=True)
+        return checks.text(v, "location", LOCATION_MAX, required=True)
 
     @field_validator("device_type", mode="before")
     @classmethod
     def _device(cls, v: object) -> object:
-        return _text(v, "device", DEVICE_MAX, required=False)
+        return checks.text(v, "device", DEVICE_MAX, required=False)
 
     @field_validator("route_group", mode="before")
     @classmethod
     def _route_group(cls, v: object) -> object:
-        return _text(v, "route-group", ROUTE_GROUP_MAX, required=False)
+        return checks.text(v, "route-group", ROUTE_GROUP_MAX, required=False)
 
     @field_validator("trunk_type", mode="before")
     @classmethod
     def _trunk_type(cls, v: object) -> object:
-        if isinstance(v, TrunkType):
-            return v
-        s = _optional_str(v, "type")
-        if s is None:
-            return v
-        parsed = parse_trunk_type(s)
-        if parsed is None:
-            fail("trunk_type", "type")
-        return parsed
+        return checks.trunk_type(v)
 
     @field_validator("password", mode="before")
     @classmethod
     def _password(cls, v: object) -> object:
-        if isinstance(v, SecretStr):
-            v = v.get_secret_value()
-        if not isinstance(v, str):
-            return v
-        if v.strip().casefold() == "auto":
-            return None
-        code = password_code(v)
-        if code is not None:
-            fail(code, "password", too_short=len(v) < PASSWORD_MIN)
-        return SecretStr(v)
+        return checks.password(v)
 
     @field_validator("port", mode="before")
     @classmethod
     def _port(cls, v: object) -> object:
-        if isinstance(v, str):
-            s = _optional_str(v, "port")
-            if s is None or not DIGITS.fullmatch(s) or len(s) > 5:
-                fail("port", "port")
-            v = int(s)
-        if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 65535:
-            fail("port", "port")
-        return v
+        return checks.port(v)
 
     @field_validator("max_calls", mode="before")
     @classmethod
     def _max_calls(cls, v: object) -> object:
-        if isinstance(v, str):
-            s = _optional_str(v, "max-calls")
-            if s is None or not DIGITS.fullmatch(s):
-                fail("max_calls", "max-calls")
-            if len(s) > 9:
-                fail("max_calls_huge", "max-calls")
-            v = int(s)
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            fail("max_calls", "max-calls")
-        return v
+        return checks.max_calls(v)
 
-    @field_validator("dual_identity", mode="before")  # noqa: RET503 - fail() raises (NoReturn)
+    @field_validator("dual_identity", mode="before")
     @classmethod
     def _dual_identity(cls, v: object) -> object:
-        if isinstance(v, bool):
-            return v
-        s = _optional_str(v, "dual-identity")
-        if s is not None and s.casefold() in YES_WORDS:
-            return True
-        if s is not None and s.casefold() in NO_WORDS:
-            return False
-        fail("yes_no", "dual-identity")
+        return checks.yes_no(v, "dual-identity")
 
     @field_validator("address", mode="before")
     @classmethod
     def _address(cls, v: object) -> object:
-        s = _optional_str(v, "address")
-        if s is None:
-            return v
-        labels = s.rstrip(".").split(".")
-        if len(s) > HOST_MAX or not HOST.fullmatch(s) or labels[-1].isdigit():
-            fail("address", "address")
-        return s
+        return checks.address(v)
 
     @field_validator("domain", mode="before")
     @classmethod
     def _domain(cls, v: object) -> object:
-        s = _optional_str(v, "domain")
-        if s is None:
-            return v
-        if len(s) > HOST_MAX or not DOMAIN.fullmatch(s) or s.rstrip(".").split(".")[-1].isdigit():
-            fail("domain", "domain")
-        return s
+        return checks.domain(v)
 
     @field_validator("org_id", mode="before")
     @classmethod
     def _org(cls, v: object) -> object:
-        s = _optional_str(v, "org")
-        if s is None:
-            return v
-        if len(s) > ORG_MAX or not ORG_ID.fullmatch(s):
-            fail("org", "org")
-        return s
+        return checks.org(v)
 
     @field_validator("p_charge", mode="before")
     @classmethod
     def _p_charge(cls, v: object) -> object:
-        if isinstance(v, PChargeInfoSupportPolicy):
-            return v
-        s = _optional_str(v, "pcharge")
-        if s is None:
-            return v
-        parsed = PCHARGE.get(s.casefold().replace("_", "-").replace(" ", "-"))
-        if parsed is None:
-            fail("pcharge", "pcharge")
-        return parsed
+        return checks.p_charge(v)
 
     @model_validator(mode="after")
     def _registering_takes_no_certificate_fields(self) -> TrunkRequest:
