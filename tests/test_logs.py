@@ -136,3 +136,49 @@ def test_the_registry_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (
         registry.scrub(text) == "[redacted] password-0 password-1 password-2 [redacted] [redacted]"
     )
+
+
+def test_many_values_are_scrubbed_as_one_value_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past INDEX_FROM values the registry looks values up by their first characters first;
+    every string comes out as the value-by-value loop (a registry without the index, the
+    same values) leaves it: nested, overlapping and adjacent values, a value at either end,
+    one that only appears once another is replaced ("[redacted]" itself), short strings,
+    and strings with none."""
+    values = [f"pw-{i:04d}-Zq" for i in range(logs.INDEX_FROM + 40)]
+    values += ["abcdefgh", "xabcd", "efghij", "defg", "acted]", "Zq-x", "ü-Pässwort-€"]
+    registry, one_at_a_time = logs.SecretRegistry(), logs.SecretRegistry()
+    for value in values:
+        registry.add(value, ttl=3600)
+        one_at_a_time.add(value, ttl=3600)
+    registry.scrub("")  # its values, indexed
+    with monkeypatch.context() as patch:
+        patch.setattr(logs, "INDEX_FROM", 10**9)
+        one_at_a_time.scrub("")  # the same values, not indexed
+    texts = [
+        "",
+        "abc",
+        "nothing secret here at all, just a log line about a trunk",
+        "xabcdefghij",
+        "abcdefghefghij",
+        "pw-0007-Zqpw-0008-Zq pw-0299-Zq-x",
+        "start pw-0001-Zq middle abcdefgh end ü-Pässwort-€",
+        "pw-0042-Z not quite",
+        "[redacted] was already there: defg",
+        "Zq-xabcdefg",
+        "password=hunter22 and pw-0003-Zq",
+    ]
+    for text in texts:
+        assert registry.scrub(text) == one_at_a_time.scrub(text), text
+    assert registry.scrub("xabcdefghij") != "xabcdefghij"
+    assert "pw-0001-Zq" not in registry.scrub("start pw-0001-Zq middle")
+
+
+def test_many_values_lose_the_expired_ones() -> None:
+    clock = [0.0]
+    registry = logs.SecretRegistry(timer=lambda: clock[0])
+    for i in range(logs.INDEX_FROM + 1):
+        registry.add(f"Pw-short-{i:04d}", ttl=10)
+    registry.add("Pw-long-lived-1", ttl=100)
+    assert registry.scrub("Pw-short-0005 Pw-long-lived-1") == "[redacted] [redacted]"
+    clock[0] = 11.0
+    assert registry.scrub("Pw-short-0005 Pw-long-lived-1") == "Pw-short-0005 [redacted]"
