@@ -18,28 +18,27 @@ import logging
 import uuid
 from typing import TYPE_CHECKING
 
-from bot.errors import NotAllowed, WebexError
-from bot.events import Actor, Outbox, Space, SpaceKind, Upload
-from bot.gate import APPROVE, Permit
+from bot.errors import WebexError
+from bot.events import Outbox, Upload
+from bot.gate import Permit
 from bot.logs import delivering
-from bot.store import AuditRecord
 from bot.store.bulk import BulkJob, BulkRow, JobState, RowState
 from bot.webex.errors import user_sentence
 from bot.webex.http import CALL_OBSERVERS
-from bot.webex.models import Location
 from commands.bulk import words
+from commands.bulk.audit_rows import job_record, row_record
 from commands.bulk.groups import GroupJoins
 from commands.bulk.messages import Messages
 from commands.bulk.pace import Pace, Timing
+from commands.bulk.permits import location_permits
 from commands.bulk.result import result_csv
-from commands.bulk.row import Outcome, create_row, requester_of, space_of
+from commands.bulk.row import Outcome, create_row, requester_of
 
 if TYPE_CHECKING:
     from bot.services import Services
 
 log = logging.getLogger(__name__)
 
-ACTION = "trunk.create"
 OWNER = uuid.uuid4().hex  # this process, as the owner of the jobs it runs
 
 
@@ -110,37 +109,12 @@ class Runner:
     # -- the rows -------------------------------------------------------------------------
 
     async def permits(self, rows: list[BulkRow]) -> dict[str, Permit | str]:
-        """Each location's permit for the requester, asked again now (or why not)."""
-        org_id = self.job.org_id
-        by_id = {loc.id: loc for loc in await self.services.calling.list_locations(org_id=org_id)}
-        out: dict[str, Permit | str] = {}
-        approver: Permit | None = None
-        for location_id in {r.location_id for r in rows}:
-            location = by_id.get(location_id) or Location(id=location_id, name=location_id)
-            try:
-                permit = await self.services.gate.reauthorize(
-                    requester_of(self.job), space_of(self.job), ACTION, org_id, location
-                )
-                if permit.needs_approval and self.job.request.get("approval"):
-                    # The file was approved: its approver, asked again now, for this location.
-                    approver = approver or await self.approver()
-                    approving = await self.services.gate.narrow(approver, location)
-                    permit = self.services.gate.approve(permit, approving)
-                permit.check_write(ACTION, org_id, location_id)
-                out[location_id] = permit
-            except NotAllowed as exc:
-                out[location_id] = exc.user_message
+        """Each location's permit (or why not); the route groups its rows name, asked for."""
+        permits, locations = await location_permits(self.services, self.job, rows)
+        for location_id, location in locations.items():
             if any(r.request.get("route-group") for r in rows if r.location_id == location_id):
                 await self.groups.ask(location)
-        return out
-
-    async def approver(self) -> Permit:
-        """The job's approver, admitted again for ``approve`` (NotAllowed: why not)."""
-        approval = self.job.request.get("approval") or {}
-        who = approval.get("approver") or {}
-        actor = Actor(str(who.get("person_id", "")), str(who.get("email", "")), who.get("org_id"))
-        space = Space(str(approval.get("approvers_room") or ""), SpaceKind.GROUP)
-        return await self.services.gate.admit(actor, space, APPROVE, self.job.org_id)
+        return permits
 
     async def attempt(self, row: BulkRow, permit: Permit) -> None:
         self.pace.mine()  # this task's Webex requests are the job's
@@ -190,25 +164,7 @@ class Runner:
         self.done_here += 1
         if outcome.state is RowState.SKIPPED:
             return
-        actor = requester_of(self.job)
-        location = permit.location if permit is not None else None
-        await self.services.store.append_audit(
-            AuditRecord(
-                action=ACTION,
-                decision="allowed" if permit is not None else "refused",
-                event_id=f"bulk:{self.job.job_id}:{row.row_no}",
-                person_id=actor.person_id,
-                email=actor.email,
-                room_id=self.job.room_id,
-                location_id=row.location_id,
-                location_name=location.name if location else None,
-                request={**row.request, "row": row.row_no, "job": self.job.job_id},
-                reason=None if outcome.state is RowState.CREATED else outcome.error,
-                result="created" if outcome.state is RowState.CREATED else "failed",
-                trunk_id=outcome.trunk_id,
-                tracking_id=outcome.tracking_id,
-            )
-        )
+        await self.services.store.append_audit(row_record(self.job, outcome, permit))
 
     # -- the job --------------------------------------------------------------------------
 
@@ -287,20 +243,13 @@ class Runner:
         upload = Upload(f"{name}-result.csv", result_csv(self.outcomes), "text/csv")
         await self.say(text, file=upload)
         await store.append_audit(
-            AuditRecord(
-                action=ACTION,
-                decision="allowed",
-                event_id=f"bulk:{job.job_id}",
-                person_id=actor.person_id,
-                email=actor.email,
-                room_id=job.room_id,
-                request={
-                    "file": job.request.get("file"),
-                    "rows": self.total,
-                    "locations": job.request.get("locations"),
-                },
-                reason="bulk create" + (" (stopped)" if stopped else ""),
-                result=f"bulk: {created} created, {failed} failed, {skipped} not attempted",
+            job_record(
+                job,
+                rows=self.total,
+                created=created,
+                failed=failed,
+                skipped=skipped,
+                stopped=stopped,
             )
         )
         _STOPS.pop(job.job_id, None)
