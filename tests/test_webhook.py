@@ -586,3 +586,27 @@ async def test_serve_without_a_webhook_secret_exits_2(
         "Webex webhooks (see `trunkbot serve --help`)."
     ]
     assert fake.requests == []  # refused before calling Webex
+
+
+async def test_a_message_webex_doesnt_have_is_left_for_recovery(
+    hook: Hook, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A delivery naming a message Webex answers 404 for (deleted meanwhile, or not there
+    yet): acknowledged, counted as a failed fetch, nothing answered or handled; its intake row
+    stays pending for recovery to fetch again (and give up, on the audit trail, after 5)."""
+    import base64
+    import uuid
+
+    raw = f"ciscospark://us/MESSAGE/{uuid.uuid4()}".encode()
+    missing = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    data = {"id": missing, "roomId": hook.dm.id, "roomType": "direct"}
+    data |= {"personId": hook.alice.id, "personEmail": hook.alice.email}
+    response = await hook.deliver("messages", data)
+    assert response.status_code == 200
+    await hook.settled()
+    metrics = hook.intake.metrics
+    assert metrics.value("trunkbot_webhook_fetch_failures_total") == 1
+    assert hook.runner.handled == 0
+    assert hook.fake.messages_from_bot(room=hook.dm) == []
+    assert "webhook.fetch_failed" in caplog.messages
+    assert await hook.runner.app.services.store.intake_fetch_failed(missing) == 1

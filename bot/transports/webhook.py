@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from typing import Any
-from urllib.parse import quote
 
 from cachetools import TTLCache
 from pydantic import SecretStr
@@ -36,6 +35,7 @@ from bot import replies
 from bot.errors import BotError
 from bot.events import Reply
 from bot.intake.dispatch import DRAIN_SECONDS, Intake
+from bot.intake.refetch import fetch_object
 from bot.store import STORE_DOWN, StoreUnavailable
 from bot.transports.metrics import CONTENT_TYPE
 from bot.transports.webhook_delivery import (
@@ -90,13 +90,12 @@ class WebhookIntake:
         if notice is None:
             return self._reject("malformed", 400, NOT_A_NOTIFICATION, client=client)
         resource, event, data = notice
-        route = FETCHED.get((resource, event))
+        kind = FETCHED.get((resource, event))
         event_id = data.get("id")
-        if route is None or not isinstance(event_id, str) or not event_id:
+        if kind is None or not isinstance(event_id, str) or not event_id:
             self.metrics.ignored.inc()
             log.debug("webhook.ignored", extra={"resource": resource, "webhook_event": event})
             return Response(status_code=200)
-        kind, path = route
         if data.get("personId") == self.runner.bot.person_id:
             self.metrics.ignored.inc()  # our own post or card: never fetched, never answered
             return Response(status_code=200)
@@ -113,7 +112,7 @@ class WebhookIntake:
             self.metrics.ignored.inc()  # a redelivery of one we already have
             return Response(status_code=200)
         self.metrics.accepted.labels(kind=kind).inc()
-        task = asyncio.create_task(self._fetch_and_submit(kind, path, event_id))
+        task = asyncio.create_task(self._fetch_and_submit(kind, event_id))
         self.fetching.add(task)
         task.add_done_callback(self.fetching.discard)
         return Response(status_code=200)
@@ -134,21 +133,23 @@ class WebhookIntake:
         except Exception as exc:  # noqa: BLE001  -- Webex down too: the log says so
             log.warning("webhook.notice_failed", extra={"error": type(exc).__name__})
 
-    async def _fetch_and_submit(self, kind: str, path: str, event_id: str) -> None:
+    async def _fetch_and_submit(self, kind: str, event_id: str) -> None:
         """Fetch what the webhook names (it carries ids only); the runner does the rest."""
         try:
-            obj = await self.runner.messaging.http.get_json(path + quote(event_id, safe=""))
+            obj = await fetch_object(self.runner.messaging, kind, event_id)  # None: a 404
         except BotError:
+            obj = None
+        except Exception:
+            self.metrics.fetch_failed.inc()
+            self.runner.release(event_id)
+            log.exception("webhook.fetch_crashed", extra={"event_id": event_id, "kind": kind})
+            return
+        if obj is None:
             self.metrics.fetch_failed.inc()
             # Left pending in the intake, its lease no longer renewed: once it lapses,
             # recovery (here or on another replica) fetches it again.
             self.runner.release(event_id)
             log.warning("webhook.fetch_failed", extra={"event_id": event_id, "kind": kind})
-            return
-        except Exception:
-            self.metrics.fetch_failed.inc()
-            self.runner.release(event_id)
-            log.exception("webhook.fetch_crashed", extra={"event_id": event_id, "kind": kind})
             return
         self.runner.submit(kind, obj)
 

@@ -2,7 +2,8 @@
 
 Webex signs the raw body: ``X-Spark-Signature`` is the hex HMAC-SHA1 of it keyed with the
 webhook's secret. A notification (``messages``/``created``, ``attachmentActions``/``created``)
-carries ids only: :data:`FETCHED` says what to fetch for each.
+carries ids only: :data:`FETCHED` says which kind of object to fetch for each
+(bot.intake.refetch.fetch_object fetches it).
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from starlette.requests import Request
 MAX_BODY = 64 * 1024
 SIGNATURE_HEADER = "X-Spark-Signature"
 #: (resource, event) → (the runner's kind, the REST path that fetches the object by id).
-FETCHED: dict[tuple[str, str], tuple[str, str]] = {
-    ("messages", "created"): ("message", "/messages/"),
-    ("attachmentActions", "created"): ("card", "/attachment/actions/"),
+FETCHED: dict[tuple[str, str], str] = {
+    ("messages", "created"): "message",
+    ("attachmentActions", "created"): "card",
 }
 #: The whole answer to a signed body that isn't a webhook notification.
 NOT_A_NOTIFICATION = "The body is not a Webex webhook notification (a JSON object).\n"
