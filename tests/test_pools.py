@@ -1,15 +1,18 @@
 """The clients' transport: a burst is spread over several keep-alive pools (the pool with
 the fewest requests in flight takes the next one), each pool frees its slot when the
 response is read, TLS trusts SSL_CERT_FILE as httpx's default does, a kept-alive connection
-serves the next request and one the server has closed meanwhile is not used again."""
+serves the next request and one the server has closed meanwhile (or sent unasked bytes on)
+is not used again; over TLS a body many times asyncio's TLS read buffer arrives whole."""
 
 from __future__ import annotations
 
 import asyncio
+import ssl
 
 import httpx
 
 from bot.webex.pools import SpreadTransport
+from bot.webex.streams import TLS_READ_BUFFER
 from tests.fake_webex.plugin import fake_webex, fake_webex_factory  # noqa: F401  -- fixtures
 from webexfake.messaging import FakeWebex
 
@@ -76,3 +79,49 @@ async def test_a_kept_alive_connection_serves_the_next_request(
             streams.add(id(answer.extensions["network_stream"]))
             assert not answer.extensions["network_stream"].get_extra_info("is_readable")
         assert len(streams) == 1  # one TLS connection, reused
+
+
+async def _answer_then_chatter(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Answers every request; after the first, also sends bytes nobody asked for."""
+    first = True
+    while await reader.readuntil(b"\r\n\r\n"):
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        if first:
+            await writer.drain()
+            await asyncio.sleep(0.05)
+            writer.write(b"HTTP/1.1 200 OK\r\n")  # unasked: the connection is not reused
+            first = False
+        await writer.drain()
+
+
+async def test_a_connection_with_unasked_bytes_waiting_is_not_reused() -> None:
+    server = await asyncio.start_server(_answer_then_chatter, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server, httpx.AsyncClient(transport=SpreadTransport(1, 2)) as client:
+        first = await client.get(f"http://127.0.0.1:{port}/")
+        stream = first.extensions["network_stream"]
+        await asyncio.sleep(0.2)
+        assert stream.get_extra_info("is_readable")
+        second = await client.get(f"http://127.0.0.1:{port}/")
+        assert (first.text, second.text) == ("ok", "ok")
+        assert second.extensions["network_stream"] is not stream
+
+
+async def test_a_large_body_over_tls_arrives_whole(
+    fake_webex: FakeWebex,  # noqa: F811  -- the fixture (its CA is SSL_CERT_FILE)
+) -> None:
+    body = bytes(range(256)) * (TLS_READ_BUFFER // 256 * 40 + 3)
+
+    async def large(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\n\r\n".encode())
+        writer.write(body)
+        await writer.drain()
+
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(fake_webex.tls.server_cert_path, fake_webex.tls.server_key_path)
+    server = await asyncio.start_server(large, "127.0.0.1", 0, ssl=tls)
+    port = server.sockets[0].getsockname()[1]
+    async with server, httpx.AsyncClient(transport=SpreadTransport(1, 2)) as client:
+        answer = await client.get(f"https://127.0.0.1:{port}/")
+    assert answer.content == body

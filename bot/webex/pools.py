@@ -8,105 +8,29 @@ process's CPU there (py-spy, bench/e2e.py). The same 100 connections as four poo
 cost a sixteenth of that walk; each request goes to the pool with the fewest requests in
 flight, so connections are still reused and no request waits while another pool has room.
 
-That walk also asks anyio for each idle connection's socket, and anyio's TLS stream builds
-a dictionary of every attribute of the stream below it to answer (a third of the event
-loop's CPU in a burst of 200 creates, py-spy). :class:`_Stream` asks once and keeps the
-socket, so the check that the server has not closed an idle connection is one ``poll``.
+The pools' connections are asyncio's own streams (bot/webex/streams.py) rather than
+anyio's: the walk's check that the server has not closed an idle connection reads the
+stream's state instead of polling the socket, and TLS runs in asyncio's SSL protocol.
 """
 
 from __future__ import annotations
 
-import select
-import socket
-import ssl
-from collections.abc import AsyncIterator, Callable, Iterable
-from typing import Any
+from collections.abc import AsyncIterator, Callable
 
 import httpcore
 import httpx
 from httpx._utils import URLPattern, get_environment_proxies
 
+from bot.webex.streams import AsyncioBackend
+
 POOLS = 4
 PER_POOL = 25
 
 
-def _readable(sock: socket.socket | None) -> bool:
-    """True when a read would not block: data, or the end a closed connection reads as
-    (a socket gone is taken as closed), as httpcore's own check."""
-    fd = -1 if sock is None else sock.fileno()
-    if fd < 0:
-        return True
-    poll = select.poll()
-    poll.register(fd, select.POLLIN)
-    return bool(poll.poll(0))
-
-
-class _Stream(httpcore.AsyncNetworkStream):
-    """httpcore's anyio stream, with its socket looked up once (the TLS stream after
-    ``start_tls`` wraps the same socket, and gets its own :class:`_Stream`)."""
-
-    def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
-        self._inner = inner
-        self._sock: socket.socket | None = None
-
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109
-        return await self._inner.read(max_bytes, timeout)
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:  # noqa: ASYNC109
-        await self._inner.write(buffer, timeout)
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-    async def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
-        timeout: float | None = None,  # noqa: ASYNC109  -- httpcore's interface
-    ) -> httpcore.AsyncNetworkStream:
-        return _Stream(await self._inner.start_tls(ssl_context, server_hostname, timeout))
-
-    def get_extra_info(self, info: str) -> Any:
-        if info == "is_readable":
-            if self._sock is None:
-                self._sock = self._inner.get_extra_info("socket")
-            return _readable(self._sock)
-        return self._inner.get_extra_info(info)
-
-
-class _Backend(httpcore.AsyncNetworkBackend):
-    """anyio's backend (we run on asyncio only), its streams as :class:`_Stream`."""
-
-    def __init__(self) -> None:
-        self._inner = httpcore.AnyIOBackend()
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,  # noqa: ASYNC109  -- httpcore's interface
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        stream = await self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
-        return _Stream(stream)
-
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,  # noqa: ASYNC109  -- httpcore's interface
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        return _Stream(await self._inner.connect_unix_socket(path, timeout, socket_options))
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
-
-
 def _transport(limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
     """httpx's transport (TLS trust as its default: ``SSL_CERT_FILE`` when set) over a
-    connection pool whose streams are :class:`_Stream`. httpx has no setting for the
-    network backend, so its pool is rebuilt with the same TLS context and limits."""
+    connection pool on asyncio's streams (:class:`AsyncioBackend`). httpx has no setting
+    for the network backend, so its pool is rebuilt with the same TLS context and limits."""
     transport = httpx.AsyncHTTPTransport(limits=limits)
     default = transport._pool
     transport._pool = httpcore.AsyncConnectionPool(
@@ -116,7 +40,7 @@ def _transport(limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
         keepalive_expiry=limits.keepalive_expiry,
         http1=True,
         http2=False,
-        network_backend=_Backend(),
+        network_backend=AsyncioBackend(),
     )
     return transport
 
