@@ -15,6 +15,7 @@ stream's state instead of polling the socket, and TLS runs in asyncio's SSL prot
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncIterator, Callable
 
 import httpcore
@@ -27,11 +28,11 @@ POOLS = 4
 PER_POOL = 25
 
 
-def _transport(limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
-    """httpx's transport (TLS trust as its default: ``SSL_CERT_FILE`` when set) over a
-    connection pool on asyncio's streams (:class:`AsyncioBackend`). httpx has no setting
-    for the network backend, so its pool is rebuilt with the same TLS context and limits."""
-    transport = httpx.AsyncHTTPTransport(limits=limits)
+def _transport(limits: httpx.Limits, tls: ssl.SSLContext) -> httpx.AsyncHTTPTransport:
+    """httpx's transport over a connection pool on asyncio's streams
+    (:class:`AsyncioBackend`). httpx has no setting for the network backend, so its pool
+    is rebuilt with the same TLS context and limits."""
+    transport = httpx.AsyncHTTPTransport(limits=limits, verify=tls)
     default = transport._pool
     transport._pool = httpcore.AsyncConnectionPool(
         ssl_context=default._ssl_context,
@@ -77,7 +78,10 @@ class SpreadTransport(httpx.AsyncBaseTransport):
 
     def __init__(self, pools: int = POOLS, per_pool: int = PER_POOL) -> None:
         limits = httpx.Limits(max_connections=per_pool, max_keepalive_connections=per_pool)
-        self._pools = [_transport(limits) for _ in range(pools)]
+        # One TLS context for all the pools, as httpx builds its default (SSL_CERT_FILE or
+        # SSL_CERT_DIR when set, else certifi): each holds the trusted CAs, ~1 MiB.
+        tls = httpx.create_ssl_context()
+        self._pools = [_transport(limits, tls) for _ in range(pools)]
         self._busy = [0] * pools
         self._proxies = _proxy_routes(pools * per_pool)
 
