@@ -59,6 +59,7 @@ class Result:
     cpu: float = 0.0  # seconds of the process during the burst
     threads: Counter[str] = field(default_factory=Counter)  # of it, by thread name
     rss_mib: float = 0.0
+    ready_rss_mib: float = 0.0  # VmHWM before the burst: start-up's own peak
     log_lines: int = 0  # written by the bot during the burst
     sockets: int = 0  # sockets the bot held during the burst that it did not hold before
     alone: float | None = None  # one create by itself after the burst (None: unanswered)
@@ -142,6 +143,7 @@ async def measure(
         await asyncio.sleep(0.5)  # the first frames settle
         people = [fake.add_person(f"{label}{i}@example.com", f"{label} {i}") for i in range(k)]
         rooms = [fake.add_room("direct", [p]) for p in people]
+        out.ready_rss_mib = _peak_rss_mib(proc.pid)
         spy = await _start_profile(proc.pid, profile)
         before, cpu0 = len(fake.requests), _cpu_seconds(proc.pid)
         threads0 = _thread_cpu(proc.pid)
@@ -247,8 +249,8 @@ def report(r: Result, k: int) -> None:
         f"p90 {p90:5.2f} s   lost {r.lost}/{k}   created {r.created}/{k}"
     )
     print(
-        f"  {'':10} CPU {r.cpu / k * 1000:6.1f} ms per command   peak RSS {r.rss_mib:5.1f} MiB   "
-        f"start→ready {r.ready:5.2f} s"
+        f"  {'':10} CPU {r.cpu / k * 1000:6.1f} ms per command   peak RSS {r.rss_mib:5.1f} MiB "
+        f"(before the burst {r.ready_rss_mib:5.1f})   start→ready {r.ready:5.2f} s"
     )
     if r.alone is None:
         print(f"  {'':10} one create alone afterwards: no answer")
