@@ -15,6 +15,7 @@ A sentence that goes both to chat and to a card is built once, as data: bot.sent
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -49,15 +50,30 @@ CHAT = Target("chat", frozenset("\\`*_[]#|>~<"), one_line=False, in_context=Fals
 CARD = Target("card", frozenset("\\*`~[]<>"), one_line=True, in_context=True)
 
 
+#: The characters :func:`_in_context` may escape.
+_CONTEXT = frozenset("_({&")
+
+
+@functools.cache
+def _may_escape(target: Target) -> re.Pattern[str]:
+    """A character the escaping loop may act on, for ``target``: a text without any comes
+    out of the loop as it went in (most text does; the loop is a Python step per char)."""
+    chars = target.always | _CONTEXT if target.in_context else target.always
+    return re.compile("[" + re.escape("".join(sorted(chars))) + "]")
+
+
 def escape(text: object, target: Target) -> str:
     """``text`` as ``target`` shows it: as typed, never as markup."""
     s = one_line(text) if target.one_line else _no_breaks(text)
-    out: list[str] = []
-    for i, c in enumerate(s):
-        if c in target.always or (target.in_context and _in_context(s, i, c)):
-            out.append("\\")
-        out.append(c)
-    escaped = "".join(out)
+    if _may_escape(target).search(s) is None:
+        escaped = s
+    else:
+        out: list[str] = []
+        for i, c in enumerate(s):
+            if c in target.always or (target.in_context and _in_context(s, i, c)):
+                out.append("\\")
+            out.append(c)
+        escaped = "".join(out)
     start = _LINE_START.match(escaped) if target.in_context else None
     if start:
         marker = start.group(1)
@@ -107,7 +123,9 @@ def one_line(text: object) -> str:
     """``text`` on one line: line breaks and control characters become spaces, runs of
     whitespace one space, trimmed. For text that is never markdown (labels, choice titles,
     TextRuns) and the first step of :func:`plain`."""
-    s = "".join(" " if unicodedata.category(c) in BREAKS else c for c in str(text))
+    s = str(text)
+    if not s.isprintable():  # printable text has no character of BREAKS' categories
+        s = "".join(" " if unicodedata.category(c) in BREAKS else c for c in s)
     return " ".join(s.split())
 
 
