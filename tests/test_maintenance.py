@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 
@@ -89,3 +90,26 @@ def test_an_expired_approval_names_what_was_asked(kind: str, name: str, says: st
     from bot import replies
 
     assert replies.approval_expired(name, kind).startswith(says)
+
+
+async def test_a_resumed_request_waits_for_whoever_is_settling_its_key(chat: Chat) -> None:
+    """A resumed request finds its create key pending and held by someone else (the
+    reconciliation job, settling it by name at that moment): it waits for the verdict — here
+    "released", so it creates the trunk itself — instead of answering "in progress" and
+    leaving the person with only the job's "try again"."""
+    from commands.create.text import _settled
+
+    store = chat.app.services.store
+    await _pending(chat, "message:held-1", "held-1")
+    record = await store.get_create("message:held-1")
+    assert record is not None
+
+    async def reconciliation() -> None:
+        await asyncio.sleep(0.3)
+        assert await store.fail_create("message:held-1", "{}", retryable=True)
+
+    job = asyncio.create_task(reconciliation())
+    verdict = await _settled(chat.app.services, "message:held-1", record)
+    await job
+    assert verdict is not None
+    assert verdict.state.value == "released"

@@ -16,6 +16,7 @@ The order matters, and each step changes nothing when it fails:
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from bot.gate import Permit
 from bot.grammar import Fields, canonical_key, parse_args
 from bot.logs import scrub_in_request
 from bot.router import Command, Request, Scope
+from bot.store import CreateRecord
 from bot.validation import InvalidRequest, TrunkRequest
 from commands import cardkit
 from commands.args import answer_key, take_flag
@@ -178,6 +180,21 @@ async def create(services: Services, ctx: Context, permit: Permit, parsed: Parse
         await execute(services, ctx, prepared, key=key, password=parsed.request.password)
 
 
+#: How long a resumed request waits for another caller settling its create key by name.
+SETTLING_WAIT = 10.0
+
+
+async def _settled(services: Services, key: str, record: CreateRecord) -> CreateRecord | None:
+    """``key``'s record once it is no longer pending, or as it is after SETTLING_WAIT."""
+    loop = asyncio.get_running_loop()
+    until = loop.time() + SETTLING_WAIT
+    current: CreateRecord | None = record
+    while current is not None and current.state.value == "pending" and loop.time() < until:
+        await asyncio.sleep(0.25)
+        current = await services.store.get_create(key)
+    return current
+
+
 async def answered_before(services: Services, ctx: Context, key: str) -> bool:
     """A redelivered or resumed request whose create was already claimed: answer as the
     first time did (before any check that its own trunk would now fail)."""
@@ -186,6 +203,11 @@ async def answered_before(services: Services, ctx: Context, key: str) -> bool:
         # Its owner died mid-create (we are being resumed): settle it now, by name.
         await settle_if_abandoned(services, key, older_than=STALE_CREATE_SECONDS)
         record = await services.store.get_create(key)
+        if record is not None and record.state.value == "pending":
+            # Someone holds it at this moment: reconciliation on this replica or another,
+            # settling it by name. Wait for its verdict (released: create it now; done:
+            # answer as done) rather than leave the person without an answer.
+            record = await _settled(services, key, record)
     if record is None or record.state.value == "released":
         return False
     ctx.audit.result = "duplicate"
