@@ -113,3 +113,23 @@ async def test_a_resumed_request_waits_for_whoever_is_settling_its_key(chat: Cha
     await job
     assert verdict is not None
     assert verdict.state.value == "released"
+
+
+async def test_a_key_whose_message_will_be_resumed_is_left_to_that_message(chat: Chat) -> None:
+    """The message behind a pending create key is still unfinished in the intake: recovery
+    will fetch it again and its resumed request settles the key and answers in its space. The
+    job leaves it alone (no second, contradicting notice); once the message is finished or
+    given up, the job settles what is left."""
+    store = chat.app.services.store
+    await _pending(chat, "message:evt-9", "resumed-1")
+    assert await store.record_intake("evt-9", "message", json.dumps({"id": "evt-9"}))
+    chat.outbox.sent.clear()
+    assert await reconcile_creates(chat.app.services, chat.outbox, older_than=0.0) == 0
+    record = await store.get_create("message:evt-9")
+    assert record is not None
+    assert record.state.value == "pending"
+    assert chat.outbox.sent == []
+    assert await store.abandon_intake("evt-9")  # recovery gave it up (or it was answered)
+    assert await reconcile_creates(chat.app.services, chat.outbox, older_than=0.0) == 1
+    (notice,) = chat.outbox.sent
+    assert "nothing was created" in notice.markdown

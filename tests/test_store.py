@@ -226,6 +226,18 @@ async def test_pending_intake_is_handed_out_once_per_window(replicas: tuple[Stor
     assert again.attempts == 2
 
 
+async def test_unfinished_intake_names_the_recorded_and_unfinished(store: Store) -> None:
+    """Of the ids asked about: those recorded and not finished (neither answered nor given
+    up); an unknown id is not one."""
+    for event_id in ("msg-1", "msg-2", "msg-3"):
+        await store.record_intake(event_id, "message", "{}", now=at(0))
+    await store.complete_intake("msg-2", now=at(1))
+    await store.abandon_intake("msg-3", now=at(1))
+    asked = ["msg-1", "msg-2", "msg-3", "nobody-knows"]
+    assert await store.unfinished_intake(asked) == {"msg-1"}
+    assert await store.unfinished_intake([]) == set()
+
+
 async def test_failed_fetches_are_counted_per_pending_intake(store: Store) -> None:
     """Each failed refetch adds one to that row only; a finished or unknown row counts 0."""
     await store.record_intake("msg-1", "message", "{}", now=at(0))

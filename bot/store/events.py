@@ -4,6 +4,7 @@ after a crash)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -68,6 +69,18 @@ class EventsAndIntake(Part):
             [event_id],
         )
         return int(rows[0]["fetch_failures"]) if rows else 0
+
+    async def unfinished_intake(self, event_ids: Sequence[str]) -> set[str]:
+        """Which of ``event_ids`` are recorded and not finished yet: each will be handled
+        (or resumed by recovery, here or on another replica) and answered."""
+        if not event_ids:
+            return set()
+        marks = ", ".join("?" for _ in event_ids)
+        rows = await self._db.fetch(
+            f"SELECT event_id FROM intake WHERE completed_at IS NULL AND event_id IN ({marks})",  # noqa: S608
+            list(event_ids),
+        )
+        return {str(r["event_id"]) for r in rows}
 
     async def abandon_intake(self, event_id: str, *, now: datetime | None = None) -> bool:
         """Give up on an unfinished command for good: finished, marked abandoned, payload

@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 STALE_CREATE_SECONDS = STALE_AFTER
 # Keys of changes other than creates share the keyed claims (commands.lifecycle).
 OTHER_CHANGES = ("update:", "delete:", "routegroup:", "connect:")
+# A text create's key: "message:" and the message's REST id (its intake row's event id).
+MESSAGE = "message:"
 
 
 async def settle(services: Services, record: CreateRecord) -> bool | None:
@@ -82,11 +84,21 @@ async def settle_if_abandoned(
 async def reconcile_creates(
     services: Services, outbox: Outbox, *, older_than: float = STALE_CREATE_SECONDS
 ) -> int:
-    """Settle create keys left pending and tell each requester; returns how many."""
+    """Settle create keys left pending and tell each requester; returns how many.
+
+    A key whose message is still unfinished in the intake is left to that message: recovery
+    fetches it again (here or on another replica) and its resumed request settles its own key
+    and answers in its space — the requester hears one verdict, not "try again" from here
+    and "created" from there."""
     count = 0
-    for record in await services.store.pending_creates(older_than):
+    pending = await services.store.pending_creates(older_than)
+    messages = [r.key.removeprefix(MESSAGE) for r in pending if r.key.startswith(MESSAGE)]
+    resumed = await services.store.unfinished_intake(messages)
+    for record in pending:
         if record.key.startswith(OTHER_CHANGES):
             continue  # an update's or a delete's key: its feature settles it
+        if record.key.removeprefix(MESSAGE) in resumed:
+            continue
         exists = await settle(services, record)
         if exists is None:
             continue
