@@ -29,8 +29,9 @@ from bot.settings import Settings, database_driver_problem
 from bot.startup import not_a_bot
 from bot.webex.calling import CallingClient
 from bot.webex.errors import WebexConnectFailed
-from bot.webex.http import RetryPolicy, WebexHttp
+from bot.webex.http import WebexHttp
 from bot.webex.messaging import Person
+from bot.webex.retry import RetryPolicy
 
 #: One try per call: the operator is waiting, and re-runs the check after a fix.
 CHECK_RETRY = RetryPolicy(failure_attempts=1, throttle_attempts=2, max_retry_after=10.0)

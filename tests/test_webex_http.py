@@ -30,7 +30,8 @@ from bot.errors import (
     WebexUnreachable,
 )
 from bot.webex.errors import WebexConnectFailed, user_sentence
-from bot.webex.http import DEFAULT_TIMEOUT, RetryPolicy, WebexHttp, parse_retry_after
+from bot.webex.http import DEFAULT_TIMEOUT, WebexHttp
+from bot.webex.retry import RetryPolicy, parse_retry_after
 
 BASE = "https://webexapis.test/v1"
 TOKEN = "ADMIN-TOKEN-s3cr3t-value"

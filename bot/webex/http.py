@@ -22,13 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -42,8 +38,9 @@ from bot.webex.errors import (
     error_for_status,
     json_object,
 )
+from bot.webex.retry import RetryPolicy, parse_retry_after
 
-__all__ = ["DEFAULT_TIMEOUT", "Params", "RetryPolicy", "WebexHttp", "parse_retry_after"]
+__all__ = ["DEFAULT_TIMEOUT", "Params", "WebexHttp"]
 
 log = logging.getLogger(__name__)
 
@@ -80,48 +77,6 @@ class _Cookies(httpx.Cookies):
 def _observe_call(method: str, path: str, status: int, seconds: float) -> None:
     for observer in CALL_OBSERVERS:
         observer(method, path, status, seconds)
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Bounds of the retry loop; tests shrink them, production keeps the defaults."""
-
-    throttle_attempts: int = 4  # tries in all while Webex answers 429/423
-    default_retry_after: float = 5.0
-    max_retry_after: float = 60.0
-    failure_attempts: int = 3  # tries in all for a safe call on 5xx / no answer
-    backoff_base: float = 0.5
-    backoff_max: float = 4.0
-    max_total_wait: float = 120.0  # a person is waiting in the chat
-
-
-_SECONDS = re.compile(r"\d{1,9}(?:\.\d{1,6})?")
-
-
-def parse_retry_after(
-    value: str | None,
-    *,
-    default: float = 5.0,
-    cap: float = 60.0,
-    now: datetime | None = None,
-) -> float:
-    """Seconds to wait from a ``Retry-After`` value: delta-seconds or an HTTP-date.
-
-    Missing or malformed ("soon", "-3", "1e9") gives ``default``; the result is capped.
-    """
-    if value is None:
-        return min(default, cap)
-    text = value.strip()
-    if _SECONDS.fullmatch(text):
-        return min(float(text), cap)
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return min(default, cap)
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    delta = (when - (now or datetime.now(UTC))).total_seconds()
-    return min(max(delta, 0.0), cap)
 
 
 class WebexHttp:
