@@ -19,9 +19,12 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cachetools import TLRUCache
+
+if TYPE_CHECKING:
+    from bot.events import Event
 
 REDACTED = "[redacted]"
 MIN_SECRET = 4  # shorter values would scrub ordinary words
@@ -74,6 +77,17 @@ def delivering(value: str, *, person_id: str, email: str, room_id: str, direct: 
     """A generated password is about to go to the person it was generated for."""
     for listener in list(_DELIVERY_LISTENERS):
         listener(value, person_id, email, room_id, direct)
+
+
+def delivering_to(value: str, event: Event) -> None:
+    """:func:`delivering` to the person behind ``event``, in its space."""
+    delivering(
+        value,
+        person_id=event.actor.person_id,
+        email=event.actor.email,
+        room_id=event.space.room_id,
+        direct=event.space.is_direct,
+    )
 
 
 def _notify(value: str, kind: str) -> None:

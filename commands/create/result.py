@@ -15,7 +15,7 @@ from bot.errors import BotError, WebexError
 from bot.events import Context
 from bot.gateway_config import GatewayConfigError, config_message, ios_config
 from bot.gateway_watch import FIRST_LOOK, WATCH_FOR, watching_note
-from bot.logs import delivering
+from bot.logs import delivering_to
 from bot.webex.models import TrunkDetails
 from commands.create.prepare import Prepared
 
@@ -80,13 +80,7 @@ async def deliver_result(
     if not delivery:
         return
     if secret is not None:
-        delivering(
-            secret,
-            person_id=ev.actor.person_id,
-            email=ev.actor.email,
-            room_id=ev.space.room_id,
-            direct=ev.space.is_direct,
-        )
+        delivering_to(secret, ev)
     await ctx.reply_private(delivery)
 
 

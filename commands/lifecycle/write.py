@@ -12,7 +12,7 @@ from bot import cards, replies
 from bot.errors import CardRefused, UsageError, WebexConflict, WebexError
 from bot.events import Context
 from bot.gate import Permit
-from bot.logs import GENERATED, PASSWORD_TTL, SECRETS, delivering, scrub_in_request
+from bot.logs import GENERATED, PASSWORD_TTL, SECRETS, delivering_to, scrub_in_request
 from bot.router import CardSubmission, Request, Scope
 from bot.store import ClaimStatus
 from bot.webex.models import TrunkDetails, TrunkUpdate
@@ -216,13 +216,7 @@ async def update_now(
     secret = generated.get_secret_value() if generated is not None else None
     ev = ctx.event
     if secret is not None:
-        delivering(
-            secret,
-            person_id=ev.actor.person_id,
-            email=ev.actor.email,
-            room_id=ev.space.room_id,
-            direct=ev.space.is_direct,
-        )
+        delivering_to(secret, ev)
     if ev.space.is_direct:
         await ctx.reply(head + "\n" + replies.with_password(settings, secret))
     else:
