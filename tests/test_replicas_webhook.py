@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -238,70 +239,72 @@ class Proxy:
             self.server.close()
 
 
+@contextlib.asynccontextmanager
+async def database_behind_a_proxy() -> AsyncIterator[tuple[Proxy, str]]:
+    """A fresh PostgreSQL schema reached through a :class:`Proxy` the test can cut: the
+    proxy, and the database URL through it."""
+    async with fresh_schema(require_server()) as direct_url:
+        parts = urlsplit(direct_url)
+        proxy = Proxy(parts.port or 5432)
+        port = await proxy.start()
+        netloc = parts.netloc.rsplit(":", 1)[0] + f":{port}"
+        try:
+            yield proxy, urlunsplit(parts._replace(netloc=netloc))
+        finally:
+            await proxy.close()
+
+
 async def test_a_database_outage_turns_readiness_off_and_loses_nothing(
     fake_webex_factory: Callable[..., FakeWebex],  # noqa: F811
     tmp_path: Path,
 ) -> None:
     """The database goes away: /readyz 503, a delivery gets 503 (not acknowledged) and the
     person one "try again shortly", once; back: ready again, and the redelivery is answered."""
-    from urllib.parse import urlsplit, urlunsplit
-
     state = SandboxState.seeded()
     fake = fake_webex_factory(extra_app=build_sandbox(state))
     (tmp_path / "policy.toml").write_text(NO_CONFIRM)
     person = fake.add_person("alice@example.com", "Alice Example")
     room = fake.add_room("direct", [person])
-    async with fresh_schema(require_server()) as direct_url:
-        parts = urlsplit(direct_url)
-        proxy = Proxy(parts.port or 5432)
-        port = await proxy.start()
-        netloc = parts.netloc.rsplit(":", 1)[0] + f":{port}"
-        via_proxy = urlunsplit(parts._replace(netloc=netloc))
-        try:
-            async with (
-                replicas(fake, tmp_path, via_proxy, count=1) as (bot,),
-                httpx.AsyncClient(timeout=30) as http,
-            ):
-                proxy.cut()
-                for _ in range(100):
-                    if (await http.get(bot.url + "/readyz")).status_code == 503:
-                        break
-                    await asyncio.sleep(0.1)
-                ready = await http.get(bot.url + "/readyz")
-                assert (ready.status_code, ready.text) == (
-                    503,
-                    "not ready: the database doesn't answer",
-                )
-                msg = await fake.user_says(person, room, "create trunk name=out-1 location=Madrid")
-                body = envelope(fake, "messages", message_data(msg))
-                headers = {"X-Spark-Signature": signature(body)}
-                for _ in range(2):  # a redelivery during the outage: refused again, told once
-                    response = await http.post(bot.url + "/webhook", content=body, headers=headers)
-                    assert response.status_code == 503
-                [told] = await fake.wait_for_bot_messages(1, room=room, timeout=15)
-                assert (
-                    told.markdown
-                    == "The bot can't reach its database right now; try again shortly."
-                )
+    async with (
+        database_behind_a_proxy() as (proxy, via_proxy),
+        replicas(fake, tmp_path, via_proxy, count=1) as (bot,),
+        httpx.AsyncClient(timeout=30) as http,
+    ):
+        proxy.cut()
+        for _ in range(100):
+            if (await http.get(bot.url + "/readyz")).status_code == 503:
+                break
+            await asyncio.sleep(0.1)
+        ready = await http.get(bot.url + "/readyz")
+        assert (ready.status_code, ready.text) == (
+            503,
+            "not ready: the database doesn't answer",
+        )
+        msg = await fake.user_says(person, room, "create trunk name=out-1 location=Madrid")
+        body = envelope(fake, "messages", message_data(msg))
+        headers = {"X-Spark-Signature": signature(body)}
+        for _ in range(2):  # a redelivery during the outage: refused again, told once
+            response = await http.post(bot.url + "/webhook", content=body, headers=headers)
+            assert response.status_code == 503
+        [told] = await fake.wait_for_bot_messages(1, room=room, timeout=15)
+        assert told.markdown == "The bot can't reach its database right now; try again shortly."
 
-                proxy.up = True
-                for _ in range(200):
-                    if (await http.get(bot.url + "/readyz")).status_code == 200:
-                        break
-                    await asyncio.sleep(0.1)
-                assert (await http.get(bot.url + "/readyz")).status_code == 200
-                response = await http.post(bot.url + "/webhook", content=body, headers=headers)
-                assert response.status_code == 200
-                for _ in range(200):
-                    if finals(fake, room, "out-1"):
-                        break
-                    await asyncio.sleep(0.1)
-                assert len(finals(fake, room, "out-1")) == 1
-                assert [t.name for t in state.trunks.values()].count("out-1") == 1
-                sent = [m.markdown or "" for m in fake.messages_from_bot(room=room)]
-                assert sent.count(told.markdown) == 1
-        finally:
-            await proxy.close()
+        proxy.up = True
+        for _ in range(200):
+            if (await http.get(bot.url + "/readyz")).status_code == 200:
+                break
+            await asyncio.sleep(0.1)
+        assert (await http.get(bot.url + "/readyz")).status_code == 200
+        response = await http.post(bot.url + "/webhook", content=body, headers=headers)
+        assert response.status_code == 200
+        for _ in range(200):
+            if finals(fake, room, "out-1"):
+                break
+            await asyncio.sleep(0.1)
+        assert len(finals(fake, room, "out-1")) == 1
+        assert [t.name for t in state.trunks.values()].count("out-1") == 1
+        sent = [m.markdown or "" for m in fake.messages_from_bot(room=room)]
+        assert sent.count(told.markdown) == 1
 
 
 async def test_sigterm_turns_readiness_off_first_then_drains_then_exits(

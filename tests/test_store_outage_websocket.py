@@ -10,13 +10,11 @@ import asyncio
 import time
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from bot.store import STORE_DOWN
 from tests.fake_webex.plugin import fake_webex_factory  # noqa: F401  -- fixture
 from tests.live import bot_env
-from tests.pg import fresh_schema, require_server
-from tests.test_replicas_webhook import Proxy
+from tests.test_replicas_webhook import database_behind_a_proxy
 from tests.test_replicas_websocket import POLICY, Replica
 from webexfake.calling import SandboxState
 from webexfake.calling import build_app as build_sandbox
@@ -43,11 +41,7 @@ async def test_a_database_outage_is_try_again_shortly_and_creates_nothing(
     (tmp_path / "policy.toml").write_text(POLICY)
     alice = fake.add_person("alice@example.com", "Alice Example")
     dm = fake.add_room("direct", [alice])
-    async with fresh_schema(require_server()) as direct_url:
-        parts = urlsplit(direct_url)
-        proxy = Proxy(parts.port or 5432)
-        port = await proxy.start()
-        via_proxy = urlunsplit(parts._replace(netloc=parts.netloc.rsplit(":", 1)[0] + f":{port}"))
+    async with database_behind_a_proxy() as (proxy, via_proxy):
         replica = Replica(bot_env(fake, tmp_path, TRUNKBOT_DATABASE_URL=via_proxy), tmp_path)
         try:
             await replica.wait_role("active")
@@ -82,5 +76,4 @@ async def test_a_database_outage_is_try_again_shortly_and_creates_nothing(
             if replica.proc.poll() is None:
                 replica.proc.kill()
             _out, err = await asyncio.to_thread(replica.proc.communicate)
-            await proxy.close()
     assert "command.crashed" not in err, err[-3000:]  # no incident, in the log either
