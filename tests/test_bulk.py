@@ -49,6 +49,18 @@ def fast(monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
+#: One good row and four bad ones (rows 3-6: no name, an unknown location, a name used twice
+#: in the file, a port on a registering trunk), ";"-separated with a capitalised header.
+BAD_ROWS = (
+    "Name;Location;Type;Port\n"
+    "ok-1;Madrid;;\n"
+    ";Madrid;;\n"
+    "bad-2;Atlantis;;\n"
+    "ok-1;Madrid;;\n"
+    "bad-4;Madrid;registering;5061\n"
+)
+
+
 async def chat_with_files() -> Chat:
     chat = await make_chat()
     chat.outbox = FileOutbox()
@@ -90,15 +102,7 @@ def result_rows(chat: Chat) -> list[dict[str, str]]:
 async def test_bad_rows_are_reported_by_number_and_nothing_is_written() -> None:
     chat = await chat_with_files()
     try:
-        body = (
-            "Name;Location;Type;Port\n"
-            "ok-1;Madrid;;\n"
-            ";Madrid;;\n"
-            "bad-2;Atlantis;;\n"
-            "ok-1;Madrid;;\n"
-            "bad-4;Madrid;registering;5061\n"
-        )
-        replies = await send(chat, body, "create trunks dry-run")
+        replies = await send(chat, BAD_ROWS, "create trunks dry-run")
         text = replies[-1].markdown
         assert "1 of 5 rows are ready" in text
         assert "row 3, Name" in text

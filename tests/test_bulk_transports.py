@@ -23,6 +23,7 @@ from commands.bulk import run
 from tests.chat import ALICE, Chat, make_chat
 from tests.fake_webex.plugin import fake_webex_factory  # noqa: F401  -- fixture
 from tests.live import bot_over_websocket, running_bot
+from tests.test_bulk import BAD_ROWS
 from webexfake.calling import SandboxState
 from webexfake.calling import build_app as build_sandbox
 from webexfake.messaging import FakeWebex, Message
@@ -211,15 +212,7 @@ def cells_of(data: bytes) -> list[str]:
 
 
 async def test_bad_rows_are_reported_by_number_and_nothing_is_written(person: Driver) -> None:
-    body = (
-        "Name;Location;Type;Port\n"
-        "ok-1;Madrid;;\n"
-        ";Madrid;;\n"
-        "bad-2;Atlantis;;\n"
-        "ok-1;Madrid;;\n"
-        "bad-4;Madrid;registering;5061\n"
-    )
-    said = await person.send_file(body.encode(), "create trunks dry-run")
+    said = await person.send_file(BAD_ROWS.encode(), "create trunks dry-run")
     assert "1 of 5 rows are ready" in said
     for where in ("row 3, Name", "row 4, Location", "row 6, Port"):
         assert where in said
@@ -352,6 +345,22 @@ async def die_mid_job(state: SandboxState, names: list[str]) -> list[str]:
     return made_before
 
 
+def assert_carried_on(
+    said: str, state: SandboxState, names: list[str], made_before: list[str], result: bytes
+) -> None:
+    """The next process took the job over and said so; every row exists once and is in the
+    result file as created; the rows made before the restart have no password there (it
+    died with that process), the others have theirs."""
+    assert "I was restarted during your bulk create" in said, said
+    made = sorted(t.name for t in state.trunks.values() if t.name in names)
+    assert made == sorted(names)  # every row, once
+    rows = rows_of(result)
+    assert sorted(r["name"] for r in rows) == sorted(names)
+    assert {r["status"] for r in rows} == {"created"}
+    assert all(not r["password"] for r in rows if r["name"] in made_before)
+    assert all(r["password"] for r in rows if r["name"] not in made_before)
+
+
 async def test_a_restart_mid_job_resumes_over_the_websocket_without_a_duplicate(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
@@ -378,16 +387,7 @@ async def test_a_restart_mid_job_resumes_over_the_websocket_without_a_duplicate(
     await asyncio.sleep(1.5)  # the first process's beat goes stale
     async with running_bot(fake, tmp_path):
         await person.finished()
-    said = person.everything_said()
-    assert "I was restarted during your bulk create" in said
-    made = sorted(t.name for t in state.trunks.values() if t.name in names)
-    assert made == sorted(names)  # every row, once
-    rows = rows_of(person.result())
-    assert sorted(r["name"] for r in rows) == sorted(names)
-    assert {r["status"] for r in rows} == {"created"}
-    # Passwords generated before the restart died with that process: those rows say so.
-    assert all(not r["password"] for r in rows if r["name"] in made_before)
-    assert all(r["password"] for r in rows if r["name"] not in made_before)
+    assert_carried_on(person.everything_said(), state, names, made_before, person.result())
 
 
 async def test_a_big_bad_file_is_reported_capped_and_summarised(person: Driver) -> None:

@@ -12,7 +12,7 @@ import pytest
 from bot.transports.shell_jobs import keep_house
 from commands.bulk import run
 from tests.chat import make_chat
-from tests.test_bulk_transports import POLICY, ShellDriver, die_mid_job, rows_of
+from tests.test_bulk_transports import POLICY, ShellDriver, assert_carried_on, die_mid_job
 
 
 async def test_the_next_shell_carries_on_a_bulk_create_the_last_one_left(
@@ -44,15 +44,7 @@ async def test_the_next_shell_carries_on_a_bulk_create_the_last_one_left(
             await asyncio.sleep(0.05)
         await run.wait_all()
         said = second.everything_said()
-        assert "I was restarted during your bulk create" in said, said
-        made = sorted(t.name for t in state.trunks.values() if t.name in names)
-        assert made == sorted(names)  # every row, once
-        rows = rows_of(second.result())
-        assert sorted(r["name"] for r in rows) == sorted(names)
-        assert {r["status"] for r in rows} == {"created"}
-        # Passwords generated before the restart died with that shell: those rows say so.
-        assert all(not r["password"] for r in rows if r["name"] in made_before)
-        assert all(r["password"] for r in rows if r["name"] not in made_before)
+        assert_carried_on(said, state, names, made_before, second.result())
     finally:
         if house is not None:
             house.cancel()
