@@ -234,6 +234,7 @@ async def _start_profile(pid: int, path: Path | None) -> asyncio.subprocess.Proc
         "-r",
         "1000",
         "--nonblocking",
+        "--threads",
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )

@@ -23,7 +23,7 @@ from bot.settings import Settings
 from bot.store import Store
 from bot.webex.calling import CallingClient
 from bot.webex.http import WebexHttp
-from bot.webex.pools import SpreadTransport
+from bot.webex.keepalive import KeepAliveTransport
 from bot.webex.token_store import KeyedTokenStore, TokenStore
 from bot.webex.tokens import ServiceAppTokens
 from bot.webex.trunk_admin import TrunkAdmin
@@ -47,7 +47,7 @@ def admin_client(
     """The one shared AsyncClient of the admin identity (TLS trust from SSL_CERT_FILE)."""
     return httpx.AsyncClient(
         base_url=settings.api_url,
-        transport=transport or SpreadTransport(),  # keep-alive pools for a burst (see pools.py)
+        transport=transport or KeepAliveTransport(),  # keep-alive (keepalive.py)
         headers={"User-Agent": USER_AGENT},
         timeout=httpx.Timeout(20.0, connect=10.0),
     )

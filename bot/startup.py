@@ -15,8 +15,8 @@ from bot.inbound import BotIdentity
 from bot.settings import Settings
 from bot.single import hold_sqlite
 from bot.webex.http import WebexHttp
+from bot.webex.keepalive import KeepAliveTransport
 from bot.webex.messaging import MessagingClient, Person
-from bot.webex.pools import SpreadTransport
 
 
 def not_a_bot(me: Person) -> str:
@@ -49,9 +49,12 @@ async def prepare(settings: Settings) -> tuple[App, MessagingClient, BotIdentity
     policy = Policy.load(settings.policy)
     if policy.problem:
         raise ConfigError(policy.problem)
+    # One set of keep-alive connections for both identities: the bot's and the admin's
+    # requests go to the same Webex, so a connection one opened serves the other.
+    wire = KeepAliveTransport()
     bot_client = httpx.AsyncClient(
         base_url=settings.api_url,
-        transport=SpreadTransport(),  # keep-alive pools for a burst (see bot/webex/pools.py)
+        transport=wire,
         headers={"User-Agent": USER_AGENT},
         timeout=httpx.Timeout(20.0, connect=10.0),
     )
@@ -82,6 +85,7 @@ async def prepare(settings: Settings) -> tuple[App, MessagingClient, BotIdentity
             policy=policy,
             bot_names=(me.display_name,),
             membership=messaging.is_member,
+            admin_transport=wire,
         )
     except BotError:  # e.g. incomplete service app settings, a database that doesn't answer
         await bot_client.aclose()

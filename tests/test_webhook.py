@@ -134,7 +134,7 @@ class Hook:
         before = len(self.fake.messages_from_bot(room=self.dm, include_deleted=True))
         await self.says(self.alice, self.dm, text)
         msgs = await self.fake.wait_for_bot_messages(before + n, room=self.dm, timeout=15)
-        return [m.markdown or m.text or "" for m in msgs[before:]]
+        return [m.markdown or m.text or "" for m in msgs[before : before + n]]
 
     async def settled(self) -> None:
         """Until every accepted webhook has been fetched and handled."""

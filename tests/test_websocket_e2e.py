@@ -51,7 +51,7 @@ class Live:
         before = len(self.fake.messages_from_bot(room=room, include_deleted=True))
         await self.fake.user_says(person, room, text)
         msgs = await self.fake.wait_for_bot_messages(before + n, room=room, timeout=15)
-        return [m.markdown or m.text or "" for m in msgs[before:]]
+        return [m.markdown or m.text or "" for m in msgs[before : before + n]]
 
 
 def settings_for(fake: FakeWebex, tmp_path: Path) -> Settings:

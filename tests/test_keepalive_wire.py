@@ -1,4 +1,4 @@
-"""The clients' transport (bot.webex.pools) at the byte level: what a server does on the wire
+"""The clients' transport (bot.webex.keepalive) at the byte level: what a server does on the wire
 comes back as httpx's own exceptions (which bot.webex.errors reads), bodies arrive whole
 whatever their framing, and TLS is verified against the trusted CAs."""
 
@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 import httpx
 import pytest
 
-from bot.webex.pools import SpreadTransport
+from bot.webex.keepalive import KeepAliveTransport
 from tests.fake_webex.plugin import fake_webex, fake_webex_factory  # noqa: F401  -- fixtures
 from webexfake.messaging import FakeWebex
 
@@ -21,7 +21,7 @@ Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]
 async def _get(handler: Handler, read_timeout: float = 5.0) -> httpx.Response:
     server = await asyncio.start_server(handler, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    async with server, httpx.AsyncClient(transport=SpreadTransport(pools=1, per_pool=2)) as c:
+    async with server, httpx.AsyncClient(transport=KeepAliveTransport(max_connections=2)) as c:
         return await c.get(f"http://127.0.0.1:{port}/", timeout=read_timeout)
 
 
@@ -65,7 +65,7 @@ async def test_nobody_listening_is_a_connect_error() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]  # closed again before the request
-    async with httpx.AsyncClient(transport=SpreadTransport(pools=1, per_pool=1)) as client:
+    async with httpx.AsyncClient(transport=KeepAliveTransport(max_connections=1)) as client:
         with pytest.raises(httpx.ConnectError):
             await client.get(f"http://127.0.0.1:{port}/")
 
@@ -75,13 +75,13 @@ async def test_tls_is_verified_against_the_trusted_cas(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     headers = {"Authorization": f"Bearer {fake_webex.bot_token}"}
-    trusted = SpreadTransport(pools=1, per_pool=1)  # SSL_CERT_FILE names the fake's CA
+    trusted = KeepAliveTransport(max_connections=1)  # SSL_CERT_FILE names the fake's CA
     async with httpx.AsyncClient(transport=trusted, headers=headers) as client:
         answer = await client.get(fake_webex.api_url + "/people/me")
         assert answer.json()["id"] == fake_webex.bot.id
         assert answer.extensions["network_stream"].get_extra_info("ssl_object") is not None
     monkeypatch.delenv("SSL_CERT_FILE")  # the public CAs alone: the fake's CA is unknown
-    untrusted = SpreadTransport(pools=1, per_pool=1)
+    untrusted = KeepAliveTransport(max_connections=1)
     async with httpx.AsyncClient(transport=untrusted, headers=headers) as client:
         with pytest.raises(httpx.ConnectError):
             await client.get(fake_webex.api_url + "/people/me")
@@ -110,7 +110,7 @@ async def test_the_environments_proxy_is_used_and_no_proxy_goes_straight(
     direct_port = direct.sockets[0].getsockname()[1]
     monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy_port}")
     monkeypatch.setenv("NO_PROXY", "localhost")
-    transport = SpreadTransport(pools=1, per_pool=1)
+    transport = KeepAliveTransport(max_connections=1)
     async with proxy, direct, httpx.AsyncClient(transport=transport) as client:
         via = await client.get("http://webex.invalid/v1/people/me")
         straight = await client.get(f"http://localhost:{direct_port}/v1/people/me")
