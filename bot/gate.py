@@ -102,7 +102,9 @@ class Permit:
 
 def _issue(permit: Permit) -> Permit:
     _ISSUED.add(permit)
-    log.info(
+    # DEBUG: every permit a command is given (up to three per command) is in its audit row;
+    # a refusal is logged at INFO.
+    log.debug(
         "auth.decision",
         extra={"action": permit.action, "allowed": True, "location": bool(permit.location)},
     )

@@ -104,14 +104,28 @@ class _Reach:
 WEBEX_REACH = _Reach()
 
 
+#: (method, path, status) → the counter and histogram children it counts in. The labels are
+#: of bounded cardinality (endpoint_of), so the paths are too once their ids are: the cache
+#: is keyed by the label values, not by the raw path.
+_CHILDREN: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
 def _observe_call(method: str, path: str, status: int, seconds: float) -> None:
     if status:
         WEBEX_REACH.answered_at = time.monotonic()
     else:
         WEBEX_REACH.unanswered_at = time.monotonic()
     endpoint = endpoint_of(path)
-    WEBEX_CALLS.labels(endpoint=endpoint, method=method, status=str(status)).inc()
-    WEBEX_SECONDS.labels(endpoint=endpoint, method=method).observe(seconds)
+    key = (method, endpoint, status)
+    children = _CHILDREN.get(key)
+    if children is None:  # prometheus_client's labels() is a lock and a dict walk per call
+        children = _CHILDREN[key] = (
+            WEBEX_CALLS.labels(endpoint=endpoint, method=method, status=str(status)),
+            WEBEX_SECONDS.labels(endpoint=endpoint, method=method),
+        )
+    calls, seconds_taken = children
+    calls.inc()
+    seconds_taken.observe(seconds)
 
 
 def _observe_wait(seconds: float) -> None:

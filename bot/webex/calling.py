@@ -238,7 +238,7 @@ class CallingClient:
             if not isinstance(exc, WebexUnreachable | WebexServerError | WebexBadResponse):
                 raise
             return await self._recover(body, org_id, exc)
-        log.info("webex.trunk_created", extra={"trunk_id": created.id})
+        log.debug("webex.trunk_created", extra={"trunk_id": created.id})  # INFO: trunk.created
         return CreateOutcome(trunk_id=created.id)
 
     async def _recover(

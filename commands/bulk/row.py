@@ -9,6 +9,7 @@ pending for the create reconciliation.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -27,6 +28,8 @@ from bot.webex.errors import WebexConnectFailed, user_sentence
 from bot.webex.models import DeviceType, TrunkDetails
 from bot.webex.refusals import known_refusal
 from bot.webex.trunk_create import TrunkCreateUnknown, TrunkNotCreated
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -124,6 +127,10 @@ async def create_row(
             raise
         return Outcome(row, RowState.FAILED, error=sentence, tracking_id=exc.tracking_id)
     result = {"trunk_id": outcome.trunk_id, "recovered": outcome.recovered, "name": req.name}
+    log.info(
+        "trunk.created",
+        extra={"trunk_id": outcome.trunk_id, "recovered": outcome.recovered, "bulk_row": key},
+    )
     await store.complete_create(key, json.dumps(result))
     details: TrunkDetails | None = None
     try:
