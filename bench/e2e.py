@@ -5,8 +5,10 @@ CA from this process; every calling-API request waits ``--latency`` seconds. Eac
 as its own process on webex-bot's websocket against it, one after the other on the same
 fake:
 
-* **trunkbot**: ``python -m bot run`` (TRUNKBOT_API_URL / TRUNKBOT_U2C_URL / SSL_CERT_FILE
-  pointing at the fake, a SQLite store on disk);
+* **trunkbot**: ``trunkbot run`` (TRUNKBOT_API_URL / TRUNKBOT_U2C_URL / SSL_CERT_FILE
+  pointing at the fake, a SQLite store on disk) with only the image's packages importable
+  (bench/as_image.py: what the development venv has beyond deploy/requirements.lock stays
+  out of the bot process, as it is out of the image);
 * **webex_bot**: bench/plain_webex_bot.py, webex_bot's documented usage.
 
 K people each send ``create trunk name=… location=Madrid`` in their own 1:1 space at once.
@@ -15,7 +17,8 @@ requests per command by endpoint (the fake's recorder), CPU per command (the chi
 utime+stime from /proc), peak RSS (VmHWM), start-to-ready (spawn → authorized
 websocket) and the sockets it opened during the burst (/proc/PID/fd sampled every 20 ms:
 each is a TCP connection, and over TLS a handshake). The machine may be shared: the ratios
-within one run are the figures to read.
+within one run are the figures to read, and ``--repeat R`` runs trunkbot's burst R times (a
+new process each) and prints the median and range of each figure.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.as_image import HIDE, not_in_image
 from tests.live import bot_env
 from webexfake.calling import SandboxState
 from webexfake.calling import build_app as build_sandbox
@@ -130,31 +134,34 @@ async def measure(
     k: int,
     tmp: Path,
     profile: Path | None = None,
+    tag: str = "",
 ) -> Result:
+    """One bot process, one burst; ``tag`` tells repeated bursts' people and trunks apart."""
     out = Result(label)
-    env = bot_env(fake, tmp, **fake.tls.env())
+    name = label + tag
+    env = bot_env(fake, tmp, **fake.tls.env(), **{HIDE: ",".join(sorted(not_in_image()))})
     connected = len([c for c in fake.connections if c.authorized])
-    log = (tmp / f"{label}.log").open("wb")
+    log = (tmp / f"{name}.log").open("wb")
     started = time.perf_counter()
     proc = await asyncio.create_subprocess_exec(*argv, env=env, stdout=log, stderr=log)
     try:
         await fake.wait_connected(timeout=60, total=connected + 1)
         out.ready = time.perf_counter() - started
         await asyncio.sleep(0.5)  # the first frames settle
-        people = [fake.add_person(f"{label}{i}@example.com", f"{label} {i}") for i in range(k)]
+        people = [fake.add_person(f"{name}.{i}@example.com", f"{name} {i}") for i in range(k)]
         rooms = [fake.add_room("direct", [p]) for p in people]
         out.ready_rss_mib = _peak_rss_mib(proc.pid)
         spy = await _start_profile(proc.pid, profile)
         before, cpu0 = len(fake.requests), _cpu_seconds(proc.pid)
         threads0 = _thread_cpu(proc.pid)
-        log_from = (tmp / f"{label}.log").stat().st_size
+        log_from = (tmp / f"{name}.log").stat().st_size
         held_before = _socket_inodes(proc.pid)
         seen: set[str] = set()
         watch = asyncio.create_task(_watch_sockets(proc.pid, seen))
         begin = time.perf_counter()
         await asyncio.gather(
             *(
-                fake.user_says(p, r, f"create trunk name={label}-{i:04d} location=Madrid")
+                fake.user_says(p, r, f"create trunk name={name}-{i:04d} location=Madrid")
                 for i, (p, r) in enumerate(zip(people, rooms, strict=True))
             )
         )
@@ -175,17 +182,17 @@ async def measure(
         out.cpu = _cpu_seconds(proc.pid) - cpu0
         out.threads = _thread_cpu(proc.pid)
         out.threads.subtract(threads0)
-        with (tmp / f"{label}.log").open("rb") as written:
+        with (tmp / f"{name}.log").open("rb") as written:
             written.seek(log_from)
             out.log_lines = written.read().count(b"\n")
         out.rss_mib = _peak_rss_mib(proc.pid)
         out.lost = len(pending)
-        out.created = sum(1 for t in state.trunks.values() if t.name.startswith(f"{label}-"))
+        out.created = sum(1 for t in state.trunks.values() if t.name.startswith(f"{name}-"))
         out.requests = Counter(_endpoint(r.method, r.path) for r in fake.requests[before:])
         if spy is not None:
             spy.send_signal(2)  # py-spy writes its profile on SIGINT
             await spy.wait()
-        out.alone = await _one_alone(label, fake, proc)
+        out.alone = await _one_alone(name, fake, proc)
     finally:
         if proc.returncode is None:
             proc.terminate()
@@ -272,8 +279,28 @@ def report(r: Result, k: int) -> None:
         print(f"  {'':12} {n / k:5.2f}  {endpoint}")
 
 
+def summary(runs: list[Result], k: int) -> None:
+    """The median and range of each figure over several bursts of the same bot."""
+
+    def spread(values: list[float], fmt: str) -> str:
+        return f"{statistics.median(values):{fmt}} ({min(values):{fmt}}-{max(values):{fmt}})"
+
+    alone = [r.wall / r.alone for r in runs if r.alone]
+    print(f"  {runs[0].label} over {len(runs)} bursts, median (range):")
+    print(f"  {'':10} CPU per command {spread([r.cpu / k * 1000 for r in runs], '.1f')} ms")
+    print(f"  {'':10} wall {spread([r.wall for r in runs], '.2f')} s", end="")
+    print(f"   burst wall / alone {spread(alone, '.2f')}x" if alone else "")
+    print(f"  {'':10} peak RSS {spread([r.rss_mib for r in runs], '.1f')} MiB")
+    print(f"  {'':10} lost {sum(r.lost for r in runs)} of {k * len(runs)}")
+
+
 async def run(
-    k: int, latency: float, *, baseline: bool = True, profile: Path | None = None
+    k: int,
+    latency: float,
+    *,
+    baseline: bool = True,
+    profile: Path | None = None,
+    repeat: int = 1,
 ) -> list[Result]:
     state = SandboxState.seeded()
     if latency:
@@ -284,12 +311,24 @@ async def run(
         with tempfile.TemporaryDirectory() as tmp_dir:
             tmp = Path(tmp_dir)
             (tmp / "policy.toml").write_text(POLICY)
-            bots = [("trunkbot", [sys.executable, "-m", "bot", "run"])]
+            ours = [sys.executable, "-m", "bench.as_image", "run"]
+            repeats = [
+                await measure(
+                    "trunkbot",
+                    ours,
+                    fake,
+                    state,
+                    k,
+                    tmp,
+                    profile if i == 0 else None,
+                    f"r{i}" if i else "",
+                )
+                for i in range(repeat)
+            ]
+            results.append(repeats[0])
             if baseline:
-                bots.append(("webex_bot", [sys.executable, "-m", "bench.plain_webex_bot"]))
-            for label, argv in bots:
-                spy = profile if label == "trunkbot" else None
-                results.append(await measure(label, argv, fake, state, k, tmp, spy))
+                theirs = [sys.executable, "-m", "bench.plain_webex_bot"]
+                results.append(await measure("webex_bot", theirs, fake, state, k, tmp))
             for r in results:
                 if r.lost:  # what the bot that lost commands said last
                     tail = (tmp / f"{r.label}.log").read_text()[-3000:]
@@ -302,6 +341,8 @@ async def run(
     )
     for r in results:
         report(r, k)
+    if repeat > 1:
+        summary(repeats, k)
     if len(results) == 2 and results[0].wall:
         ours, theirs = results
         note = (
@@ -329,8 +370,17 @@ def main() -> None:
         help="py-spy record trunkbot during the burst into this file "
         "(.txt: collapsed stacks, .json: speedscope, else an SVG flame graph)",
     )
+    ap.add_argument("--repeat", type=int, default=1, help="trunkbot's burst this many times")
     args = ap.parse_args()
-    asyncio.run(run(args.k, args.latency, baseline=not args.no_baseline, profile=args.profile))
+    asyncio.run(
+        run(
+            args.k,
+            args.latency,
+            baseline=not args.no_baseline,
+            profile=args.profile,
+            repeat=args.repeat,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -34,3 +34,29 @@ def test_the_benchmark_runs() -> None:
         assert "lost 0/3   created 3/3" in line.group(0), run.stdout
     # The recorder saw each create's calling requests, e.g. exactly one trunk POST each.
     assert re.search(r"1\.00  POST /v1/telephony/config/premisePstn/trunks\n", run.stdout)
+
+
+def test_the_bench_runs_trunkbot_with_only_the_images_packages() -> None:
+    """bench.as_image hides what the development venv has beyond deploy/requirements.lock
+    (pytest, here) and keeps what the lock pins (httpx, h11) and our own packages."""
+    from bench.as_image import not_in_image
+
+    hidden = not_in_image()
+    assert "pytest" in hidden
+    assert not hidden & {"httpx", "h11", "webex_bot", "pydantic", "bot", "commands"}
+    probe = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import os, sys; from bench import as_image; "
+            "sys.meta_path.insert(0, as_image._NotInImage({'pytest'})); "
+            "import httpx\n"
+            "try:\n    import pytest\nexcept ModuleNotFoundError as e:\n    print('hidden:', e)",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert probe.stdout.strip() == "hidden: No module named 'pytest' (not in the image)", probe
