@@ -58,7 +58,14 @@ class Services:
             return self.org_id
         async with self._token_org_lock:  # a burst at start asks once, not once per command
             if self._token_org is None:
-                me = await self.admin_http.get_json("/people/me")
-                org = me.get("orgId") if isinstance(me, dict) else None
-                self._token_org = org if isinstance(org, str) else ""
+                await self.check_admin()
         return self._token_org or None
+
+    async def check_admin(self) -> str | None:
+        """Ask Webex who the admin credentials are (``GET /people/me``; its errors are
+        theirs) and keep the token's org for :meth:`target_org`: start-up asks, so the
+        first commands don't. Returns the org trunk calls act on by default."""
+        me = await self.admin_http.get_json("/people/me")
+        org = me.get("orgId") if isinstance(me, dict) else None
+        self._token_org = org if isinstance(org, str) else ""
+        return self.org_id or self._token_org or None

@@ -95,7 +95,7 @@ async def prepare(settings: Settings) -> tuple[App, MessagingClient, BotIdentity
     app.held += held
     app.clients.append(bot_client)
     try:
-        await app.services.admin_http.get_json("/people/me")
+        org = await app.services.check_admin()
     except ConfigError:  # a service app refresh refused: its sentence says what to fix
         await app.aclose()
         raise
@@ -105,4 +105,7 @@ async def prepare(settings: Settings) -> tuple[App, MessagingClient, BotIdentity
     except WebexError as exc:
         await app.aclose()
         raise BotError(f"Couldn't check the admin credentials: {exc.user_message}") from None
+    # The org's locations are read while the websocket (or the webhook server) comes up, so
+    # the first creates find them (and the token's org) cached instead of waiting for them.
+    app.services.calling.warm_locations(org)
     return app, messaging, BotIdentity(me.id, me.display_name, tuple(me.emails))

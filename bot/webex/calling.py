@@ -15,6 +15,7 @@ POST: after no answer or a 5xx it looks the trunk up by name and says what it fo
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -116,19 +117,32 @@ class CallingClient:
     ) -> list[Location]:
         """Every calling-enabled location (``GET /telephony/config/locations``, all pages).
 
-        ``cached``: an answer up to ``LOCATIONS_TTL`` seconds old will do (the hot path of a
-        create: a location is looked up for every command, and locations rarely change)."""
+        ``cached``: a recent answer will do (the hot path of a create: a location is looked
+        up for every command, and locations rarely change): up to ``LOCATIONS_TTL`` seconds
+        old as it is, up to ``LOCATIONS_STALE`` while a read replaces it in the background;
+        callers without one share a single read (:class:`LocationCache`)."""
         key = org_id or self._org_id or ""
-        if cached and (fresh := self._locations.fresh(key)) is not None:
+        if not cached:
+            return await self._read_locations(org_id, key)
+        if (fresh := self._locations.fresh(key)) is not None:
             return fresh
-        # One read per org at a time: a burst waits for the first read (LocationCache).
-        async with self._locations.lock(key):
-            if cached and (fresh := self._locations.fresh(key)) is not None:
-                return fresh
-            items = await self.http.get_pages(LOCATIONS, self.params(org_id), "locations")
-            locations = self.parse(_Locations, {"locations": items}).locations
-            self._locations.keep(key, locations)
-            return locations
+        read = self._locations.shared_read(key, lambda: self._read_locations(org_id, key))
+        if (stale := self._locations.usable(key)) is not None:
+            return stale
+        return await asyncio.shield(read)  # one caller cancelled leaves the read to the rest
+
+    def warm_locations(self, org_id: str | None = None) -> None:
+        """Start reading an org's locations (at start-up: the first creates find them
+        cached); a failure is logged and the first look-up reads them itself."""
+        key = org_id or self._org_id or ""
+        if self._locations.usable(key) is None:
+            self._locations.shared_read(key, lambda: self._read_locations(org_id, key))
+
+    async def _read_locations(self, org_id: str | None, key: str) -> list[Location]:
+        items = await self.http.get_pages(LOCATIONS, self.params(org_id), "locations")
+        locations = self.parse(_Locations, {"locations": items}).locations
+        self._locations.keep(key, locations)
+        return locations
 
     async def find_location(
         self,

@@ -9,14 +9,19 @@ comparison every name look-up in :mod:`bot.webex` uses (trunks, route groups).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import logging
+from collections.abc import Awaitable, Callable
 
 from bot import replies
 from bot.errors import Ambiguity, UsageError
 from bot.webex.models import Location
 
-#: How long an org's list of locations serves a look-up (seconds).
+log = logging.getLogger(__name__)
+
+#: How long an org's list of locations serves a look-up as it is (seconds).
 LOCATIONS_TTL = 60.0
+#: After that, up to this age, it still serves one while a read replaces it (seconds).
+LOCATIONS_STALE = 600.0
 
 
 class LocationNotFound(UsageError):
@@ -67,23 +72,52 @@ def match_location(
 
 
 class LocationCache:
-    """Each org's last answer and when it came (by ``timer``), and one lock per org so that a
-    burst on a cold (or expired) cache waits for one read instead of each making its own."""
+    """Each org's last answer and when it came (by ``timer``), and the read of it under way.
+
+    Reads are shared: a burst on a cold cache waits for one read (all its waiters wake
+    together), and an answer past ``LOCATIONS_TTL`` but within ``LOCATIONS_STALE`` still
+    serves while one read replaces it in the background — a location that isn't in it is
+    read again at once by the caller (:meth:`CallingClient.find_location`)."""
 
     def __init__(self, timer: Callable[[], float]) -> None:
         self._timer = timer
         self._answers: dict[str, tuple[float, list[Location]]] = {}  # org → (when, answer)
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._reads: dict[str, asyncio.Task[list[Location]]] = {}
 
     def fresh(self, org: str) -> list[Location] | None:
         """The org's answer if it is younger than ``LOCATIONS_TTL``."""
+        return self._younger_than(org, LOCATIONS_TTL)
+
+    def usable(self, org: str) -> list[Location] | None:
+        """The org's answer if it is younger than ``LOCATIONS_STALE``."""
+        return self._younger_than(org, LOCATIONS_STALE)
+
+    def _younger_than(self, org: str, seconds: float) -> list[Location] | None:
         hit = self._answers.get(org)
-        if hit is not None and self._timer() - hit[0] < LOCATIONS_TTL:
+        if hit is not None and self._timer() - hit[0] < seconds:
             return hit[1]
         return None
 
     def keep(self, org: str, locations: list[Location]) -> None:
         self._answers[org] = (self._timer(), locations)
 
-    def lock(self, org: str) -> asyncio.Lock:
-        return self._locks.setdefault(org, asyncio.Lock())
+    def shared_read(
+        self, org: str, read: Callable[[], Awaitable[list[Location]]]
+    ) -> asyncio.Task[list[Location]]:
+        """The org's read under way, or a new one of ``read()``; a read nobody awaits (a
+        background refresh) that fails is logged and leaves the last answer in place."""
+        task = self._reads.get(org)
+        if task is None:
+
+            async def run() -> list[Location]:
+                return await read()
+
+            task = self._reads[org] = asyncio.get_running_loop().create_task(run())
+            task.add_done_callback(lambda done: self._read_over(org, done))
+        return task
+
+    def _read_over(self, org: str, task: asyncio.Task[list[Location]]) -> None:
+        if self._reads.get(org) is task:
+            del self._reads[org]
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.warning("locations.read_failed", extra={"error": type(exc).__name__})
