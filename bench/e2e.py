@@ -60,6 +60,8 @@ class Result:
     lost: int = 0
     created: int = 0
     requests: Counter[str] = field(default_factory=Counter)
+    # endpoint → when each request reached the fake, seconds after the burst was sent
+    timeline: dict[str, list[float]] = field(default_factory=dict)
     cpu: float = 0.0  # seconds of the process during the burst
     threads: Counter[str] = field(default_factory=Counter)  # of it, by thread name
     rss_mib: float = 0.0
@@ -158,7 +160,7 @@ async def measure(
         held_before = _socket_inodes(proc.pid)
         seen: set[str] = set()
         watch = asyncio.create_task(_watch_sockets(proc.pid, seen))
-        begin = time.perf_counter()
+        begin, begin_at = time.perf_counter(), time.monotonic()  # the fake stamps monotonic
         await asyncio.gather(
             *(
                 fake.user_says(p, r, f"create trunk name={name}-{i:04d} location=Madrid")
@@ -189,6 +191,8 @@ async def measure(
         out.lost = len(pending)
         out.created = sum(1 for t in state.trunks.values() if t.name.startswith(f"{name}-"))
         out.requests = Counter(_endpoint(r.method, r.path) for r in fake.requests[before:])
+        for r in fake.requests[before:]:
+            out.timeline.setdefault(_endpoint(r.method, r.path), []).append(r.at - begin_at)
         if spy is not None:
             spy.send_signal(2)  # py-spy writes its profile on SIGINT
             await spy.wait()
@@ -249,6 +253,17 @@ async def _start_profile(pid: int, path: Path | None) -> asyncio.subprocess.Proc
     return spy
 
 
+def report_timeline(r: Result, k: int) -> None:
+    """When each endpoint's requests reached Webex during the burst (seconds after it was
+    sent: the first, the median, the last): a phase that starts late shows what held the
+    commands before it (``--timeline``)."""
+    print(f"  {r.label:10} requests reaching Webex, seconds after the burst: first p50 last")
+    rows = [(name, sorted(times)) for name, times in r.timeline.items() if len(times) >= k // 2]
+    for name, times in sorted(rows, key=lambda row: row[1][0]):
+        p50 = times[len(times) // 2]
+        print(f"  {'':12} {times[0]:5.2f} {p50:5.2f} {times[-1]:5.2f}  {len(times):4}  {name}")
+
+
 def report(r: Result, k: int) -> None:
     p = r.per_room or [0.0]
     p90 = statistics.quantiles(p, n=10)[8] if len(p) > 1 else p[0]
@@ -301,6 +316,7 @@ async def run(
     baseline: bool = True,
     profile: Path | None = None,
     repeat: int = 1,
+    timeline: bool = False,
 ) -> list[Result]:
     state = SandboxState.seeded()
     if latency:
@@ -341,6 +357,8 @@ async def run(
     )
     for r in results:
         report(r, k)
+        if timeline:
+            report_timeline(r, k)
     if repeat > 1:
         summary(repeats, k)
     if len(results) == 2 and results[0].wall:
@@ -371,6 +389,9 @@ def main() -> None:
         "(.txt: collapsed stacks, .json: speedscope, else an SVG flame graph)",
     )
     ap.add_argument("--repeat", type=int, default=1, help="trunkbot's burst this many times")
+    ap.add_argument(
+        "--timeline", action="store_true", help="when each endpoint's requests reached Webex"
+    )
     args = ap.parse_args()
     asyncio.run(
         run(
@@ -379,6 +400,7 @@ def main() -> None:
             baseline=not args.no_baseline,
             profile=args.profile,
             repeat=args.repeat,
+            timeline=args.timeline,
         )
     )
 
