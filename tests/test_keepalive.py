@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
@@ -20,15 +22,24 @@ from tests.fake_webex.plugin import fake_webex, fake_webex_factory  # noqa: F401
 from webexfake.messaging import FakeWebex
 
 
+@contextlib.asynccontextmanager
+async def _slow_people_me(
+    fake: FakeWebex, latency: float, max_connections: int
+) -> AsyncIterator[tuple[httpx.AsyncClient, KeepAliveTransport]]:
+    """A client of ``max_connections`` to the fake, whose ``people/me`` takes ``latency``."""
+    fake.set_latency("/v1/people/me", latency)
+    transport = KeepAliveTransport(max_connections=max_connections)
+    headers = {"Authorization": f"Bearer {fake.bot_token}"}
+    async with httpx.AsyncClient(
+        base_url=fake.api_url, transport=transport, headers=headers
+    ) as client:
+        yield client, transport
+
+
 async def test_a_burst_waits_for_the_limit_and_every_connection_comes_back(
     fake_webex: FakeWebex,  # noqa: F811  -- the fixture
 ) -> None:
-    fake_webex.set_latency("/v1/people/me", 0.5)
-    transport = KeepAliveTransport(max_connections=5)
-    headers = {"Authorization": f"Bearer {fake_webex.bot_token}"}
-    async with httpx.AsyncClient(
-        base_url=fake_webex.api_url, transport=transport, headers=headers
-    ) as client:
+    async with _slow_people_me(fake_webex, 0.5, 5) as (client, transport):
         burst = [asyncio.create_task(client.get("people/me")) for _ in range(12)]
         await asyncio.sleep(0.25)  # the first five are at the server, seven wait
         assert transport.open_connections == 5
@@ -46,12 +57,7 @@ async def test_a_burst_waits_for_the_limit_and_every_connection_comes_back(
 async def test_waiting_longer_than_the_pool_timeout_is_a_pool_timeout(
     fake_webex: FakeWebex,  # noqa: F811  -- the fixture
 ) -> None:
-    fake_webex.set_latency("/v1/people/me", 1.0)
-    transport = KeepAliveTransport(max_connections=1)
-    headers = {"Authorization": f"Bearer {fake_webex.bot_token}"}
-    async with httpx.AsyncClient(
-        base_url=fake_webex.api_url, transport=transport, headers=headers
-    ) as client:
+    async with _slow_people_me(fake_webex, 1.0, 1) as (client, _):
         held = asyncio.create_task(client.get("people/me"))
         await asyncio.sleep(0.2)
         with pytest.raises(httpx.PoolTimeout):
@@ -62,12 +68,7 @@ async def test_waiting_longer_than_the_pool_timeout_is_a_pool_timeout(
 async def test_a_cancelled_waiter_does_not_hold_up_the_next(
     fake_webex: FakeWebex,  # noqa: F811  -- the fixture
 ) -> None:
-    fake_webex.set_latency("/v1/people/me", 0.5)
-    transport = KeepAliveTransport(max_connections=1)
-    headers = {"Authorization": f"Bearer {fake_webex.bot_token}"}
-    async with httpx.AsyncClient(
-        base_url=fake_webex.api_url, transport=transport, headers=headers
-    ) as client:
+    async with _slow_people_me(fake_webex, 0.5, 1) as (client, transport):
         first = asyncio.create_task(client.get("people/me"))
         await asyncio.sleep(0.1)
         second = asyncio.create_task(client.get("people/me"))
@@ -169,9 +170,19 @@ async def test_a_large_body_over_tls_arrives_whole(
     assert answer.content == body
 
 
-async def _count_connections(
-    answer: bytes, seen: list[int]
-) -> Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]:
+@dataclass
+class _Served:
+    client: httpx.AsyncClient
+    transport: KeepAliveTransport
+    url: str
+    connections: list[int]  # one entry per connection the server accepted
+
+
+@contextlib.asynccontextmanager
+async def _answering(answer: bytes, **limits: Any) -> AsyncIterator[_Served]:
+    """A server giving ``answer`` to every request on every connection, and a client."""
+    seen: list[int] = []
+
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         seen.append(1)
         with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
@@ -180,35 +191,31 @@ async def _count_connections(
                 await writer.drain()
         writer.close()
 
-    return handler
+    server = await asyncio.start_server(handler, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    transport = KeepAliveTransport(max_connections=2, **limits)
+    async with server, httpx.AsyncClient(transport=transport) as client:
+        yield _Served(client, transport, f"http://127.0.0.1:{port}/", seen)
 
 
 async def test_a_connection_the_server_asks_to_close_is_not_reused() -> None:
-    seen: list[int] = []
     answer = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
-    server = await asyncio.start_server(await _count_connections(answer, seen), "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    transport = KeepAliveTransport(max_connections=2)
-    async with server, httpx.AsyncClient(transport=transport) as client:
-        texts = [(await client.get(f"http://127.0.0.1:{port}/")).text for _ in range(3)]
-        assert transport.open_connections == 0
-    assert (texts, len(seen)) == (["ok"] * 3, 3)
+    async with _answering(answer) as served:
+        texts = [(await served.client.get(served.url)).text for _ in range(3)]
+        assert served.transport.open_connections == 0
+    assert (texts, len(served.connections)) == (["ok"] * 3, 3)
 
 
 async def test_a_connection_idle_past_its_keep_alive_is_not_reused() -> None:
-    seen: list[int] = []
     answer = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
-    server = await asyncio.start_server(await _count_connections(answer, seen), "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    transport = KeepAliveTransport(max_connections=2, keepalive_expiry=0.2)
-    async with server, httpx.AsyncClient(transport=transport) as client:
-        await client.get(f"http://127.0.0.1:{port}/")
-        await client.get(f"http://127.0.0.1:{port}/")  # within the keep-alive: reused
-        assert len(seen) == 1
+    async with _answering(answer, keepalive_expiry=0.2) as served:
+        await served.client.get(served.url)
+        await served.client.get(served.url)  # within the keep-alive: reused
+        assert len(served.connections) == 1
         await asyncio.sleep(0.4)
-        await client.get(f"http://127.0.0.1:{port}/")
-        assert len(seen) == 2
-        assert transport.open_connections == 1  # the lapsed one was closed
+        await served.client.get(served.url)
+        assert len(served.connections) == 2
+        assert served.transport.open_connections == 1  # the lapsed one was closed
 
 
 async def test_a_request_cancelled_midway_closes_its_connection() -> None:
@@ -239,17 +246,13 @@ async def test_a_request_cancelled_midway_closes_its_connection() -> None:
 
 
 async def test_a_body_not_read_to_its_end_closes_its_connection() -> None:
-    seen: list[int] = []
     answer = b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789"
-    server = await asyncio.start_server(await _count_connections(answer, seen), "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    transport = KeepAliveTransport(max_connections=2)
-    async with server, httpx.AsyncClient(transport=transport) as client:
-        async with client.stream("GET", f"http://127.0.0.1:{port}/") as streamed:
+    async with _answering(answer) as served:
+        async with served.client.stream("GET", served.url) as streamed:
             assert streamed.status_code == 200  # closed without reading the body
-        assert transport.open_connections == 0
-        assert (await client.get(f"http://127.0.0.1:{port}/")).text == "0123456789"
-        assert len(seen) == 2
+        assert served.transport.open_connections == 0
+        assert (await served.client.get(served.url)).text == "0123456789"
+        assert len(served.connections) == 2
 
 
 async def test_a_streamed_request_body_goes_out_chunked_and_an_interim_answer_is_passed_over() -> (
