@@ -76,6 +76,7 @@ class App:
     held: list[IO[bytes]] = field(default_factory=list)  # locks kept for the process's life
 
     async def aclose(self) -> None:
+        await self.services.calling.stop_reads()  # a start-up read still under way
         for client in self.clients:
             await client.aclose()
         if self.owns_store:

@@ -200,3 +200,16 @@ async def test_the_bot_reads_the_locations_once_at_start_up(
         assert len(state.calls("GET", "/people/me")) == 1  # the token's org, asked at start
     finally:
         await app.aclose()
+
+
+async def test_closing_the_app_mid_read_cancels_it_quietly(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    webex, clock = _Locations(), [0.0]
+    webex.delay = 5.0
+    async with _calling(webex, clock) as calling:
+        calling.warm_locations()
+        await asyncio.sleep(0.05)
+        await calling.stop_reads()
+    assert webex.reads == 1
+    assert "locations.read_failed" not in caplog.messages

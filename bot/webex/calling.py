@@ -138,6 +138,10 @@ class CallingClient:
         if self._locations.usable(key) is None:
             self._locations.shared_read(key, lambda: self._read_locations(org_id, key))
 
+    async def stop_reads(self) -> None:
+        """Cancel the locations reads under way (the app is closing its clients)."""
+        await self._locations.cancel_reads()
+
     async def _read_locations(self, org_id: str | None, key: str) -> list[Location]:
         items = await self.http.get_pages(LOCATIONS, self.params(org_id), "locations")
         locations = self.parse(_Locations, {"locations": items}).locations

@@ -116,6 +116,12 @@ class LocationCache:
             task.add_done_callback(lambda done: self._read_over(org, done))
         return task
 
+    async def cancel_reads(self) -> None:
+        reads = list(self._reads.values())
+        for task in reads:
+            task.cancel()
+        await asyncio.gather(*reads, return_exceptions=True)
+
     def _read_over(self, org: str, task: asyncio.Task[list[Location]]) -> None:
         if self._reads.get(org) is task:
             del self._reads[org]
