@@ -10,11 +10,13 @@ never a display name or anything typed in it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
+
+log = logging.getLogger(__name__)
 
 
 class SpaceKind(StrEnum):
@@ -162,7 +164,7 @@ class Context:
         try:
             await self.outbox.delete(message_id)
         except Exception:  # noqa: BLE001  -- cosmetic: the card is dead (its nonce is used)
-            logging.getLogger(__name__).warning("card.delete_failed")
+            log.warning("card.delete_failed")
 
     async def reply(self, markdown: str, *, card: dict[str, Any] | None = None) -> str | None:
         """Answer in the space, in the thread of the request when it is a group space."""
@@ -203,6 +205,18 @@ class Context:
 #: Housekeeping a feature asks the intake to run every minute: (where to tell people,
 #: how old unfinished work must be to count as abandoned) → anything.
 Job = Callable[[Outbox, float], Awaitable[object]]
+
+async def run_jobs(jobs: Sequence[Job], outbox: Outbox, stale_after: float) -> None:
+    """One round of the features' jobs, in order: a job that fails is logged
+    (``maintenance.failed``, with its name) and the ones after it still run, so one broken
+    job never starves the others (approvals expiring, bulk take-over, gateway watches)."""
+    for job in jobs:
+        try:
+            await job(outbox, stale_after)
+        except Exception:
+            name = getattr(job, "__qualname__", None) or type(job).__name__
+            log.exception("maintenance.failed", extra={"job": name})
+
 
 #: Unfinished work (a create key still pending) this old is taken to be a dead process's:
 #: above the longest a create can take (Webex calls, 429 waits within the retry budget).

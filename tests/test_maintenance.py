@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from typing import Any, cast
 
 import pytest
 
+from bot.events import Outbox
 from commands.create.reconcile import expire_approvals, reconcile_creates
 from tests.chat import Chat, make_chat
 from tests.clock import StoreClock
@@ -133,3 +135,41 @@ async def test_a_key_whose_message_will_be_resumed_is_left_to_that_message(chat:
     assert await reconcile_creates(chat.app.services, chat.outbox, older_than=0.0) == 1
     (notice,) = chat.outbox.sent
     assert "nothing was created" in notice.markdown
+
+
+async def test_a_failing_job_does_not_starve_the_ones_after_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """One round runs every job even when one before it fails, in `trunkbot run`'s loop
+    (Intake.maintain) and through bot.events.run_jobs, which the shell's loop uses too."""
+    from bot.events import run_jobs
+    from tests.runner_harness import harness
+
+    ran: list[str] = []
+
+    async def broken(outbox: object, stale_after: float) -> None:
+        ran.append("broken")
+        raise RuntimeError("a bug in one feature's job")
+
+    async def healthy(outbox: object, stale_after: float) -> None:
+        ran.append("healthy")
+
+    await run_jobs([broken, healthy], cast(Outbox, None), 1.0)
+    assert ran == ["broken", "healthy"]
+    failed = [r for r in caplog.records if r.getMessage() == "maintenance.failed"]
+    assert [getattr(r, "job", None) for r in failed] == [broken.__qualname__]
+
+    ran.clear()
+    async with harness() as h:
+        cast(Any, h.runner.app).jobs = [broken, healthy]
+        h.runner.maintenance_every = 0.05
+        maintenance = asyncio.create_task(h.runner.maintain())
+        try:
+            for _ in range(100):
+                if ran.count("healthy") >= 2:
+                    break
+                await asyncio.sleep(0.02)
+        finally:
+            h.runner.stop.set()
+            await asyncio.wait_for(maintenance, 5)
+    assert ran[:4] == ["broken", "healthy", "broken", "healthy"]

@@ -21,7 +21,7 @@ from typing import Any
 from cachetools import TTLCache
 
 from bot.app import App
-from bot.events import STALE_AFTER, Event, Outbox
+from bot.events import STALE_AFTER, Event, Outbox, run_jobs
 from bot.inbound import BotIdentity, field_of, message_event
 from bot.intake.card_event import card_event
 from bot.intake.people import PeopleCache
@@ -224,18 +224,22 @@ class Intake:
         # work is taken over soon after its leases lapse; the jobs keep their own pace.
         tick = min(self.maintenance_every, self.app.services.store.lease_seconds / 3)
         while not self.stop.is_set():
+            # Each step on its own: one that fails (a store outage, a broken job) is logged
+            # and the others still run this round.
             try:
                 await self.recover()
-                if time.monotonic() - last_jobs >= self.maintenance_every:
-                    last_jobs = time.monotonic()
-                    for job in self.app.jobs:
-                        await job(self.outbox, self.stale_create)
-                if time.monotonic() - last_prune >= PRUNE_EVERY:
-                    last_prune = time.monotonic()
+            except Exception:
+                log.exception("maintenance.failed", extra={"job": "recover"})
+            if time.monotonic() - last_jobs >= self.maintenance_every:
+                last_jobs = time.monotonic()
+                await run_jobs(self.app.jobs, self.outbox, self.stale_create)
+            if time.monotonic() - last_prune >= PRUNE_EVERY:
+                last_prune = time.monotonic()
+                try:
                     gone = await self.app.services.store.prune(keep_seconds=KEEP_SECONDS)
                     log.info("store.pruned", extra={"rows": gone})
-            except Exception:
-                log.exception("maintenance.failed")
+                except Exception:
+                    log.exception("maintenance.failed", extra={"job": "prune"})
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stop.wait(), timeout=tick)
 

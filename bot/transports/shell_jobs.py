@@ -13,7 +13,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
-from bot.events import STALE_AFTER, Job, Outbox
+from bot.events import STALE_AFTER, Job, Outbox, run_jobs
 
 log = logging.getLogger(__name__)
 
@@ -24,11 +24,7 @@ JOBS_EVERY = 10.0
 
 async def keep_house(jobs: Sequence[Job], outbox: Outbox, *, every: float = JOBS_EVERY) -> None:
     """Run ``jobs`` now and every ``every`` seconds, until cancelled; a job that fails is
-    logged and the others still run."""
+    logged and the others still run (:func:`bot.events.run_jobs`)."""
     while True:
-        for job in jobs:
-            try:
-                await job(outbox, STALE_AFTER)
-            except Exception:
-                log.exception("maintenance.failed")
+        await run_jobs(jobs, outbox, STALE_AFTER)
         await asyncio.sleep(every)
