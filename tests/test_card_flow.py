@@ -272,6 +272,33 @@ async def test_approval_approved(chat: Chat) -> None:
     assert posts(chat) == 1
 
 
+async def test_every_setting_typed_survives_the_confirm_and_the_approval(chat: Chat) -> None:
+    """What the person typed (pcharge, dual identity) is on the confirm card and the
+    approvers' card, and it is what Webex is asked to create once approved — a setting the
+    cards don't show is never applied, and one they show is never dropped."""
+    typed = "create trunk name=appr-pc location=Madrid pcharge=asserted-identity dual-identity=no"
+    confirm = card_of(await chat.say(typed, person=DAVE))
+    facts = {f["title"]: f["value"] for f in _facts(confirm)}
+    assert (facts["P-Charge-Info"], facts["Dual identity"]) == ("asserted-identity", "no")
+    replies = await chat.submit(confirm, "Create", person=DAVE)
+    (asked,) = [r for r in replies if r.room_id == "ROOM-APPROVERS"]
+    assert {f["title"]: f["value"] for f in _facts(asked)}["P-Charge-Info"] == "asserted-identity"
+    await chat.submit(asked, "Approve", person=ERIN, room_id="ROOM-APPROVERS")
+    (post,) = chat.state.calls("POST", "/premisePstn/trunks")
+    assert post.json["pChargeInfoSupportPolicy"] == "ASSERTED_IDENTITY"
+    assert post.json["dualIdentitySupportEnabled"] is False
+
+
+def _facts(reply: Reply) -> list[dict[str, str]]:
+    assert reply.card is not None
+    return [
+        fact
+        for block in reply.card["body"]
+        if block.get("type") == "FactSet"
+        for fact in block["facts"]
+    ]
+
+
 async def test_approval_rejected(chat: Chat) -> None:
     """A rejection tells the requester, and nothing is created."""
     card = await approval_card(chat)

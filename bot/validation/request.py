@@ -32,10 +32,24 @@ from bot.validation.rules import (
     FIELD_OF_KEY,
     LOCATION_MAX,
     NAME_MAX,
+    PCHARGE_WORD,
     ROUTE_GROUP_MAX,
     parse_trunk_type,
 )
 from bot.webex.models import DeviceType, PChargeInfoSupportPolicy, TrunkCreate, TrunkType
+
+#: The optional settings of a request, by grammar key, in the order they are shown
+#: (:meth:`TrunkRequest.settings`).
+SETTING_KEYS = (
+    "device",
+    "address",
+    "domain",
+    "port",
+    "max-calls",
+    "dual-identity",
+    "pcharge",
+    "route-group",
+)
 
 
 class TrunkRequest(BaseModel):
@@ -66,6 +80,22 @@ class TrunkRequest(BaseModel):
     def key_as_typed(self, key: str) -> str:
         """How the person wrote canonical ``key`` (``maxConcurrentCalls``), else ``key``."""
         return self.keys_as_typed.get(key, key)
+
+    def settings(self, device_type: str | None) -> dict[str, object]:
+        """The optional settings it asks for, by the grammar's keys and with its words
+        (``device`` is the device type checked against Webex's list): what the store, the
+        audit trail and the confirm and approval cards keep and show. Never a password."""
+        values = (
+            device_type,
+            self.address,
+            self.domain,
+            self.port,
+            self.max_calls,
+            self.dual_identity,
+            None if self.p_charge is None else PCHARGE_WORD[self.p_charge],
+            self.route_group,
+        )
+        return {k: v for k, v in zip(SETTING_KEYS, values, strict=True) if v is not None}
 
     @property
     def certificate_based(self) -> bool:

@@ -56,6 +56,7 @@ NO_WORDS = frozenset({"no", "false", "off", "0"})
 PCHARGE: dict[str, PChargeInfoSupportPolicy] = {
     p.value.lower().replace("_", "-"): p for p in PChargeInfoSupportPolicy
 }
+PCHARGE_WORD = {policy: word for word, policy in PCHARGE.items()}  # as the person types it
 _SRV = re.compile(r"_sips?\._(?:tcp|udp|tls)\.", re.IGNORECASE)
 #: A DNS label as typed for an SBC address (underscores allowed, for SRV names); the form's
 #: regexes (bot/cards/regexes.py) are built from it and DOMAIN_LABEL.

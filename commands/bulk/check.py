@@ -40,18 +40,7 @@ class Good:
         """What the store keeps of the row (never a password: a file has none)."""
         req = self.request
         out: dict[str, object] = {"name": req.name, "type": req.trunk_type.value}
-        for key, value in (
-            ("device", self.device.device_type if self.device else None),
-            ("address", req.address),
-            ("domain", req.domain),
-            ("port", req.port),
-            ("max-calls", req.max_calls),
-            ("dual-identity", req.dual_identity),
-            ("pcharge", req.p_charge.value if req.p_charge else None),
-            ("route-group", req.route_group),
-        ):
-            if value is not None:
-                out[key] = value
+        out.update(req.settings(self.device.device_type if self.device else None))
         return out
 
 

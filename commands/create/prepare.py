@@ -18,6 +18,7 @@ from bot.events import Context
 from bot.gate import Permit
 from bot.grammar import Fields
 from bot.validation import TrunkRequest, check_certificate
+from bot.validation.request import SETTING_KEYS
 from bot.webex.models import DeviceType, Location, TrunkType
 from bot.webex.refusals import known_refusal
 
@@ -49,17 +50,7 @@ class Prepared:
             else cards.TYPE_REGISTERING,
             "org": self.org_id,
         }
-        for key, value in (
-            ("device", self.device.device_type if self.device else None),
-            ("address", req.address),
-            ("domain", req.domain),
-            ("port", req.port),
-            ("max-calls", req.max_calls),
-            ("dual-identity", None if req.dual_identity is None else req.dual_identity),
-            ("route-group", req.route_group),
-        ):
-            if value is not None:
-                out[key] = value
+        out.update(req.settings(self.device.device_type if self.device else None))
         return out
 
     def facts(self) -> list[tuple[str, str]]:
@@ -74,6 +65,7 @@ class Prepared:
             "port": "Port",
             "max-calls": "Max concurrent calls",
             "dual-identity": "Dual identity",
+            "pcharge": "P-Charge-Info",
             "route-group": "Route group",
         }
         out = []
@@ -127,22 +119,11 @@ async def prepare_create(
 def fields_from_summary(summary: dict[str, object]) -> Fields:
     """The confirm card's stored summary as grammar fields again (to re-validate)."""
     out = Fields()
-    keys = (
-        "name",
-        "type",
-        "device",
-        "address",
-        "domain",
-        "port",
-        "max-calls",
-        "org",
-        "route-group",
-    )
-    for key in keys:
+    for key in ("name", "type", "org", *SETTING_KEYS):
         value = summary.get(key)
-        if value is not None:
+        if isinstance(value, bool):
+            out[key] = "yes" if value else "no"
+        elif value is not None:
             out[key] = str(value)
     out["location"] = str(summary["location_id"])
-    if summary.get("dual-identity") is not None:
-        out["dual-identity"] = "yes" if summary["dual-identity"] else "no"
     return out
