@@ -17,6 +17,7 @@ What a client of httpx's transport may rely on holds:
 * a connection is reused only after a complete exchange both sides keep alive, never after
   the server closed it, sent bytes nobody asked for, or its keep-alive lapsed; a request
   abandoned midway (cancelled, an error, a body not read to its end) closes its connection;
+  ``aclose()`` closes every connection, in use or idle (a request in flight: ``ReadError``);
 * TLS as httpx's default: the CAs of ``SSL_CERT_FILE``/``SSL_CERT_DIR`` when set, else
   certifi's, host names verified; the environment's proxies (``HTTPS_PROXY``, ``HTTP_PROXY``,
   ``ALL_PROXY``, ``NO_PROXY``) as an httpx client without a transport honours them;
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import select
 from asyncio import sslproto
 from collections.abc import AsyncIterator
 from typing import Any, Literal, cast
@@ -79,6 +81,7 @@ class _Connection(asyncio.Protocol):
         self._drained: asyncio.Future[None] | None = None  # a writer waiting for room
         self._writing_paused = False
         self._reading_paused = False
+        self._aborted = False  # closed by us (close()), not by the server
         self.in_exchange = False
         self.idle_since = 0.0
 
@@ -136,8 +139,24 @@ class _Connection(asyncio.Protocol):
             and not self._transport.is_closing()
         )
 
+    def peer_done(self) -> bool:
+        """The server closed it or sent something, as the kernel knows already though the
+        event loop has not read it yet (asyncio reads a socket only between tasks' steps, so
+        an idle connection the server closed right after answering still looks reusable to
+        a task taking it from the pool at once: the next request would go out on a closed
+        connection and fail). One poll(2) of the socket, as httpcore does before reusing."""
+        sock = None if self._transport is None else self._transport.get_extra_info("socket")
+        if sock is None or sock.fileno() < 0:
+            return sock is not None
+        if not hasattr(select, "poll"):  # pragma: no cover -- Windows
+            return bool(select.select([sock.fileno()], [], [], 0)[0])
+        poll = select.poll()
+        poll.register(sock.fileno(), select.POLLIN)
+        return bool(poll.poll(0))
+
     def close(self) -> None:
         """Dropped at once (an idle or broken connection owes the server nothing)."""
+        self._aborted = True
         if self._transport is not None:
             self._transport.abort()
 
@@ -194,6 +213,8 @@ class _Connection(asyncio.Protocol):
             event = self._h11.next_event()
             if isinstance(event, h11.Event):
                 return event
+            if self._aborted:  # closed under its reader: the transport's aclose()
+                raise ConnectionAbortedError("the connection was closed by the client")
             if self._buffer:
                 data, self._buffer = bytes(self._buffer), bytearray()
                 if self._reading_paused and self._transport is not None:
@@ -232,6 +253,7 @@ class _Origin:
     def __init__(self) -> None:
         self.idle: collections.deque[_Connection] = collections.deque()
         self.open = 0
+        self.busy: set[_Connection] = set()  # in an exchange: aclose() closes them too
         self.waiting: collections.deque[asyncio.Future[None]] = collections.deque()
 
 
@@ -383,8 +405,9 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
             self._drop(origin, idle.popleft())
         while idle:
             connection = idle.pop()  # the most recently used
-            if connection.reusable:
+            if connection.reusable and not connection.peer_done():
                 connection.in_exchange = True
+                origin.busy.add(connection)
                 return connection
             self._drop(origin, connection)
         if origin.open >= self._max:
@@ -411,6 +434,7 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
             self._wake_one(origin)
             raise
         connection.in_exchange = True
+        origin.busy.add(connection)
         return connection
 
     async def _connect(
@@ -445,6 +469,7 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
         if origin is None:  # the transport was closed meanwhile
             connection.close()
             return
+        origin.busy.discard(connection)
         if reusable and not self._closed and len(origin.idle) < self._keep:
             origin.idle.append(connection)
         else:
@@ -467,7 +492,7 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
         self._closed = True
         origins, self._origins = self._origins, {}
         for origin in origins.values():
-            for connection in origin.idle:
+            for connection in (*origin.idle, *origin.busy):  # a request in flight ends too
                 connection.close()
             for waiter in origin.waiting:
                 if not waiter.done():
