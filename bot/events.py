@@ -206,6 +206,7 @@ class Context:
 #: how old unfinished work must be to count as abandoned) → anything.
 Job = Callable[[Outbox, float], Awaitable[object]]
 
+
 async def run_jobs(jobs: Sequence[Job], outbox: Outbox, stale_after: float) -> None:
     """One round of the features' jobs, in order: a job that fails is logged
     (``maintenance.failed``, with its name) and the ones after it still run, so one broken
