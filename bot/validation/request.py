@@ -38,18 +38,10 @@ from bot.validation.rules import (
 )
 from bot.webex.models import DeviceType, PChargeInfoSupportPolicy, TrunkCreate, TrunkType
 
-#: The optional settings of a request, by grammar key, in the order they are shown
+#: The optional settings of a request, by grammar key, in the grammar's order: every key but
+#: what names the trunk, where it goes, its type, its password and its org
 #: (:meth:`TrunkRequest.settings`).
-SETTING_KEYS = (
-    "device",
-    "address",
-    "domain",
-    "port",
-    "max-calls",
-    "dual-identity",
-    "pcharge",
-    "route-group",
-)
+SETTING_KEYS = tuple(k for k in KEYS if k not in {"name", "location", "type", "password", "org"})
 
 
 class TrunkRequest(BaseModel):
