@@ -130,9 +130,13 @@ class _Connection(asyncio.Protocol):
     def reusable(self) -> bool:
         """Idle, open, and nothing arrived since its last answer (a server that closed it or
         sent bytes nobody asked for has left something)."""
+        return not self.in_exchange and self.quiet
+
+    @property
+    def quiet(self) -> bool:
+        """Open, and nothing arrived since its last answer (idle or just handed over)."""
         return (
-            not self.in_exchange
-            and self._lost is None
+            self._lost is None
             and not self._eof
             and not self._buffer
             and self._transport is not None
@@ -243,7 +247,9 @@ class _Connection(asyncio.Protocol):
         if self._h11.our_state is h11.DONE and self._h11.their_state is h11.DONE:
             self._h11.start_next_cycle()
             self.idle_since = self._loop.time()
-            return self.reusable
+            # Bytes that came after the answer (in h11's buffer now, not ours) were asked for
+            # by nobody: the next request would read them as its answer.
+            return self.reusable and not self._h11.trailing_data[0]
         return False
 
 
@@ -254,7 +260,9 @@ class _Origin:
         self.idle: collections.deque[_Connection] = collections.deque()
         self.open = 0
         self.busy: set[_Connection] = set()  # in an exchange: aclose() closes them too
-        self.waiting: collections.deque[asyncio.Future[None]] = collections.deque()
+        # Requests waiting for a connection, first come first served: each is handed a
+        # connection as one is released, or None — a slot (counted in ``open``) to open one.
+        self.waiting: collections.deque[asyncio.Future[_Connection | None]] = collections.deque()
 
 
 class _Body(httpx.AsyncByteStream):
@@ -398,41 +406,62 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
         origin = self._origins.get(key)
         if origin is None:
             origin = self._origins[key] = _Origin()
-        loop = asyncio.get_running_loop()
-        now = loop.time()
+        taken = self._take_idle(origin)
+        if taken is not None:
+            return taken
+        if origin.open < self._max:
+            origin.open += 1
+            return await self._open(origin, key, request, timeouts)
+        waiter: asyncio.Future[_Connection | None] = asyncio.get_running_loop().create_future()
+        origin.waiting.append(waiter)
+        try:
+            async with asyncio.timeout(timeouts.get("pool")):
+                granted = await waiter
+        except TimeoutError:
+            if not waiter.done() or waiter.cancelled() or waiter.exception() is not None:
+                raise httpx.PoolTimeout("no connection was free in time", request=request) from None
+            granted = waiter.result()  # handed one in the very turn the timeout fired: use it
+        except BaseException:  # cancelled: what it was handed goes to the next in line
+            self._give_back(origin, waiter)
+            raise
+        finally:
+            if waiter in origin.waiting:
+                origin.waiting.remove(waiter)
+        if granted is not None:  # handed over busy (in_exchange): check it is still good
+            if granted.quiet and not granted.peer_done():
+                return granted
+            granted.close()  # closed by the server meanwhile: its slot is ours, open anew
+            origin.busy.discard(granted)
+        return await self._open(origin, key, request, timeouts)
+
+    def _take_idle(self, origin: _Origin) -> _Connection | None:
+        """The most recently used idle connection that is still good (expired or closed
+        ones are dropped on the way), marked busy."""
+        now = asyncio.get_running_loop().time()
         idle = origin.idle
         while idle and now - idle[0].idle_since > self._expiry:  # the oldest first
             self._drop(origin, idle.popleft())
         while idle:
-            connection = idle.pop()  # the most recently used
+            connection = idle.pop()
             if connection.reusable and not connection.peer_done():
                 connection.in_exchange = True
                 origin.busy.add(connection)
                 return connection
             self._drop(origin, connection)
-        if origin.open >= self._max:
-            waiter: asyncio.Future[None] = loop.create_future()
-            origin.waiting.append(waiter)
-            try:
-                async with asyncio.timeout(timeouts.get("pool")):
-                    await waiter
-            except TimeoutError:
-                raise httpx.PoolTimeout("no connection was free in time", request=request) from None
-            except BaseException:  # cancelled: a wake-up meant for us goes to the next
-                if waiter.done() and not waiter.cancelled():
-                    self._wake_one(origin)
-                raise
-            finally:
-                if waiter in origin.waiting:
-                    origin.waiting.remove(waiter)
-            return await self._acquire(request, timeouts)
-        origin.open += 1
+        return None
+
+    async def _open(
+        self, origin: _Origin, key: Origin, request: httpx.Request, timeouts: dict[str, Any]
+    ) -> _Connection:
+        """A new connection on a slot already counted in ``origin.open``, marked busy."""
         try:
             connection = await self._connect(key, request, timeouts.get("connect"))
         except BaseException:
-            origin.open -= 1
-            self._wake_one(origin)
+            self._free_slot(origin)
             raise
+        if self._closed:  # aclose() ran while it connected
+            connection.close()
+            raise RuntimeError("the transport is closed")
         connection.in_exchange = True
         origin.busy.add(connection)
         return connection
@@ -463,30 +492,55 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
         return connection
 
     def release(self, connection: _Connection, reusable: bool) -> None:
-        """A connection's exchange is over: idle again, or closed."""
+        """A connection's exchange is over: handed to the first request waiting, else idle,
+        or closed (and its slot handed on)."""
         connection.in_exchange = False
         origin = self._origins.get(connection.origin)
         if origin is None:  # the transport was closed meanwhile
             connection.close()
             return
         origin.busy.discard(connection)
-        if reusable and not self._closed and len(origin.idle) < self._keep:
-            origin.idle.append(connection)
-        else:
-            self._drop(origin, connection)
-        self._wake_one(origin)
+        if reusable and not self._closed:
+            waiter = self._next_waiter(origin)
+            if waiter is not None:  # straight to it: no newcomer can take it first
+                connection.in_exchange = True
+                origin.busy.add(connection)
+                waiter.set_result(connection)
+                return
+            if len(origin.idle) < self._keep:
+                origin.idle.append(connection)
+                return
+        self._drop(origin, connection)
 
     def _drop(self, origin: _Origin, connection: _Connection) -> None:
         connection.close()
-        origin.open -= 1
+        self._free_slot(origin)
+
+    def _free_slot(self, origin: _Origin) -> None:
+        """A connection fewer: its slot goes to the first request waiting, if any."""
+        waiter = self._next_waiter(origin)
+        if waiter is None:
+            origin.open -= 1
+        else:
+            waiter.set_result(None)
 
     @staticmethod
-    def _wake_one(origin: _Origin) -> None:
+    def _next_waiter(origin: _Origin) -> asyncio.Future[_Connection | None] | None:
         while origin.waiting:
             waiter = origin.waiting.popleft()
             if not waiter.done():
-                waiter.set_result(None)
-                return
+                return waiter
+        return None
+
+    def _give_back(self, origin: _Origin, waiter: asyncio.Future[_Connection | None]) -> None:
+        """A waiter cancelled after it was handed a connection or a slot: on to the next."""
+        if not waiter.done() or waiter.cancelled() or waiter.exception() is not None:
+            return
+        granted = waiter.result()
+        if granted is None:
+            self._free_slot(origin)
+        else:
+            self.release(granted, granted.quiet)
 
     async def aclose(self) -> None:
         self._closed = True
@@ -496,7 +550,7 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
                 connection.close()
             for waiter in origin.waiting:
                 if not waiter.done():
-                    waiter.set_result(None)
+                    waiter.set_exception(RuntimeError("the transport is closed"))
         for _, proxied in self._proxies:
             if proxied is not None:
                 await proxied.aclose()
