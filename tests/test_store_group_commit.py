@@ -130,3 +130,26 @@ async def test_a_closed_store_refuses_and_close_waits_for_what_was_asked(
         assert await reopened.fetch("SELECT count(*) AS n FROM t") == [{"n": 5}]
     finally:
         await reopened.close()
+
+
+async def test_a_statement_that_undoes_the_whole_batch_fails_it_with_the_right_errors(
+    db: tuple[SqliteDatabase, list[str]],
+) -> None:
+    """INSERT OR ROLLBACK undoes the whole transaction on a conflict: it hears its own
+    IntegrityError, the statements beside it hear that they were rolled back, and none of
+    them stands."""
+    store, _ = db
+    await store.execute("INSERT INTO t (k, v) VALUES ('taken', 0)")
+    held = _hold(store)
+    outcomes = await asyncio.gather(
+        store.execute("INSERT INTO t (k, v) VALUES ('before', 1)"),
+        store.execute("INSERT OR ROLLBACK INTO t (k, v) VALUES ('taken', 2)"),
+        store.execute("INSERT INTO t (k, v) VALUES ('after', 3)"),
+        return_exceptions=True,
+    )
+    await held
+    assert isinstance(outcomes[1], sqlite3.IntegrityError)
+    for innocent in (outcomes[0], outcomes[2]):
+        assert isinstance(innocent, sqlite3.OperationalError)
+        assert "rolled back" in str(innocent)
+    assert await store.fetch("SELECT k FROM t ORDER BY k") == [{"k": "taken"}]

@@ -44,8 +44,11 @@ def in_one_transaction(conn: sqlite3.Connection, calls: list[Call]) -> list[Done
         conn.execute("SAVEPOINT one")
         outcome = attempt(call)
         if not conn.in_transaction:  # an error SQLite answers by rolling everything back
-            failure = outcome[2] if not outcome[1] else sqlite3.OperationalError("rolled back")
-            return [(c, False, failure) for c in calls]
+            # The statement that did it hears its own error; the others of the batch were
+            # undone with it, and hear that (not its error: an IntegrityError would read as
+            # "already there" to a caller that handles one).
+            undone = sqlite3.OperationalError("rolled back with the statements beside it")
+            return [(c, False, outcome[2] if c is call else undone) for c in calls]
         if outcome[1]:
             conn.execute("RELEASE one")
         else:
