@@ -16,7 +16,7 @@ import pytest
 from bot.startup import prepare
 from bot.webex.calling import CallingClient
 from bot.webex.http import WebexHttp
-from bot.webex.locations import LOCATIONS_STALE, LOCATIONS_TTL
+from bot.webex.locations import LOCATIONS_STALE, LOCATIONS_TTL, LocationNotFound
 from tests.chat import make_chat
 from tests.fake_webex.plugin import fake_webex, fake_webex_factory  # noqa: F401  -- fixtures
 from tests.live import bot_settings
@@ -213,3 +213,18 @@ async def test_closing_the_app_mid_read_cancels_it_quietly(
         await calling.stop_reads()
     assert webex.reads == 1
     assert "locations.read_failed" not in caplog.messages
+
+
+async def test_a_burst_of_misses_reads_the_locations_again_once() -> None:
+    """Twenty creates naming a location the cached answer lacks share one read again (not
+    twenty at once against Webex's rate limit), and a location made meanwhile is found."""
+    webex, clock = _Locations(), [0.0]
+    async with _calling(webex, clock) as calling:
+        await calling.find_location("Madrid")
+        webex.delay, webex.names = 0.1, ["Madrid", "Lisbon"]
+        found = await asyncio.gather(*(calling.find_location("Lisbon") for _ in range(20)))
+        assert {loc.id for loc in found} == {"LOC-Lisbon"}
+        assert webex.reads == 2
+        with pytest.raises(LocationNotFound):  # a name that isn't there: read once more, told
+            await calling.find_location("Atlantis")
+        assert webex.reads == 3

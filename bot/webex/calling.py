@@ -122,14 +122,15 @@ class CallingClient:
         old as it is, up to ``LOCATIONS_STALE`` while a read replaces it in the background;
         callers without one share a single read (:class:`LocationCache`)."""
         key = org_id or self._org_id or ""
-        if not cached:
-            return await self._read_locations(org_id, key)
+        read = lambda: self._read_locations(org_id, key)  # noqa: E731
+        if not cached:  # a read under way now is as fresh: a burst of misses makes one read
+            return await asyncio.shield(self._locations.shared_read(key, read))
         if (fresh := self._locations.fresh(key)) is not None:
             return fresh
-        read = self._locations.shared_read(key, lambda: self._read_locations(org_id, key))
+        reading = self._locations.shared_read(key, read)
         if (stale := self._locations.usable(key)) is not None:
             return stale
-        return await asyncio.shield(read)  # one caller cancelled leaves the read to the rest
+        return await asyncio.shield(reading)  # one caller cancelled leaves it to the rest
 
     def warm_locations(self, org_id: str | None = None) -> None:
         """Start reading an org's locations (at start-up: the first creates find them
