@@ -122,12 +122,11 @@ class CallingClient:
         old as it is, up to ``LOCATIONS_STALE`` while a read replaces it in the background;
         callers without one share a single read (:class:`LocationCache`)."""
         key = org_id or self._org_id or ""
-        read = lambda: self._read_locations(org_id, key)  # noqa: E731
         if not cached:  # a read under way now is as fresh: a burst of misses makes one read
-            return await asyncio.shield(self._locations.shared_read(key, read))
+            return await asyncio.shield(self._reading(org_id, key))
         if (fresh := self._locations.fresh(key)) is not None:
             return fresh
-        reading = self._locations.shared_read(key, read)
+        reading = self._reading(org_id, key)
         if (stale := self._locations.usable(key)) is not None:
             return stale
         return await asyncio.shield(reading)  # one caller cancelled leaves it to the rest
@@ -137,7 +136,11 @@ class CallingClient:
         cached); a failure is logged and the first look-up reads them itself."""
         key = org_id or self._org_id or ""
         if self._locations.usable(key) is None:
-            self._locations.shared_read(key, lambda: self._read_locations(org_id, key))
+            self._reading(org_id, key)
+
+    def _reading(self, org_id: str | None, key: str) -> asyncio.Task[list[Location]]:
+        """The org's read of its locations under way, or a new one."""
+        return self._locations.shared_read(key, lambda: self._read_locations(org_id, key))
 
     async def stop_reads(self) -> None:
         """Cancel the locations reads under way (the app is closing its clients)."""

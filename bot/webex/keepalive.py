@@ -136,12 +136,14 @@ class _Connection(asyncio.Protocol):
     def quiet(self) -> bool:
         """Open, and nothing arrived since its last answer (idle or just handed over)."""
         return (
-            self._lost is None
-            and not self._eof
-            and not self._buffer
+            not self._something_came()
             and self._transport is not None
             and not self._transport.is_closing()
         )
+
+    def _something_came(self) -> bool:
+        """A read would not wait: the server closed it (or it broke), or sent bytes."""
+        return self._eof or self._lost is not None or bool(self._buffer)
 
     def peer_done(self) -> bool:
         """The server closed it or sent something, as the kernel knows already though the
@@ -166,8 +168,8 @@ class _Connection(asyncio.Protocol):
 
     def get_extra_info(self, info: str) -> Any:
         """httpx's ``network_stream`` extension."""
-        if info == "is_readable":  # a read would not wait: closed, or bytes arrived
-            return self._eof or self._lost is not None or bool(self._buffer)
+        if info == "is_readable":
+            return self._something_came()
         name = {
             "ssl_object": "ssl_object",
             "client_addr": "sockname",

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from bot import replies
 from bot.errors import Ambiguity, UsageError
@@ -102,17 +103,13 @@ class LocationCache:
         self._answers[org] = (self._timer(), locations)
 
     def shared_read(
-        self, org: str, read: Callable[[], Awaitable[list[Location]]]
+        self, org: str, read: Callable[[], Coroutine[Any, Any, list[Location]]]
     ) -> asyncio.Task[list[Location]]:
         """The org's read under way, or a new one of ``read()``; a read nobody awaits (a
         background refresh) that fails is logged and leaves the last answer in place."""
         task = self._reads.get(org)
         if task is None:
-
-            async def run() -> list[Location]:
-                return await read()
-
-            task = self._reads[org] = asyncio.get_running_loop().create_task(run())
+            task = self._reads[org] = asyncio.get_running_loop().create_task(read())
             task.add_done_callback(lambda done: self._read_over(org, done))
         return task
 
